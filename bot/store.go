@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps Klaxon's state. Every change happens inside Update, in one
+// transaction: either all of it is durable or none of it is.
+type Store interface {
+	// Update runs fn in a write transaction and commits when fn returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Ping checks that the database answers and can be written.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction.
+type Tx interface {
+	// LatestGroup returns the newest episode of the group with this key, or
+	// an ENotFound error.
+	LatestGroup(key string) (*Group, error)
+	// Group returns a group by id, or an ENotFound error.
+	Group(id int64) (*Group, error)
+	// SaveGroup inserts g when g.ID is 0 (setting it) and updates it otherwise.
+	SaveGroup(g *Group) error
+	// OpenGroups returns the groups still firing, most urgent first.
+	OpenGroups(limit int) ([]*Group, error)
+
+	// CreatePost inserts p (setting p.ID) and makes it show the given groups.
+	CreatePost(p *Post, groupIDs ...int64) error
+	// Post returns a post by id, or an ENotFound error.
+	Post(id int64) (*Post, error)
+	// UpdatePost saves p's message id, thread id, priority, updated time and last error.
+	UpdatePost(p *Post) error
+	// DeletePost removes a post that was never created on Discord, its
+	// memberships and its outbox entry.
+	DeletePost(id int64) error
+	// AddToPost makes an existing post show more groups.
+	AddToPost(postID int64, groupIDs ...int64) error
+	// PostsOfGroup returns the posts that show a group.
+	PostsOfGroup(groupID int64) ([]Post, error)
+	// CountGroups returns how many groups a post shows.
+	CountGroups(postID int64) (int, error)
+	// GroupIDs returns the ids of the groups a post shows.
+	GroupIDs(postID int64) ([]int64, error)
+	// GroupsOfPost returns the groups a post shows, in the order they were added.
+	GroupsOfPost(postID int64) ([]*Group, error)
+	// DigestStats counts the groups of a digest and its pages.
+	DigestStats(digestID int64) (DigestStats, error)
+	// OpenDigest returns the channel's newest digest, or ENotFound.
+	OpenDigest(channelID string) (*Post, error)
+	// Pages returns the digest's pages in order.
+	Pages(digestID int64) ([]Post, error)
+	// LastPage returns the digest's page with the highest number, or ENotFound.
+	LastPage(digestID int64) (*Post, error)
+	// PendingCards returns cards of priority >= min in the channel that were
+	// never created on Discord, oldest first.
+	PendingCards(channelID string, min Priority) ([]Post, error)
+	// Backlog returns, per channel, how many cards of priority >= min wait to be created.
+	Backlog(min Priority) (map[string]int, error)
+
+	// MarkDirty queues the post for (re)delivery at now, coalescing with a
+	// delivery already queued.
+	MarkDirty(postID int64, p Priority, now time.Time) error
+	// DueDeliveries returns deliveries due at now, most urgent first.
+	DueDeliveries(now time.Time, limit int) ([]Delivery, error)
+	// CompleteDelivery removes the delivery if its version is still version.
+	CompleteDelivery(postID, version int64) error
+	// DeferDelivery reschedules a delivery; attempt says whether it counts as a failed attempt.
+	DeferDelivery(postID int64, due time.Time, attempt bool, lastErr string) error
+	// OutboxStats returns how many deliveries wait and when the oldest was queued.
+	OutboxStats() (depth int, oldest time.Time, err error)
+}
