@@ -291,3 +291,10 @@ func (g *Group) StartedAt() time.Time {
 	}
 	return t
 }
+
+// Actor is who did something, and from where: "button", "command", "phone", "engine".
+type Actor struct {
+	UserID string
+	Name   string
+	Via    string
+}

@@ -18,6 +18,9 @@ import (
 type Engine struct {
 	Store       Store
 	Discord     Discord
+	Messenger   Messenger           // delivers queued plain messages; nil: they wait
+	Jobs        []Job               // timed features, run every cycle in order
+	Hooks       map[string]SentHook // by Outgoing.Kind: told of each delivery or drop
 	Policy      *Policy
 	Clock       Clock
 	Log         *slog.Logger
@@ -109,10 +112,45 @@ func (e *Engine) Cycle(ctx context.Context) (err error) {
 	if err := e.foldStorms(ctx, now); err != nil {
 		return err
 	}
+	var errs []error
+	for _, j := range e.Jobs {
+		if err := e.runJob(ctx, j, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := e.deliver(ctx, now); err != nil {
 		return err
 	}
-	return e.observe(ctx, now)
+	if err := e.deliverMessages(ctx, now); err != nil {
+		return err
+	}
+	if err := e.observe(ctx, now); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// Job is timed work the engine runs every cycle: escalations, reminders,
+// backups. Run gets the cycle's time; state lives in the database.
+type Job interface {
+	Name() string
+	Run(ctx context.Context, now time.Time) error
+}
+
+// runJob runs one job with its own timeout, turning a panic into an error
+// so that one broken feature cannot stop paging.
+func (e *Engine) runJob(ctx context.Context, j Job, now time.Time) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("job %s panicked: %v\n%s", j.Name(), r, debug.Stack())
+		}
+	}()
+	if err := j.Run(ctx, now); err != nil {
+		return fmt.Errorf("job %s: %w", j.Name(), err)
+	}
+	return nil
 }
 
 func (e *Engine) foldStorms(ctx context.Context, now time.Time) error {

@@ -17,8 +17,11 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the set of operations available inside a transaction.
+// Tx is the set of operations available inside a transaction. Each feature
+// adds its operations as an interface of its own, embedded here.
 type Tx interface {
+	MessageTx
+
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.
 	LatestGroup(key string) (*Group, error)

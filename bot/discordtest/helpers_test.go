@@ -1,0 +1,97 @@
+package discordtest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+type env struct {
+	srv     *Server
+	dg      *discordgo.Session
+	guild   string
+	channel string
+	forum   string
+	user    string
+	role    string
+}
+
+// newEnv starts a fake with one guild, a text channel, a forum, a user
+// with a role, and a discordgo session. Unexpected violations fail the
+// test unless opts.OnViolation is set.
+func newEnv(t *testing.T, opts Options) *env {
+	t.Helper()
+	if opts.OnViolation == nil {
+		opts.OnViolation = func(err error) { t.Errorf("unexpected violation: %v", err) }
+	}
+	s := New(opts)
+	t.Cleanup(s.Close)
+	e := &env{srv: s}
+	e.guild = s.AddGuild("ops")
+	e.channel = s.AddChannel(e.guild, "incidents", discordgo.ChannelTypeGuildText)
+	e.forum = s.AddChannel(e.guild, "postmortems", discordgo.ChannelTypeGuildForum)
+	e.user = s.AddUser("alice")
+	e.role = s.AddRole(e.guild, "oncall")
+	s.AddMember(e.guild, e.user, e.role)
+	dg, err := s.NewSession("Bot test-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dg = dg
+	return e
+}
+
+// expectViolations swaps in a collector: the returned func reports the
+// violations recorded since.
+func countViolations(s *Server) func() int {
+	n := len(s.Violations())
+	return func() int { return len(s.Violations()) - n }
+}
+
+func restErr(t *testing.T, err error) *discordgo.RESTError {
+	t.Helper()
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) {
+		t.Fatalf("want *discordgo.RESTError, got %T %v", err, err)
+	}
+	return re
+}
+
+// raw sends a request through the fake's transport as if to discord.com.
+func raw(t *testing.T, s *Server, method, path, body string) (*http.Response, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "https://discord.com/api/v10"+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bot test-token")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 32)...)
+
+func wait(t *testing.T, s *Server, what string, cond func() bool) {
+	t.Helper()
+	if !s.Await(10*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}

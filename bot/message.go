@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Message is a plain Discord message the core wants sent: reminders,
+// pages, handoff announcements, reports. The Discord adapter renders it.
+type Message struct {
+	Content     string // may contain mentions; only Mentions are pinged
+	Mentions    Mentions
+	Title       string
+	Description string
+	URL         string
+	Color       int
+	Fields      []Field
+	Footer      string
+	Files       []File
+	ReplyTo     string // message id to reply to in the same channel
+}
+
+// Field is a named value shown on a message.
+type Field struct {
+	Name   string
+	Value  string
+	Inline bool
+}
+
+// File is an attachment.
+type File struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Messenger sends and edits plain messages. Like Discord, it never blocks
+// on a rate limit: it returns a *SendError with Paced set.
+type Messenger interface {
+	Send(ctx context.Context, channelID string, m Message) (messageID string, err error)
+	Edit(ctx context.Context, channelID, messageID string, m Message) error
+	// DM sends a direct message to a user. A user who does not accept DMs
+	// gives a *SendError with Code 50007.
+	DM(ctx context.Context, userID string, m Message) (messageID string, err error)
+}
+
+// Outgoing is a queued plain message: stored in the same transaction as the
+// change that causes it, delivered by the engine, deleted only once Discord
+// confirmed it.
+type Outgoing struct {
+	ID        int64
+	ChannelID string // or "" with UserID set for a DM
+	UserID    string
+	Priority  Priority
+	Message   Message
+	Kind      string // what it is, for logs and metrics: "page", "reminder", "handoff", ...
+	Ref       string // optional caller reference, e.g. "page:42"
+	DueAt     time.Time
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+}
+
+// MessageTx is the part of Tx that queues plain messages.
+type MessageTx interface {
+	// Enqueue stores m for delivery (setting m.ID).
+	Enqueue(m *Outgoing) error
+	// DueMessages returns queued messages due at now, most urgent first.
+	DueMessages(now time.Time, limit int) ([]Outgoing, error)
+	// MessageSent deletes a delivered message.
+	MessageSent(id int64) error
+	// DeferMessage reschedules a message.
+	DeferMessage(id int64, due time.Time, attempt bool, lastErr string) error
+	// DropMessage removes a message that cannot be delivered, keeping a record of why.
+	DropMessage(id int64, reason string) error
+}
+
+// SentHook is told when a queued message was delivered or dropped, so the
+// feature that queued it can record the outcome (e.g. a page's DM fell back
+// to a channel mention). ref is Outgoing.Ref.
+type SentHook func(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error) error
