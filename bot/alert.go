@@ -81,6 +81,26 @@ type Group struct {
 	UpdatedAt         time.Time
 	ResolvedAt        time.Time // zero while firing
 	Version           int64     // bumped on every change
+
+	Ack        *Action  // who acknowledged, nil when nobody has
+	ResolvedBy *Action  // who resolved it by hand, nil when Alertmanager did
+	Silence    *Silence // the Alertmanager silence Klaxon made for it
+	Overdue    bool     // the acknowledgement deadline passed unacknowledged
+	Escalated  int      // escalation steps run so far
+	Notes      []string // problems shown on the card, e.g. "user 123 has no phone"
+}
+
+// Action is a recorded human (or engine) action on a group.
+type Action struct {
+	Actor
+	At time.Time
+}
+
+// Silence is an Alertmanager silence created from Discord.
+type Silence struct {
+	ID        string
+	Until     time.Time
+	CreatedBy Actor
 }
 
 // Title is a short name for the group: its alertname, or its group labels.

@@ -40,7 +40,15 @@ func Ingest(ctx context.Context, s Store, pol *Policy, n Notification, now time.
 			return err
 		}
 		res.GroupID = g.ID
-		return showGroup(tx, pol, g, now)
+		if err := showGroup(tx, pol, g, now); err != nil {
+			return err
+		}
+		for _, h := range pol.OnGroupChange {
+			if err := h(ctx, tx, g, res.NewGroup, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %s: %w", n.GroupKey, err)

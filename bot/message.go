@@ -78,4 +78,4 @@ type MessageTx interface {
 // SentHook is told when a queued message was delivered or dropped, so the
 // feature that queued it can record the outcome (e.g. a page's DM fell back
 // to a channel mention). ref is Outgoing.Ref.
-type SentHook func(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error) error
+type SentHook func(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error

@@ -48,7 +48,7 @@ func (e *Engine) deliverMessages(ctx context.Context, now time.Time) error {
 		if err == nil {
 			if uerr := e.Store.Update(ctx, func(tx Tx) error {
 				if hook != nil {
-					if err := hook(ctx, tx, m, id, nil); err != nil {
+					if err := hook(ctx, tx, m, id, nil, now); err != nil {
 						return err
 					}
 				}
@@ -74,7 +74,7 @@ func (e *Engine) deliverMessages(ctx context.Context, now time.Time) error {
 				// Final: tell the feature (it may fall back), keep a record.
 				log.Error("message dropped", "status", se.Status, "code", se.Code, "err", err)
 				if hook != nil {
-					if err := hook(ctx, tx, m, "", se); err != nil {
+					if err := hook(ctx, tx, m, "", se, now); err != nil {
 						return err
 					}
 				}

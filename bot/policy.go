@@ -37,6 +37,8 @@ type Policy struct {
 	Classifier Classifier
 	Routes     [4]Route // by priority
 	Storm      StormPolicy
+	// OnGroupChange hooks run inside Ingest's transaction after a change.
+	OnGroupChange []GroupHook
 }
 
 // Route returns the route of priority p.

@@ -21,6 +21,7 @@ type Store interface {
 // adds its operations as an interface of its own, embedded here.
 type Tx interface {
 	MessageTx
+	EscalationTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

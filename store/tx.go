@@ -66,6 +66,21 @@ func decodeMap(s string) (map[string]string, error) {
 	return m, json.Unmarshal([]byte(s), &m)
 }
 
+func encodeOptional[T any](v *T) string {
+	if v == nil {
+		return ""
+	}
+	return encode(v)
+}
+
+func decodeOptional[T any](s string) (*T, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v := new(T)
+	return v, json.Unmarshal([]byte(s), v)
+}
+
 func decodeList(s string) ([]string, error) {
 	var l []string
 	if s == "" || s == "null" {
@@ -79,7 +94,8 @@ func notFound(what string, id any) error {
 }
 
 const groupCols = `id, group_key, receiver, status, priority, priority_source, group_labels, common_labels,
-	common_annotations, external_url, truncated_alerts, created_at, updated_at, resolved_at, version`
+	common_annotations, external_url, truncated_alerts, created_at, updated_at, resolved_at, version,
+	ack, resolved_by, silence, overdue, escalated, notes`
 
 func (t *Tx) scanGroups(op string, q string, args ...any) ([]*bot.Group, error) {
 	rows, err := t.query(op, q, args...)
@@ -89,10 +105,11 @@ func (t *Tx) scanGroups(op string, q string, args ...any) ([]*bot.Group, error) 
 	var out []*bot.Group
 	for rows.Next() {
 		g := &bot.Group{}
-		var status, gl, cl, ca string
+		var status, gl, cl, ca, ack, resolvedBy, silence, notes string
 		var created, updated, resolved int64
 		if err := rows.Scan(&g.ID, &g.Key, &g.Receiver, &status, &g.Priority, &g.PrioritySource, &gl, &cl, &ca,
-			&g.ExternalURL, &g.TruncatedAlerts, &created, &updated, &resolved, &g.Version); err != nil {
+			&g.ExternalURL, &g.TruncatedAlerts, &created, &updated, &resolved, &g.Version,
+			&ack, &resolvedBy, &silence, &g.Overdue, &g.Escalated, &notes); err != nil {
 			rows.Close()
 			return nil, dbError(op, err)
 		}
@@ -102,7 +119,12 @@ func (t *Tx) scanGroups(op string, q string, args ...any) ([]*bot.Group, error) 
 		g.GroupLabels, e1 = decodeMap(gl)
 		g.CommonLabels, e2 = decodeMap(cl)
 		g.CommonAnnotations, e3 = decodeMap(ca)
-		if err := errors.Join(e1, e2, e3); err != nil {
+		var e4, e5, e6, e7 error
+		g.Ack, e4 = decodeOptional[bot.Action](ack)
+		g.ResolvedBy, e5 = decodeOptional[bot.Action](resolvedBy)
+		g.Silence, e6 = decodeOptional[bot.Silence](silence)
+		g.Notes, e7 = decodeList(notes)
+		if err := errors.Join(e1, e2, e3, e4, e5, e6, e7); err != nil {
 			rows.Close()
 			return nil, dbError(op, err)
 		}
@@ -186,11 +208,14 @@ func (t *Tx) OpenGroups(limit int) ([]*bot.Group, error) {
 func (t *Tx) SaveGroup(g *bot.Group) error {
 	args := []any{g.Key, g.Receiver, string(g.Status), int(g.Priority), g.PrioritySource, encode(nonNil(g.GroupLabels)),
 		encode(nonNil(g.CommonLabels)), encode(nonNil(g.CommonAnnotations)), g.ExternalURL, g.TruncatedAlerts,
-		ts(g.CreatedAt), ts(g.UpdatedAt), ts(g.ResolvedAt), g.Version}
+		ts(g.CreatedAt), ts(g.UpdatedAt), ts(g.ResolvedAt), g.Version,
+		encodeOptional(g.Ack), encodeOptional(g.ResolvedBy), encodeOptional(g.Silence), g.Overdue, g.Escalated,
+		encode(nonNilList(g.Notes))}
 	if g.ID == 0 {
 		r, err := t.exec("insert group", `INSERT INTO alert_groups (group_key, receiver, status, priority, priority_source,
 			group_labels, common_labels, common_annotations, external_url, truncated_alerts, created_at, updated_at,
-			resolved_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			resolved_at, version, ack, resolved_by, silence, overdue, escalated, notes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		if err != nil {
 			return err
 		}
@@ -200,7 +225,8 @@ func (t *Tx) SaveGroup(g *bot.Group) error {
 	} else {
 		if _, err := t.exec("update group", `UPDATE alert_groups SET group_key = ?, receiver = ?, status = ?, priority = ?,
 			priority_source = ?, group_labels = ?, common_labels = ?, common_annotations = ?, external_url = ?,
-			truncated_alerts = ?, created_at = ?, updated_at = ?, resolved_at = ?, version = ? WHERE id = ?`,
+			truncated_alerts = ?, created_at = ?, updated_at = ?, resolved_at = ?, version = ?, ack = ?, resolved_by = ?,
+			silence = ?, overdue = ?, escalated = ?, notes = ? WHERE id = ?`,
 			append(args, g.ID)...); err != nil {
 			return err
 		}

@@ -1,0 +1,369 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Ways a page reaches a person.
+const (
+	ViaMention = "mention" // a mention in the alert channel, as a reply to the card
+	ViaDM      = "dm"      // a direct message
+	ViaPhone   = "phone"   // a phone call
+	ViaEmail   = "email"   // an e-mail (batched into a digest)
+)
+
+// Target is who one escalation step pages: a role (mentioned in the
+// channel), the current on-call of a schedule, or a named user.
+type Target struct {
+	Role     string
+	Schedule string
+	User     string
+	Via      []string // for schedule and user targets; default mention + dm
+}
+
+// EscalationStep pages its targets Delay after the previous step.
+type EscalationStep struct {
+	Delay   time.Duration
+	Targets []Target
+}
+
+// EscalationPolicy is what happens while a group stays unacknowledged.
+type EscalationPolicy struct {
+	Steps       []EscalationStep
+	Repeat      int           // how many times the steps run again after the last
+	RepeatAfter time.Duration // wait after the last step before repeating; default 5m
+}
+
+// Escalation is a group's escalation state, stored, advanced by the engine.
+type Escalation struct {
+	GroupID  int64
+	Priority Priority
+	Step     int // the next step to run
+	Loop     int // how many times all steps ran
+	NextAt   time.Time
+	Deadline time.Time // acknowledgement deadline
+	Overdue  bool
+	Done     bool
+}
+
+// PageRecord is one attempt to reach one person or role for a group.
+type PageRecord struct {
+	ID        int64
+	GroupID   int64
+	Step      int
+	Via       string
+	UserID    string
+	RoleID    string
+	Schedule  string
+	Status    string // queued, sent, failed, cancelled
+	Detail    string
+	CallSID   string
+	CreatedAt time.Time
+	SentAt    time.Time
+}
+
+// Page statuses.
+const (
+	PageQueued    = "queued"
+	PageSent      = "sent"
+	PageFailed    = "failed"
+	PageCancelled = "cancelled"
+)
+
+// EscalationTx is the part of Tx for acknowledgement and escalation.
+type EscalationTx interface {
+	// StartEscalation stores a new escalation (replacing a finished one).
+	StartEscalation(e Escalation) error
+	// Escalation returns a group's escalation, or ENotFound.
+	Escalation(groupID int64) (*Escalation, error)
+	// SaveEscalation updates an escalation.
+	SaveEscalation(e *Escalation) error
+	// StopEscalation ends a group's escalation (acknowledged or resolved).
+	StopEscalation(groupID int64) error
+	// DueEscalations returns active escalations whose next step or
+	// deadline is due at now.
+	DueEscalations(now time.Time, limit int) ([]Escalation, error)
+	// AddPage stores a page (setting its ID).
+	AddPage(p *PageRecord) error
+	// Page returns a page by id, or ENotFound.
+	PageRecord(id int64) (*PageRecord, error)
+	// UpdatePage saves a page's status, detail, call id and sent time.
+	UpdatePage(p *PageRecord) error
+	// QueuedPages returns pages waiting for a channel (phone, email).
+	QueuedPages(via string, limit int) ([]PageRecord, error)
+	// CancelPages cancels a group's pages not yet sent, and deletes their
+	// queued Discord messages; it returns how many it cancelled.
+	CancelPages(groupID int64) (int, error)
+	// PagesSince counts pages to a user by a channel since t (for throttling).
+	PagesSince(userID, via string, since time.Time) (int, error)
+	// RecordAction appends to a group's action log.
+	RecordAction(groupID int64, kind string, a Action, detail string) error
+	// Actions returns a group's action log, oldest first.
+	Actions(groupID int64) ([]ActionRecord, error)
+}
+
+// ActionRecord is one entry of a group's action log.
+type ActionRecord struct {
+	Kind   string
+	Action Action
+	Detail string
+}
+
+// OnCallResolver says who is on call for a schedule at a time.
+type OnCallResolver interface {
+	OnCallAt(ctx context.Context, tx Tx, schedule string, t time.Time) (userID string, err error)
+}
+
+// Paging is the acknowledgement and escalation feature: its policies, who
+// can be reached how, and the engine job that runs due steps.
+type Paging struct {
+	Store     Store
+	Policy    *Policy
+	Policies  [4]EscalationPolicy
+	OnCall    OnCallResolver // nil: schedule targets page nobody and say so
+	Directory map[string]Contact
+	Log       *slog.Logger
+	Trigger   func()
+}
+
+// Contact is how to reach a person outside Discord.
+type Contact struct {
+	UserID   string
+	Name     string
+	Phone    string // E.164
+	Email    string
+	TimeZone *time.Location
+}
+
+// Name implements Job.
+func (p *Paging) Name() string { return "escalation" }
+
+// Run implements Job: run every due escalation step and mark missed deadlines.
+func (p *Paging) Run(ctx context.Context, now time.Time) error {
+	var due []Escalation
+	if err := p.Store.View(ctx, func(tx Tx) (err error) {
+		due, err = tx.DueEscalations(now, 100)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, e := range due {
+		if err := p.Store.Update(ctx, func(tx Tx) error { return p.advance(ctx, tx, e.GroupID, now, false) }); err != nil {
+			return fmt.Errorf("escalate group %d: %w", e.GroupID, err)
+		}
+	}
+	return nil
+}
+
+// startEscalation begins paging for a newly firing group.
+func (p *Paging) startEscalation(tx Tx, g *Group, now time.Time) error {
+	pol := p.Policies[g.Priority]
+	if len(pol.Steps) == 0 {
+		return nil
+	}
+	return tx.StartEscalation(Escalation{GroupID: g.ID, Priority: g.Priority, NextAt: now.Add(pol.Steps[0].Delay),
+		Deadline: g.CreatedAt.Add(p.Policy.Route(g.Priority).AckWithin)})
+}
+
+// advance runs the group's next escalation step when it is due (or at once
+// when force is set), and marks a missed deadline.
+func (p *Paging) advance(ctx context.Context, tx Tx, groupID int64, now time.Time, force bool) error {
+	e, err := tx.Escalation(groupID)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if e.Done && force {
+		e.Done, e.Step, e.Loop = false, 0, 0 // escalate by hand after the policy ran out: start over
+	}
+	g, err := tx.Group(groupID)
+	if err != nil {
+		return err
+	}
+	if g.Status != Firing || g.Ack != nil {
+		return tx.StopEscalation(groupID)
+	}
+	pol := p.Policies[e.Priority]
+	changed := false
+	if !e.Overdue && !e.Deadline.IsZero() && !now.Before(e.Deadline) {
+		e.Overdue, g.Overdue = true, true
+		force = true // a missed deadline runs the next step at once
+		changed = true
+		p.Log.Warn("acknowledgement overdue", "group", g.ID, "priority", g.Priority.String())
+	}
+	if !e.Done && (force || !now.Before(e.NextAt)) && len(pol.Steps) > 0 && e.Loop <= pol.Repeat {
+		step := pol.Steps[e.Step%len(pol.Steps)]
+		if err := p.page(ctx, tx, g, e.Step, step, now); err != nil {
+			return err
+		}
+		g.Escalated++
+		changed = true
+		e.Step++
+		if e.Step >= len(pol.Steps) {
+			e.Step = 0
+			e.Loop++
+			wait := pol.RepeatAfter
+			if wait <= 0 {
+				wait = 5 * time.Minute
+			}
+			e.NextAt = now.Add(wait)
+			if e.Loop > pol.Repeat {
+				e.Done = true
+			}
+		} else {
+			e.NextAt = now.Add(pol.Steps[e.Step].Delay)
+		}
+	}
+	if err := tx.SaveEscalation(e); err != nil {
+		return err
+	}
+	if changed {
+		g.Version++
+		g.UpdatedAt = now
+		if err := tx.SaveGroup(g); err != nil {
+			return err
+		}
+		if err := markGroupDirty(tx, g, now); err != nil {
+			return err
+		}
+		if p.Trigger != nil {
+			p.Trigger()
+		}
+	}
+	return nil
+}
+
+// page queues the pages of one step: Discord mentions and DMs as queued
+// messages, phone calls and e-mails as queued pages.
+func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step EscalationStep, now time.Time) error {
+	route := p.Policy.Route(g.Priority)
+	var roles, users []string
+	var notes []string
+	for _, t := range step.Targets {
+		if t.Role != "" {
+			roles = append(roles, t.Role)
+			continue
+		}
+		user := t.User
+		if t.Schedule != "" {
+			if p.OnCall == nil {
+				notes = append(notes, fmt.Sprintf("schedule %s: no on-call schedules configured", t.Schedule))
+				continue
+			}
+			u, err := p.OnCall.OnCallAt(ctx, tx, t.Schedule, now)
+			if err != nil || u == "" {
+				notes = append(notes, fmt.Sprintf("schedule %s has nobody on call", t.Schedule))
+				continue
+			}
+			user = u
+		}
+		via := t.Via
+		if len(via) == 0 {
+			via = []string{ViaMention, ViaDM}
+		}
+		for _, v := range via {
+			pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: v, UserID: user, Schedule: t.Schedule, Status: PageQueued, CreatedAt: now}
+			c, known := p.Directory[user]
+			switch v {
+			case ViaMention:
+				users = append(users, user)
+				continue
+			case ViaPhone:
+				if !known || c.Phone == "" {
+					notes = append(notes, fmt.Sprintf("<@%s> has no phone number in the user directory", user))
+					continue
+				}
+			case ViaEmail:
+				if !known || c.Email == "" {
+					notes = append(notes, fmt.Sprintf("<@%s> has no e-mail address in the user directory", user))
+					continue
+				}
+			}
+			if err := tx.AddPage(pg); err != nil {
+				return err
+			}
+			if v == ViaDM {
+				if err := tx.Enqueue(&Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
+					Message: pageMessage(g, route, stepNo, Mentions{}), DueAt: now, CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(roles) > 0 || len(users) > 0 {
+		m := Mentions{Roles: uniq(roles), Users: uniq(users)}
+		pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: ViaMention, RoleID: strings.Join(m.Roles, ","), UserID: strings.Join(m.Users, ","), Status: PageQueued, CreatedAt: now}
+		if err := tx.AddPage(pg); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
+			Message: pageMessage(g, route, stepNo, m), DueAt: now, CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	for _, n := range notes {
+		if !slices.Contains(g.Notes, n) {
+			g.Notes = append(g.Notes, n)
+		}
+	}
+	return tx.RecordAction(g.ID, "escalated", Action{Actor: Actor{Via: "engine"}, At: now}, fmt.Sprintf("step %d", stepNo+1))
+}
+
+func pageRef(groupID, pageID int64) string { return fmt.Sprintf("group:%d:page:%d", groupID, pageID) }
+
+// ParsePageRef returns the group and page ids of a page message's Ref.
+func ParsePageRef(ref string) (groupID, pageID int64, ok bool) {
+	_, err := fmt.Sscanf(ref, "group:%d:page:%d", &groupID, &pageID)
+	return groupID, pageID, err == nil
+}
+
+func pageMessage(g *Group, route Route, step int, m Mentions) Message {
+	var who []string
+	for _, r := range m.Roles {
+		who = append(who, "<@&"+r+">")
+	}
+	for _, u := range m.Users {
+		who = append(who, "<@"+u+">")
+	}
+	content := fmt.Sprintf("📟 **%s %s**: %s — please acknowledge", g.Priority, g.Priority.Meaning(), g.Title())
+	if step > 0 {
+		content = fmt.Sprintf("📟 **Escalation step %d** · %s %s: %s is not acknowledged", step+1, g.Priority, g.Priority.Meaning(), g.Title())
+	}
+	if len(who) > 0 {
+		content = strings.Join(who, " ") + " " + content
+	}
+	desc := g.Summary()
+	return Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Color: 0xE01E1E,
+		Footer: fmt.Sprintf("alert group %d · acknowledge with the button on the card or /ack", g.ID)}
+}
+
+func uniq(l []string) []string {
+	slices.Sort(l)
+	return slices.Compact(l)
+}
+
+// markGroupDirty queues an update of every post showing the group.
+func markGroupDirty(tx Tx, g *Group, now time.Time) error {
+	posts, err := tx.PostsOfGroup(g.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range posts {
+		if err := tx.MarkDirty(p.ID, min(p.Priority, g.Priority), now); err != nil {
+			return err
+		}
+		if p.Kind == Page {
+			if err := tx.MarkDirty(p.DigestID, p.Priority, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

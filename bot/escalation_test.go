@@ -1,0 +1,210 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/store"
+)
+
+var t0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+
+type fixedOnCall map[string]string
+
+func (f fixedOnCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ time.Time) (string, error) {
+	return f[schedule], nil
+}
+
+func newPaging(t *testing.T, db *store.DB) (*bot.Paging, *bot.Policy) {
+	t.Helper()
+	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
+	for i := range pol.Routes {
+		pol.Routes[i] = bot.Route{ChannelID: "10" + string(rune('0'+i)), AckWithin: bot.Priority(i).DefaultAckDeadline()}
+	}
+	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
+		OnCall:    fixedOnCall{"primary": "501", "secondary": "502"},
+		Directory: map[string]bot.Contact{"501": {UserID: "501", Phone: "+15550100501", Email: "a@example.org"}, "502": {UserID: "502"}},
+	}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
+		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
+		{Delay: 5 * time.Minute, Targets: []bot.Target{{Schedule: "secondary"}}},
+		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
+	}}
+	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
+	return pg, pol
+}
+
+func openDB(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func p0(key string) bot.Notification {
+	return bot.Notification{GroupKey: key, Receiver: "klaxon", CommonLabels: map[string]string{"alertname": "Down", "severity": "critical"},
+		Alerts: []bot.Alert{{Fingerprint: "f1", Status: bot.Firing, Labels: map[string]string{"alertname": "Down", "severity": "critical"}, StartsAt: t0}}}
+}
+
+func pages(t *testing.T, db *store.DB, gid int64) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	err := db.View(context.Background(), func(tx bot.Tx) error {
+		for _, via := range []string{bot.ViaPhone, bot.ViaEmail, bot.ViaDM, bot.ViaMention} {
+			ps, err := tx.QueuedPages(via, 100)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if p.GroupID == gid {
+					out[via]++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func queuedMessages(t *testing.T, db *store.DB) []bot.Outgoing {
+	t.Helper()
+	var ms []bot.Outgoing
+	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = tx.DueMessages(t0.Add(24*time.Hour), 100); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+func TestEscalationStepsAckAndRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	db := openDB(t, path)
+	pg, pol := newPaging(t, db)
+
+	res, err := bot.Ingest(ctx, db, pol, p0("k1"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Run(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := pages(t, db, res.GroupID); got[bot.ViaPhone] != 1 || got[bot.ViaDM] != 1 || got[bot.ViaMention] != 1 {
+		t.Fatalf("step 1 pages = %v, want one phone, one dm, one mention", got)
+	}
+	ms := queuedMessages(t, db)
+	if len(ms) != 2 {
+		t.Fatalf("queued messages = %d, want 2 (channel mention + DM)", len(ms))
+	}
+	var mention bot.Outgoing
+	for _, m := range ms {
+		if m.ChannelID != "" {
+			mention = m
+		}
+	}
+	if got := mention.Message.Mentions; len(got.Roles) != 1 || got.Roles[0] != "900" || len(got.Users) != 1 || got.Users[0] != "501" {
+		t.Errorf("channel page mentions = %+v, want role 900 and user 501 only", got)
+	}
+
+	// Running again at the same time does nothing: the next step is 5 minutes away.
+	if err := pg.Run(ctx, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(queuedMessages(t, db)); n != 2 {
+		t.Fatalf("queued messages after an early run = %d, want still 2", n)
+	}
+
+	// Restart: a new Paging on a reopened database runs the due step exactly once.
+	db.Close()
+	db = openDB(t, path)
+	defer db.Close()
+	pg, _ = newPaging(t, db)
+	for i := 0; i < 3; i++ {
+		if err := pg.Run(ctx, t0.Add(5*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms = queuedMessages(t, db)
+	dms := 0
+	for _, m := range ms {
+		if m.UserID == "502" {
+			dms++
+		}
+	}
+	if dms != 1 {
+		t.Fatalf("step 2 DMs to the secondary = %d, want exactly 1 after restart and repeated runs", dms)
+	}
+
+	// Acknowledge: every pending page is cancelled in the same transaction.
+	g, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "501", Name: "ana", Via: "button"}, t0.Add(6*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Ack == nil || g.Ack.UserID != "501" {
+		t.Fatalf("ack = %+v", g.Ack)
+	}
+	if n := len(queuedMessages(t, db)); n != 0 {
+		t.Errorf("queued page messages after ack = %d, want 0", n)
+	}
+	if got := pages(t, db, res.GroupID); len(got) != 0 {
+		t.Errorf("queued pages after ack = %v, want none", got)
+	}
+	// Nothing more is paged, even at the deadline.
+	if err := pg.Run(ctx, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(queuedMessages(t, db)); n != 0 {
+		t.Errorf("paged after ack: %d messages", n)
+	}
+	if _, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "502"}, t0.Add(time.Hour)); bot.ErrorCode(err) != bot.EConflict {
+		t.Errorf("second ack: got %v, want a conflict naming who acknowledged", err)
+	}
+}
+
+func TestEscalationOverdueRunsNextStep(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	defer db.Close()
+	pg, pol := newPaging(t, db)
+	pg.Policies[bot.P0].Steps[1].Delay = time.Hour // the deadline (15m) comes first
+	res, err := bot.Ingest(ctx, db, pol, p0("k2"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Run(ctx, t0)
+	pg.Run(ctx, t0.Add(15*time.Minute))
+	var g *bot.Group
+	db.View(ctx, func(tx bot.Tx) (err error) { g, err = tx.Group(res.GroupID); return err })
+	if !g.Overdue || g.Escalated != 2 {
+		t.Errorf("after the deadline: overdue %v escalated %d, want overdue and 2 steps run", g.Overdue, g.Escalated)
+	}
+}
+
+func TestResolveByAlertmanagerStopsPaging(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	defer db.Close()
+	pg, pol := newPaging(t, db)
+	n := p0("k3")
+	res, _ := bot.Ingest(ctx, db, pol, n, t0)
+	pg.Run(ctx, t0)
+	n.Alerts[0].Status, n.Alerts[0].EndsAt = bot.Resolved, t0.Add(2*time.Minute)
+	if _, err := bot.Ingest(ctx, db, pol, n, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pages(t, db, res.GroupID); len(got) != 0 {
+		t.Errorf("queued pages after resolve = %v", got)
+	}
+	pg.Run(ctx, t0.Add(time.Hour))
+	if n := len(queuedMessages(t, db)); n != 0 {
+		t.Errorf("paged after resolve: %d messages", n)
+	}
+}

@@ -1,0 +1,295 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot/metrics"
+)
+
+// Phone places page calls. The adapter builds the keypress callback from PageID.
+type Phone interface {
+	Call(ctx context.Context, c PhoneCall) (callID string, err error)
+}
+
+// PhoneCall is one page call.
+type PhoneCall struct {
+	To      string // E.164
+	Message string // what the call reads out
+	PageID  int64
+}
+
+// Mailer sends e-mail.
+type Mailer interface {
+	Send(ctx context.Context, m Mail) error
+}
+
+// Mail is one e-mail.
+type Mail struct {
+	To      []string
+	Subject string
+	Text    string
+}
+
+// PageSent is the SentHook for page messages: it records the outcome, and
+// when a user's DMs are closed (Discord 50007) falls back to a mention in
+// the alert channel and says so on the card.
+func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
+	gid, pid, ok := ParsePageRef(m.Ref)
+	if !ok {
+		return nil
+	}
+	pg, err := tx.PageRecord(pid)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	channel := "discord"
+	if m.UserID != "" {
+		channel = "dm"
+	}
+	if sendErr == nil {
+		pg.Status, pg.SentAt = PageSent, now
+		metrics.Pages.WithLabelValues(channel, "sent").Inc()
+		return tx.UpdatePage(pg)
+	}
+	metrics.Pages.WithLabelValues(channel, "failed").Inc()
+	pg.Status, pg.Detail = PageFailed, sendErr.Error()
+	if err := tx.UpdatePage(pg); err != nil {
+		return err
+	}
+	if AsSendError(sendErr).Code != 50007 || m.UserID == "" {
+		return nil
+	}
+	g, err := tx.Group(gid)
+	if err != nil {
+		return err
+	}
+	if g.Ack != nil || g.Status != Firing {
+		return nil
+	}
+	route := p.Policy.Route(g.Priority)
+	fb := &PageRecord{GroupID: gid, Step: pg.Step, Via: ViaMention, UserID: m.UserID, Status: PageQueued, Detail: "fallback: DMs closed", CreatedAt: now}
+	if err := tx.AddPage(fb); err != nil {
+		return err
+	}
+	msg := m.Message
+	msg.Content = fmt.Sprintf("<@%s> (your DMs are closed, so Klaxon pages you here) %s", m.UserID, msg.Content)
+	msg.Mentions = Mentions{Users: []string{m.UserID}}
+	if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(gid, fb.ID),
+		Message: msg, DueAt: now, CreatedAt: now}); err != nil {
+		return err
+	}
+	g.Notes = appendNote(g.Notes, fmt.Sprintf("<@%s> does not accept DMs: paged in the channel instead", m.UserID))
+	g.Version++
+	if err := tx.SaveGroup(g); err != nil {
+		return err
+	}
+	if err := tx.RecordAction(gid, "dm failed", Action{Actor: Actor{Via: "engine"}, At: now}, "DMs closed; fell back to a channel mention"); err != nil {
+		return err
+	}
+	return markGroupDirty(tx, g, now)
+}
+
+func appendNote(notes []string, n string) []string {
+	for _, x := range notes {
+		if x == n {
+			return notes
+		}
+	}
+	return append(notes, n)
+}
+
+// PhoneJob places queued page calls, at most Throttle calls per person per
+// ThrottleWindow. A call is marked before it is placed, so a crash can lose
+// a call but never rings someone twice for the same page.
+type PhoneJob struct {
+	Paging         *Paging
+	Phone          Phone
+	Throttle       int           // default 3
+	ThrottleWindow time.Duration // default 15m
+}
+
+// Name implements Job.
+func (j *PhoneJob) Name() string { return "phone" }
+
+// Run implements Job.
+func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
+	p := j.Paging
+	limit, window := j.Throttle, j.ThrottleWindow
+	if limit <= 0 {
+		limit = 3
+	}
+	if window <= 0 {
+		window = 15 * time.Minute
+	}
+	var queued []PageRecord
+	if err := p.Store.View(ctx, func(tx Tx) (err error) { queued, err = tx.QueuedPages(ViaPhone, 20); return err }); err != nil {
+		return err
+	}
+	for _, pg := range queued {
+		var call *PhoneCall
+		err := p.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.PageRecord(pg.ID)
+			if err != nil || cur.Status != PageQueued {
+				return err // cancelled meanwhile (acknowledged)
+			}
+			n, err := tx.PagesSince(cur.UserID, ViaPhone, now.Add(-window))
+			if err != nil {
+				return err
+			}
+			c := p.Directory[cur.UserID]
+			if n >= limit {
+				cur.Status, cur.Detail = PageFailed, fmt.Sprintf("throttled: %d calls to this person in %s", n, window)
+				metrics.Pages.WithLabelValues("phone", "failed").Inc()
+				return tx.UpdatePage(cur)
+			}
+			g, err := tx.Group(cur.GroupID)
+			if err != nil {
+				return err
+			}
+			cur.Status, cur.SentAt, cur.Detail = PageSent, now, "calling"
+			call = &PhoneCall{To: c.Phone, PageID: cur.ID, Message: spoken(g)}
+			return tx.UpdatePage(cur)
+		})
+		if err != nil {
+			return err
+		}
+		if call == nil {
+			continue
+		}
+		sid, cerr := j.Phone.Call(ctx, *call)
+		err = p.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.PageRecord(pg.ID)
+			if err != nil {
+				return err
+			}
+			if cerr != nil {
+				cur.Status, cur.Detail = PageFailed, cerr.Error()
+				metrics.Pages.WithLabelValues("phone", "failed").Inc()
+				p.Log.Warn("page call failed", "page", cur.ID, "group", cur.GroupID, "err", cerr)
+				if err := tx.RecordAction(cur.GroupID, "call failed", Action{Actor: Actor{Via: "engine"}, At: now}, cerr.Error()); err != nil {
+					return err
+				}
+			} else {
+				cur.CallSID, cur.Detail = sid, "call placed"
+				metrics.Pages.WithLabelValues("phone", "sent").Inc()
+				if err := tx.RecordAction(cur.GroupID, "called", Action{Actor: Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
+					return err
+				}
+			}
+			return tx.UpdatePage(cur)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spoken is the text a page call reads out.
+func spoken(g *Group) string {
+	s := fmt.Sprintf("Klaxon page. Priority %d, %s. %s.", int(g.Priority), g.Priority.Meaning(), g.Title())
+	if sum := g.Summary(); sum != "" {
+		s += " " + sum
+	}
+	return s
+}
+
+// MailJob sends queued e-mail pages, one digest per recipient per cycle,
+// so a storm is one mail, not hundreds.
+type MailJob struct {
+	Paging *Paging
+	Mailer Mailer
+}
+
+// Name implements Job.
+func (j *MailJob) Name() string { return "email" }
+
+// Run implements Job.
+func (j *MailJob) Run(ctx context.Context, now time.Time) error {
+	p := j.Paging
+	type item struct {
+		page  PageRecord
+		group *Group
+	}
+	byTo := map[string][]item{}
+	if err := p.Store.View(ctx, func(tx Tx) error {
+		queued, err := tx.QueuedPages(ViaEmail, 1000)
+		if err != nil {
+			return err
+		}
+		for _, pg := range queued {
+			g, err := tx.Group(pg.GroupID)
+			if err != nil {
+				return err
+			}
+			to := p.Directory[pg.UserID].Email
+			byTo[to] = append(byTo[to], item{pg, g})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	tos := make([]string, 0, len(byTo))
+	for to := range byTo {
+		tos = append(tos, to)
+	}
+	sort.Strings(tos)
+	for _, to := range tos {
+		items := byTo[to]
+		sort.Slice(items, func(a, b int) bool {
+			if items[a].group.Priority != items[b].group.Priority {
+				return items[a].group.Priority < items[b].group.Priority
+			}
+			return items[a].group.ID < items[b].group.ID
+		})
+		var b strings.Builder
+		fmt.Fprintf(&b, "Klaxon has %d alert(s) for you:\n\n", len(items))
+		for _, it := range items {
+			g := it.group
+			fmt.Fprintf(&b, "- [%s] %s (%s) since %s\n", g.Priority, g.Title(), g.Status, g.StartedAt().UTC().Format("2006-01-02 15:04 MST"))
+			if s := g.Summary(); s != "" {
+				fmt.Fprintf(&b, "  %s\n", s)
+			}
+		}
+		b.WriteString("\nAcknowledge on Discord with the card's button or /ack.\n")
+		subject := fmt.Sprintf("Klaxon: %d alert(s), most urgent %s", len(items), items[0].group.Priority)
+		serr := j.Mailer.Send(ctx, Mail{To: []string{to}, Subject: subject, Text: b.String()})
+		se := (*SendError)(nil)
+		if serr != nil {
+			se = AsSendError(serr)
+			if se.Temporary {
+				p.Log.Warn("e-mail digest failed; will retry", "err", serr)
+				continue // stays queued
+			}
+		}
+		if err := p.Store.Update(ctx, func(tx Tx) error {
+			for _, it := range items {
+				pg := it.page
+				if serr == nil {
+					pg.Status, pg.SentAt = PageSent, now
+				} else {
+					pg.Status, pg.Detail = PageFailed, serr.Error()
+				}
+				if err := tx.UpdatePage(&pg); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		result := "sent"
+		if serr != nil {
+			result = "failed"
+		}
+		metrics.Pages.WithLabelValues("email", result).Add(float64(len(items)))
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// StartEscalation implements bot.EscalationTx.
+func (t *Tx) StartEscalation(e bot.Escalation) error {
+	_, err := t.exec("start escalation", `INSERT INTO escalations (group_id, priority, step, loop, next_at, deadline, overdue, done)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET priority = excluded.priority, step = excluded.step,
+		loop = excluded.loop, next_at = excluded.next_at, deadline = excluded.deadline, overdue = excluded.overdue, done = excluded.done`,
+		e.GroupID, int(e.Priority), e.Step, e.Loop, ts(e.NextAt), ts(e.Deadline), e.Overdue, e.Done)
+	return err
+}
+
+const escCols = "group_id, priority, step, loop, next_at, deadline, overdue, done"
+
+func (t *Tx) scanEscalations(op, q string, args ...any) ([]bot.Escalation, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.Escalation
+	for rows.Next() {
+		var e bot.Escalation
+		var next, deadline int64
+		if err := rows.Scan(&e.GroupID, &e.Priority, &e.Step, &e.Loop, &next, &deadline, &e.Overdue, &e.Done); err != nil {
+			return nil, dbError(op, err)
+		}
+		e.NextAt, e.Deadline = fromTS(next), fromTS(deadline)
+		out = append(out, e)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// Escalation implements bot.EscalationTx.
+func (t *Tx) Escalation(groupID int64) (*bot.Escalation, error) {
+	es, err := t.scanEscalations("escalation", "SELECT "+escCols+" FROM escalations WHERE group_id = ?", groupID)
+	e, err := one(es, err, notFound("escalation of group", groupID))
+	return &e, err
+}
+
+// SaveEscalation implements bot.EscalationTx.
+func (t *Tx) SaveEscalation(e *bot.Escalation) error { return t.StartEscalation(*e) }
+
+// StopEscalation implements bot.EscalationTx.
+func (t *Tx) StopEscalation(groupID int64) error {
+	_, err := t.exec("stop escalation", "DELETE FROM escalations WHERE group_id = ?", groupID)
+	return err
+}
+
+// DueEscalations implements bot.EscalationTx.
+func (t *Tx) DueEscalations(now time.Time, limit int) ([]bot.Escalation, error) {
+	return t.scanEscalations("due escalations", "SELECT "+escCols+` FROM escalations
+		WHERE (done = 0 AND next_at <= ?) OR (overdue = 0 AND deadline > 0 AND deadline <= ?)
+		ORDER BY priority, next_at LIMIT ?`, ts(now), ts(now), limit)
+}
+
+const pageCols = "id, group_id, step, via, user_id, role_id, schedule, status, detail, call_sid, created_at, sent_at"
+
+func (t *Tx) scanPages(op, q string, args ...any) ([]bot.PageRecord, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.PageRecord
+	for rows.Next() {
+		var p bot.PageRecord
+		var created, sent int64
+		if err := rows.Scan(&p.ID, &p.GroupID, &p.Step, &p.Via, &p.UserID, &p.RoleID, &p.Schedule, &p.Status, &p.Detail,
+			&p.CallSID, &created, &sent); err != nil {
+			return nil, dbError(op, err)
+		}
+		p.CreatedAt, p.SentAt = fromTS(created), fromTS(sent)
+		out = append(out, p)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// AddPage implements bot.EscalationTx.
+func (t *Tx) AddPage(p *bot.PageRecord) error {
+	r, err := t.exec("add page", `INSERT INTO pages (group_id, step, via, user_id, role_id, schedule, status, detail, call_sid,
+		created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.GroupID, p.Step, p.Via, p.UserID, p.RoleID, p.Schedule,
+		p.Status, p.Detail, p.CallSID, ts(p.CreatedAt), ts(p.SentAt))
+	if err != nil {
+		return err
+	}
+	p.ID, err = r.LastInsertId()
+	return dbErrorOrNil("add page", err)
+}
+
+// PageRecord implements bot.EscalationTx.
+func (t *Tx) PageRecord(id int64) (*bot.PageRecord, error) {
+	ps, err := t.scanPages("page", "SELECT "+pageCols+" FROM pages WHERE id = ?", id)
+	p, err := one(ps, err, notFound("page", id))
+	return &p, err
+}
+
+// UpdatePage implements bot.EscalationTx.
+func (t *Tx) UpdatePage(p *bot.PageRecord) error {
+	_, err := t.exec("update page", "UPDATE pages SET status = ?, detail = ?, call_sid = ?, sent_at = ? WHERE id = ?",
+		p.Status, p.Detail, p.CallSID, ts(p.SentAt), p.ID)
+	return err
+}
+
+// QueuedPages implements bot.EscalationTx.
+func (t *Tx) QueuedPages(via string, limit int) ([]bot.PageRecord, error) {
+	return t.scanPages("queued pages", "SELECT "+pageCols+" FROM pages WHERE via = ? AND status = 'queued' ORDER BY id LIMIT ?", via, limit)
+}
+
+// CancelPages implements bot.EscalationTx.
+func (t *Tx) CancelPages(groupID int64) (int, error) {
+	r, err := t.exec("cancel pages", "UPDATE pages SET status = 'cancelled' WHERE group_id = ? AND status = 'queued'", groupID)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := r.RowsAffected()
+	if _, err := t.exec("cancel page messages", "DELETE FROM messages WHERE kind = 'page' AND ref LIKE ?",
+		"group:"+itoa(groupID)+":page:%"); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// PagesSince implements bot.EscalationTx.
+func (t *Tx) PagesSince(userID, via string, since time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM pages WHERE user_id = ? AND via = ? AND status = 'sent' AND sent_at >= ?",
+		userID, via, ts(since)).Scan(&n)
+	return n, dbErrorOrNil("pages since", err)
+}
+
+// RecordAction implements bot.EscalationTx.
+func (t *Tx) RecordAction(groupID int64, kind string, a bot.Action, detail string) error {
+	_, err := t.exec("record action", `INSERT INTO actions (group_id, kind, user_id, user_name, via, detail, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, groupID, kind, a.UserID, a.Name, a.Via, detail, ts(a.At))
+	return err
+}
+
+// Actions implements bot.EscalationTx.
+func (t *Tx) Actions(groupID int64) ([]bot.ActionRecord, error) {
+	rows, err := t.query("actions", "SELECT kind, user_id, user_name, via, detail, at FROM actions WHERE group_id = ? ORDER BY id", groupID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.ActionRecord
+	for rows.Next() {
+		var r bot.ActionRecord
+		var at int64
+		if err := rows.Scan(&r.Kind, &r.Action.UserID, &r.Action.Name, &r.Action.Via, &r.Detail, &at); err != nil {
+			return nil, dbError("actions", err)
+		}
+		r.Action.At = fromTS(at)
+		out = append(out, r)
+	}
+	return out, dbErrorOrNil("actions", rows.Err())
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
