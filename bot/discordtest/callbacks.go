@@ -13,12 +13,12 @@ func init() {
 	const wh = "/webhooks/{webhook_id}/{webhook_token}"
 	register(map[string]handler{
 		"POST /interactions/{interaction_id}/{interaction_token}/callback": hCallback,
-		"POST " + wh:                            hExecuteWebhook,
-		"GET " + wh + "/messages/@original":     hWebhookMessage("GET"),
-		"PATCH " + wh + "/messages/@original":   hWebhookMessage("PATCH"),
-		"DELETE " + wh + "/messages/@original":  hWebhookMessage("DELETE"),
-		"GET " + wh + "/messages/{message_id}":  hWebhookMessage("GET"),
-		"PATCH " + wh + "/messages/{message_id}": hWebhookMessage("PATCH"),
+		"POST " + wh:                              hExecuteWebhook,
+		"GET " + wh + "/messages/@original":       hWebhookMessage("GET"),
+		"PATCH " + wh + "/messages/@original":     hWebhookMessage("PATCH"),
+		"DELETE " + wh + "/messages/@original":    hWebhookMessage("DELETE"),
+		"GET " + wh + "/messages/{message_id}":    hWebhookMessage("GET"),
+		"PATCH " + wh + "/messages/{message_id}":  hWebhookMessage("PATCH"),
 		"DELETE " + wh + "/messages/{message_id}": hWebhookMessage("DELETE"),
 	})
 }

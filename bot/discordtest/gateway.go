@@ -267,7 +267,7 @@ func (s *Server) identify(c *gwConn) error {
 	ready := map[string]any{
 		"v": 10, "user": user, "guilds": guilds, "session_id": sess.id,
 		"resume_gateway_url": s.GatewayURL(), "shard": []int{0, 1},
-		"application": map[string]any{"id": s.opts.ApplicationID, "flags": 0},
+		"application":      map[string]any{"id": s.opts.ApplicationID, "flags": 0},
 		"private_channels": []any{}, "relationships": []any{}, "presences": []any{},
 		"session_type": "normal", "user_settings": map[string]any{}, "geo_ordered_rtc_regions": []any{},
 	}

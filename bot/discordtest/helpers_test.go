@@ -47,13 +47,6 @@ func newEnv(t *testing.T, opts Options) *env {
 	return e
 }
 
-// expectViolations swaps in a collector: the returned func reports the
-// violations recorded since.
-func countViolations(s *Server) func() int {
-	n := len(s.Violations())
-	return func() int { return len(s.Violations()) - n }
-}
-
 func restErr(t *testing.T, err error) *discordgo.RESTError {
 	t.Helper()
 	var re *discordgo.RESTError

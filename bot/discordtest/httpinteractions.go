@@ -71,6 +71,13 @@ func (s *Server) PostInteraction(ctx context.Context, endpoint string, priv ed25
 		s.violate(&Violation{Kind: "interaction", Detail: fmt.Sprintf("bot answered HTTP interaction %s with status %d", id, resp.StatusCode)})
 		return id, resp, body, nil
 	}
+	if rt, _ := s.spec.match("/interactions/1/t/callback"); rt != nil {
+		if sch, err := s.spec.schemaFor(rt.ops["POST"], "application/json"); err == nil && sch != nil {
+			if fes := validateJSON(sch, body); len(fes) > 0 {
+				s.violate(&Violation{Kind: "body", Detail: fmt.Sprintf("HTTP interaction %s answer: %v", id, fes)})
+			}
+		}
+	}
 	var cb callbackBody
 	if err := json.Unmarshal(body, &cb); err != nil {
 		s.violate(&Violation{Kind: "interaction", Detail: fmt.Sprintf("bot answered HTTP interaction %s with a non-JSON body: %v", id, err)})

@@ -123,6 +123,14 @@ func (s *Server) prepare(i discordgo.Interaction) (*interaction, []byte, error) 
 	if msgJSON != nil {
 		payload["message"] = msgJSON
 	}
+	if d, ok := i.Data.(discordgo.ModalSubmitInteractionData); ok {
+		// discordgo does not marshal modal components (json:"-")
+		comps, err := json.Marshal(d.Components)
+		if err != nil {
+			return nil, nil, err
+		}
+		payload["data"] = map[string]any{"custom_id": d.CustomID, "components": json.RawMessage(comps)}
+	}
 	if chJSON != nil {
 		payload["channel"] = chJSON
 	}

@@ -10,20 +10,20 @@ import (
 
 func init() {
 	register(map[string]handler{
-		"POST /channels/{channel_id}/messages":                                  hCreateMessage,
-		"GET /channels/{channel_id}/messages":                                   hListMessages,
-		"GET /channels/{channel_id}/messages/{message_id}":                      hGetMessage,
-		"PATCH /channels/{channel_id}/messages/{message_id}":                    hEditMessage,
-		"DELETE /channels/{channel_id}/messages/{message_id}":                   hDeleteMessage,
-		"PUT /channels/{channel_id}/pins/{message_id}":                          hPin(true),
-		"DELETE /channels/{channel_id}/pins/{message_id}":                       hPin(false),
-		"PUT /channels/{channel_id}/messages/pins/{message_id}":                 hPin(true),
-		"DELETE /channels/{channel_id}/messages/pins/{message_id}":              hPin(false),
-		"GET /channels/{channel_id}/pins":                                       hListPins(false),
-		"GET /channels/{channel_id}/messages/pins":                              hListPins(true),
+		"POST /channels/{channel_id}/messages":                                           hCreateMessage,
+		"GET /channels/{channel_id}/messages":                                            hListMessages,
+		"GET /channels/{channel_id}/messages/{message_id}":                               hGetMessage,
+		"PATCH /channels/{channel_id}/messages/{message_id}":                             hEditMessage,
+		"DELETE /channels/{channel_id}/messages/{message_id}":                            hDeleteMessage,
+		"PUT /channels/{channel_id}/pins/{message_id}":                                   hPin(true),
+		"DELETE /channels/{channel_id}/pins/{message_id}":                                hPin(false),
+		"PUT /channels/{channel_id}/messages/pins/{message_id}":                          hPin(true),
+		"DELETE /channels/{channel_id}/messages/pins/{message_id}":                       hPin(false),
+		"GET /channels/{channel_id}/pins":                                                hListPins(false),
+		"GET /channels/{channel_id}/messages/pins":                                       hListPins(true),
 		"PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me":    hReact(true),
 		"DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": hReact(false),
-		"POST /channels/{channel_id}/typing":                                    func(c *call) (int, any) { return 204, nil },
+		"POST /channels/{channel_id}/typing":                                             func(c *call) (int, any) { return 204, nil },
 	})
 }
 
