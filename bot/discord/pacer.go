@@ -267,7 +267,8 @@ func (b *bucket) wait(now time.Time) time.Duration {
 		return 0
 	}
 	if !now.Before(b.resetAt) {
-		b.remaining = max(b.limit-b.inflight, 0)
+		// A new window; its real end comes with the next response's headers.
+		b.remaining = b.limit
 		b.resetAt = now.Add(b.period)
 	}
 	if b.remaining > 0 {

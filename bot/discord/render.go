@@ -147,7 +147,7 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	}
 
 	firing, _ := g.Counts()
-	total := len(g.Alerts) + g.TruncatedAlerts
+	total := len(g.Alerts)
 	status := ""
 	switch {
 	case resolved:
@@ -159,7 +159,7 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	case total == 1:
 		status = "Firing · 1 alert"
 	default:
-		status = fmt.Sprintf("Firing · %d of %d alerts", firing+g.TruncatedAlerts, total)
+		status = fmt.Sprintf("Firing · %d of %d alerts", firing, total)
 	}
 	source := g.PrioritySource
 	if source == "" {
@@ -186,7 +186,7 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	if description != "" {
 		budget := min(MaxDescription, MaxEmbedTotal-fixed-alertsWant)
 		if budget > 40 {
-			e.Description = closeFences(truncate(description, budget))
+			e.Description = closeFences(description, budget)
 		}
 	}
 	left := MaxEmbedTotal - embedLen(e)
@@ -435,9 +435,10 @@ func alertLines(g *bot.Group, groupSummary string, n int) []string {
 
 // groupLine is one group of a digest or page.
 func groupLine(g *bot.Group) string {
-	text := fmt.Sprintf("%s · %s", g.Priority, truncate(escapeMarkdown(singleLine(g.Title())), 50))
+	// At most ~125 runes a line, so that a page of 40 groups fits one message.
+	text := fmt.Sprintf("%s · %s", g.Priority, truncate(escapeMarkdown(singleLine(g.Title())), 40))
 	if s := g.Summary(); s != "" {
-		text += " — " + truncate(escapeMarkdown(singleLine(s)), 60)
+		text += " — " + truncate(escapeMarkdown(singleLine(s)), 50)
 	}
 	if g.Status == bot.Resolved {
 		line := "✅ ~~" + text + "~~"
@@ -886,7 +887,7 @@ func singleLine(s string) string {
 
 var markdownEscaper = strings.NewReplacer(
 	`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
-	">", `\>`, "<", `\<`, "#", `\#`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`,
+	">", `\>`, "<", `\<`, "#", `\#`, "[", `\[`, "]", `\]`,
 )
 
 // escapeMarkdown makes untrusted text render literally.
@@ -911,10 +912,14 @@ func contentText(s string) string {
 	return truncate(s, 200)
 }
 
-// closeFences closes a code block a truncation left open.
-func closeFences(s string) string {
-	if strings.Count(s, "```")%2 == 1 {
-		s = truncate(s, MaxDescription-4) + "\n```"
+// closeFences truncates s to n runes and closes a code block the cut left open.
+func closeFences(s string, n int) string {
+	t := truncate(s, n)
+	if strings.Count(t, "```")%2 == 1 {
+		t = truncate(s, n-4)
+		if strings.Count(t, "```")%2 == 1 {
+			t += "\n```"
+		}
 	}
-	return s
+	return t
 }

@@ -76,7 +76,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		u.RawQuery = req.URL.RawQuery
 		out.URL = &u
-		out.Host = ""
+		out.Host = u.Host
 	}
 
 	route := RouteClass(req.Method, rel)

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/metrics"
+	"github.com/marola-rp/klaxon/handlers"
+	"github.com/marola-rp/klaxon/store"
+)
+
+// Main is the running program: tests start it the way `klaxon serve` does.
+type Main struct {
+	Config *Config
+	Stderr io.Writer // where logs go; default os.Stderr
+	Clock  bot.Clock // default the system clock
+
+	Log     *slog.Logger
+	DB      *store.DB
+	Engine  *bot.Engine
+	Session *discordgo.Session
+	Discord *discord.Client
+
+	ln      net.Listener
+	srv     *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// Run opens the database, connects to Discord, and starts the HTTP server and
+// the engine. It returns once Klaxon serves; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	if m.Stderr == nil {
+		m.Stderr = os.Stderr
+	}
+	if m.Clock == nil {
+		m.Clock = bot.SystemClock{}
+	}
+	m.Log = newLogger(m.Stderr, cfg.Log)
+	metrics.SetBuildInfo(version)
+
+	if cfg.Env.DiscordToken == "" {
+		return errors.New("KLAXON_DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal (https://discord.com/developers/applications → New Application → Bot → Reset Token), then export KLAXON_DISCORD_TOKEN=<token>")
+	}
+	if cfg.Env.WebhookToken == "" {
+		return errors.New("KLAXON_WEBHOOK_TOKEN is not set: choose a long random secret (e.g. `openssl rand -hex 32`), export it, and give Alertmanager the same value in webhook_configs http_config.authorization.credentials")
+	}
+
+	db, err := store.Open(ctx, cfg.Env.DB)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	s, err := discord.NewSession(cfg.Env.DiscordToken, cfg.Env.DiscordAPIURL)
+	if err != nil {
+		return fmt.Errorf("discord session: %w", err)
+	}
+	m.Session = s
+	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log})
+
+	policy := cfg.Policy()
+	m.Engine = &bot.Engine{
+		Store: db, Discord: m.Discord, Policy: policy, Clock: m.Clock, Log: m.Log.With("component", "engine"),
+		Interval: time.Duration(cfg.Engine.Interval),
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
+		Store: db, Policy: policy, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
+		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"),
+	})
+	mux.HandleFunc("GET /healthz", handlers.Healthz)
+	mux.Handle("GET /readyz", handlers.Readyz(
+		handlers.Check{Name: "database", Fn: db.Ping},
+		handlers.Check{Name: "engine", Fn: m.engineReady},
+	))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+
+	ln, err := net.Listen("tcp", cfg.Env.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Env.HTTPAddr, err)
+	}
+	m.ln = ln
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+
+	if cfg.Env.DiscordGateway {
+		if err := s.Open(); err != nil {
+			ln.Close()
+			return fmt.Errorf("connect to the Discord gateway: %w (set KLAXON_DISCORD_GATEWAY=off to run without it)", err)
+		}
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		_ = m.Engine.Run(runCtx)
+	}()
+	m.Log.Info("klaxon serving", "version", version, "addr", ln.Addr().String(), "db", cfg.Env.DB,
+		"gateway", cfg.Env.DiscordGateway)
+	return nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// engineReady fails when the engine has not completed a cycle recently.
+func (m *Main) engineReady(context.Context) error {
+	last, err := m.Engine.LastSuccess()
+	limit := 3*m.Engine.Interval + 10*time.Second
+	switch {
+	case last.IsZero() && err != nil:
+		return fmt.Errorf("no engine cycle succeeded yet: %v", err)
+	case last.IsZero():
+		return errors.New("no engine cycle completed yet")
+	case m.Clock.Now().Sub(last) > limit:
+		return fmt.Errorf("last successful engine cycle was %s ago (%v)", m.Clock.Now().Sub(last).Round(time.Second), err)
+	}
+	return nil
+}
+
+// Close shuts down in order: inbound HTTP and the gateway first, then the
+// engine (finishing the cycle in flight), then the database.
+func (m *Main) Close() error {
+	m.closeMu.Lock()
+	defer m.closeMu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if m.srv != nil {
+		errs = append(errs, m.srv.Shutdown(ctx))
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.Session != nil && m.Config.Env.DiscordGateway {
+		errs = append(errs, m.Session.Close())
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, errors.New("engine did not stop within 10s"))
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	if m.Log != nil {
+		m.Log.Info("klaxon stopped")
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, c LogConfig) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(c.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

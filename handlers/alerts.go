@@ -1,0 +1,397 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/alertmanager"
+)
+
+// Silencer creates and expires Alertmanager silences.
+type Silencer interface {
+	CreateSilence(ctx context.Context, matchers map[string]string, start, end time.Time, createdBy, comment string) (string, error)
+	ExpireSilence(ctx context.Context, id string) error
+}
+
+// Actions a role list can guard.
+const (
+	ActAcknowledge = "acknowledge"
+	ActResolve     = "resolve"
+	ActSilence     = "silence"
+	ActEscalate    = "escalate"
+	ActPage        = "page"
+)
+
+// Permissions lists, per action and priority, the roles allowed to act;
+// an empty list lets everyone who can see the card act.
+type Permissions map[string][4][]string
+
+// Alerts answers the alert buttons and the /ack, /resolve, /escalate,
+// /silence and /alerts commands.
+type Alerts struct {
+	Store       bot.Store
+	Paging      *bot.Paging
+	Silencer    Silencer // nil: silencing is not configured
+	Clock       bot.Clock
+	Permissions Permissions
+	Log         *slog.Logger
+}
+
+// Register adds the handlers to the router.
+func (a *Alerts) Register(x *Interactions) {
+	for _, p := range []string{"ack", "unack", "resolve", "esc", "unsil"} {
+		x.Component(p, a.button)
+	}
+	x.Component("sil", a.silenceMenu)
+	x.Component("sild", a.silenceButton)
+	x.Component("silc", a.silenceModal)
+	x.Modal("silm", true, a.silenceModalSubmit)
+	x.Command("ack", true, a.command)
+	x.Command("unack", true, a.command)
+	x.Command("resolve", true, a.command)
+	x.Command("escalate", true, a.command)
+	x.Command("silence", true, a.silenceCommand)
+	x.Command("alerts", true, a.list)
+	for _, c := range []string{"ack", "unack", "resolve", "escalate", "silence"} {
+		x.Autocomplete(c, a.autocomplete)
+	}
+}
+
+// CardActions returns the interactive buttons of an alert card.
+func CardActions(v bot.View) []discordgo.Button {
+	if v.Post.Kind != bot.Card || len(v.Groups) == 0 {
+		return nil
+	}
+	g := v.Groups[0]
+	if g.Status != bot.Firing {
+		return nil
+	}
+	id := strconv.FormatInt(g.ID, 10)
+	var bs []discordgo.Button
+	if g.Ack == nil {
+		bs = append(bs, discordgo.Button{Label: "Acknowledge", Style: discordgo.PrimaryButton, CustomID: "ack:" + id, Emoji: &discordgo.ComponentEmoji{Name: "👀"}})
+	} else {
+		bs = append(bs, discordgo.Button{Label: "Unacknowledge", Style: discordgo.SecondaryButton, CustomID: "unack:" + id})
+	}
+	bs = append(bs,
+		discordgo.Button{Label: "Resolve", Style: discordgo.SuccessButton, CustomID: "resolve:" + id, Emoji: &discordgo.ComponentEmoji{Name: "✅"}},
+		discordgo.Button{Label: "Escalate now", Style: discordgo.DangerButton, CustomID: "esc:" + id, Emoji: &discordgo.ComponentEmoji{Name: "📣"}},
+	)
+	if g.Silence == nil {
+		bs = append(bs, discordgo.Button{Label: "Silence", Style: discordgo.SecondaryButton, CustomID: "sil:" + id, Emoji: &discordgo.ComponentEmoji{Name: "🔕"}})
+	} else {
+		bs = append(bs, discordgo.Button{Label: "Unsilence", Style: discordgo.SecondaryButton, CustomID: "unsil:" + id})
+	}
+	return bs
+}
+
+func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
+	id, err := strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(ref, "#")), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, bot.Errorf(bot.EInvalid, "%q is not an alert: pick one from the list as you type, or give its number from /alerts", ref)
+	}
+	var g *bot.Group
+	err = a.Store.View(ctx, func(tx bot.Tx) (err error) { g, err = tx.Group(id); return err })
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return nil, bot.Errorf(bot.ENotFound, "there is no alert #%d: see /alerts for the open ones", id)
+	}
+	return g, err
+}
+
+// allowed refuses with a message naming the roles needed.
+func (a *Alerts) allowed(action string, p bot.Priority, roles []string) error {
+	need := a.Permissions[action][p]
+	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
+		return nil
+	}
+	names := make([]string, len(need))
+	for i, r := range need {
+		names[i] = "<@&" + r + ">"
+	}
+	return bot.Errorf(bot.EForbidden, "only %s may %s a %s alert", strings.Join(names, " or "), action, p)
+}
+
+func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
+	prefix, _, _ := strings.Cut(r.CustomID, ":")
+	return a.act(ctx, r, prefix, r.ID)
+}
+
+func (a *Alerts) command(ctx context.Context, r *Request) (*Reply, error) {
+	verb := map[string]string{"ack": "ack", "unack": "unack", "resolve": "resolve", "escalate": "esc"}[r.Path]
+	return a.act(ctx, r, verb, r.String("alert"))
+}
+
+func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply, error) {
+	g, err := a.group(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Clock.Now()
+	actor := r.Actor()
+	var done string
+	switch verb {
+	case "ack", "unack":
+		if err := a.allowed(ActAcknowledge, g.Priority, r.RoleIDs); err != nil {
+			return nil, err
+		}
+		if verb == "ack" {
+			_, err = a.Paging.Acknowledge(ctx, g.ID, actor, now)
+			done = "👀 You acknowledged **%s**: paging has stopped."
+		} else {
+			_, err = a.Paging.Unacknowledge(ctx, g.ID, actor, now)
+			done = "↩️ **%s** is unacknowledged: paging starts again."
+		}
+	case "resolve":
+		if err := a.allowed(ActResolve, g.Priority, r.RoleIDs); err != nil {
+			return nil, err
+		}
+		_, err = a.Paging.Resolve(ctx, g.ID, actor, now)
+		done = "✅ You resolved **%s** by hand. If Alertmanager fires it again, it comes back as a new alert."
+	case "esc":
+		if err := a.allowed(ActEscalate, g.Priority, r.RoleIDs); err != nil {
+			return nil, err
+		}
+		_, err = a.Paging.EscalateNow(ctx, g.ID, actor, now)
+		done = "📣 Escalated **%s** to the next step."
+	case "unsil":
+		if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+			return nil, err
+		}
+		return a.unsilence(ctx, r, g)
+	default:
+		return nil, bot.Errorf(bot.EInvalid, "unknown action %q", verb)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf(done, g.Title()), Ephemeral: true}, nil
+}
+
+// silenceDurations are the choices the Silence button offers.
+var silenceDurations = []struct {
+	label string
+	d     time.Duration
+}{{"1 hour", time.Hour}, {"4 hours", 4 * time.Hour}, {"24 hours", 24 * time.Hour}}
+
+func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
+	g, err := a.group(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+		return nil, err
+	}
+	id := strconv.FormatInt(g.ID, 10)
+	var row []discordgo.MessageComponent
+	for _, s := range silenceDurations {
+		row = append(row, discordgo.Button{Label: s.label, Style: discordgo.SecondaryButton, CustomID: "sild:" + id + ":" + s.d.String()})
+	}
+	row = append(row, discordgo.Button{Label: "Custom…", Style: discordgo.SecondaryButton, CustomID: "silc:" + id})
+	return &Reply{Content: fmt.Sprintf("🔕 Silence **%s** in Alertmanager for how long?", g.Title()), Ephemeral: true,
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: row}}}, nil
+}
+
+func (a *Alerts) silenceButton(ctx context.Context, r *Request) (*Reply, error) {
+	gid, dur, _ := strings.Cut(r.ID, ":")
+	d, err := time.ParseDuration(dur)
+	if err != nil {
+		return nil, bot.Errorf(bot.EInvalid, "bad silence duration %q", dur)
+	}
+	return a.silence(ctx, r, gid, d, "")
+}
+
+func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + r.ID, Title: "Silence in Alertmanager",
+		Components: []discordgo.MessageComponent{
+			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "duration", Label: "For how long (e.g. 90m, 2h, 3d)",
+				Style: discordgo.TextInputShort, Required: true, MaxLength: 10, Placeholder: "2h"}}},
+			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "comment", Label: "Why",
+				Style: discordgo.TextInputParagraph, Required: false, MaxLength: 500}}},
+		}}}, nil
+}
+
+func (a *Alerts) silenceModalSubmit(ctx context.Context, r *Request) (*Reply, error) {
+	v := ModalValues(r.Interaction)
+	d, err := ParseSilenceDuration(v["duration"])
+	if err != nil {
+		return nil, err
+	}
+	return a.silence(ctx, r, r.ID, d, v["comment"])
+}
+
+func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error) {
+	d, err := ParseSilenceDuration(r.String("duration"))
+	if err != nil {
+		return nil, err
+	}
+	return a.silence(ctx, r, r.String("alert"), d, r.String("comment"))
+}
+
+// ParseSilenceDuration accepts Go durations and days ("3d"), from 1 minute to 30 days.
+func ParseSilenceDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		days, err = strconv.Atoi(n)
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return 0, bot.Errorf(bot.EInvalid, "%q is not a silence duration: type e.g. 30m, 2h or 3d (1 minute to 30 days)", s)
+	}
+	return d, nil
+}
+
+func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Duration, comment string) (*Reply, error) {
+	if a.Silencer == nil {
+		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
+	}
+	g, err := a.group(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+		return nil, err
+	}
+	if g.Status != bot.Firing {
+		return nil, bot.Errorf(bot.EConflict, "%s is already resolved; nothing to silence", g.Title())
+	}
+	actor := r.Actor()
+	now := a.Clock.Now()
+	if comment == "" {
+		comment = fmt.Sprintf("Silenced from Discord by %s for %s", actor.Name, d)
+	}
+	createdBy := fmt.Sprintf("%s (Discord %s) via Klaxon", actor.Name, actor.UserID)
+	id, err := a.Silencer.CreateSilence(ctx, alertmanager.Matchers(g), now, now.Add(d), createdBy, comment)
+	if err != nil {
+		return nil, err
+	}
+	if g.Silence != nil {
+		// Replace, not stack: the old silence ends now.
+		if err := a.Silencer.ExpireSilence(ctx, g.Silence.ID); err != nil {
+			a.Log.Warn("expire replaced silence", "silence", g.Silence.ID, "err", err)
+		}
+	}
+	if _, err := a.Paging.SetSilence(ctx, g.ID, &bot.Silence{ID: id, Until: now.Add(d), CreatedBy: actor}, actor, now); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🔕 **%s** is silenced in Alertmanager until <t:%d:f> (silence `%s`).", g.Title(), now.Add(d).Unix(), id), Ephemeral: true}, nil
+}
+
+func (a *Alerts) unsilence(ctx context.Context, r *Request, g *bot.Group) (*Reply, error) {
+	if g.Silence == nil {
+		return nil, bot.Errorf(bot.EConflict, "%s is not silenced", g.Title())
+	}
+	if a.Silencer == nil {
+		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
+	}
+	if err := a.Silencer.ExpireSilence(ctx, g.Silence.ID); err != nil {
+		return nil, err
+	}
+	if _, err := a.Paging.SetSilence(ctx, g.ID, nil, r.Actor(), a.Clock.Now()); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🔔 **%s** is no longer silenced.", g.Title()), Ephemeral: true}, nil
+}
+
+func (a *Alerts) openGroups(ctx context.Context) ([]*bot.Group, error) {
+	var gs []*bot.Group
+	err := a.Store.View(ctx, func(tx bot.Tx) (err error) { gs, err = tx.OpenGroups(200); return err })
+	return gs, err
+}
+
+func (a *Alerts) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
+	gs, err := a.openGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := ""
+	if r.Focused != nil {
+		q = strings.ToLower(fmt.Sprint(r.Focused.Value))
+	}
+	now := a.Clock.Now()
+	var cs []*discordgo.ApplicationCommandOptionChoice
+	for _, g := range gs {
+		name := fmt.Sprintf("#%d %s · %s — %s (%s)", g.ID, g.Priority, g.Title(), g.Summary(), age(now.Sub(g.StartedAt())))
+		if q != "" && !strings.Contains(strings.ToLower(name), q) {
+			continue
+		}
+		cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(name, 100), Value: strconv.FormatInt(g.ID, 10)})
+		if len(cs) == 25 {
+			break
+		}
+	}
+	return &Reply{Choices: cs}, nil
+}
+
+func (a *Alerts) list(ctx context.Context, r *Request) (*Reply, error) {
+	gs, err := a.openGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p := r.String("priority"); p != "" {
+		want, err := bot.ParsePriority(p)
+		if err != nil {
+			return nil, bot.Errorf(bot.EInvalid, "priority %q: choose P0, P1, P2 or P3", p)
+		}
+		gs = slices.DeleteFunc(gs, func(g *bot.Group) bool { return g.Priority != want })
+	}
+	if len(gs) == 0 {
+		return &Reply{Content: "🟢 No open alerts.", Ephemeral: true}, nil
+	}
+	now := a.Clock.Now()
+	var b strings.Builder
+	shown := 0
+	for _, g := range gs {
+		line := fmt.Sprintf("`#%d` **%s** %s — %s", g.ID, g.Priority, escapeLine(g.Title()), age(now.Sub(g.StartedAt())))
+		switch {
+		case g.Ack != nil:
+			line += fmt.Sprintf(" · 👀 <@%s>", g.Ack.UserID)
+		case g.Overdue:
+			line += " · ⏰ **acknowledgement overdue**"
+		default:
+			line += " · unacknowledged"
+		}
+		if g.Silence != nil {
+			line += " · 🔕"
+		}
+		if b.Len()+len(line) > 3800 {
+			break
+		}
+		b.WriteString(line + "\n")
+		shown++
+	}
+	if shown < len(gs) {
+		fmt.Fprintf(&b, "… and %d more", len(gs)-shown)
+	}
+	return &Reply{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{Title: fmt.Sprintf("Open alerts (%d)", len(gs)), Description: b.String()}}}, nil
+}
+
+func escapeLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.NewReplacer("*", "\\*", "_", "\\_", "`", "\\`", "~", "\\~", "|", "\\|", ">", "\\>").Replace(truncateRunes(s, 80))
+}
+
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
