@@ -41,7 +41,7 @@ func (t *Tx) scanEscalations(op, q string, args ...any) ([]bot.Escalation, error
 func (t *Tx) Escalation(groupID int64) (*bot.Escalation, error) {
 	es, err := t.scanEscalations("escalation", "SELECT "+escCols+" FROM escalations WHERE group_id = ?", groupID)
 	e, err := one(es, err, notFound("escalation of group", groupID))
-	return &e, err
+	return ptr(e, err)
 }
 
 // SaveEscalation implements bot.EscalationTx.
@@ -98,7 +98,7 @@ func (t *Tx) AddPage(p *bot.PageRecord) error {
 func (t *Tx) PageRecord(id int64) (*bot.PageRecord, error) {
 	ps, err := t.scanPages("page", "SELECT "+pageCols+" FROM pages WHERE id = ?", id)
 	p, err := one(ps, err, notFound("page", id))
-	return &p, err
+	return ptr(p, err)
 }
 
 // UpdatePage implements bot.EscalationTx.

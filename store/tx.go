@@ -176,6 +176,14 @@ func dbErrorOrNil(op string, err error) error {
 	return dbError(op, err)
 }
 
+// ptr returns &v, or nil when err is set, so callers never see a zero value as found.
+func ptr[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 func one[T any](list []T, err error, notFoundErr error) (T, error) {
 	var zero T
 	if err != nil {
@@ -312,7 +320,7 @@ func nonNilList(l []string) []string {
 func (t *Tx) Post(id int64) (*bot.Post, error) {
 	ps, err := t.scanPosts("post", "SELECT "+postCols+" FROM posts WHERE id = ?", id)
 	p, err := one(ps, err, notFound("post", id))
-	return &p, err
+	return ptr(p, err)
 }
 
 // UpdatePost implements bot.Tx.
@@ -436,7 +444,7 @@ func (t *Tx) DigestStats(digestID int64) (bot.DigestStats, error) {
 func (t *Tx) OpenDigest(channelID string) (*bot.Post, error) {
 	ps, err := t.scanPosts("open digest", "SELECT "+postCols+" FROM posts WHERE channel_id = ? AND kind = 'digest' ORDER BY id DESC LIMIT 1", channelID)
 	p, err := one(ps, err, notFound("digest in channel", channelID))
-	return &p, err
+	return ptr(p, err)
 }
 
 // Pages implements bot.Tx.
@@ -448,7 +456,7 @@ func (t *Tx) Pages(digestID int64) ([]bot.Post, error) {
 func (t *Tx) LastPage(digestID int64) (*bot.Post, error) {
 	ps, err := t.scanPosts("last page", "SELECT "+postCols+" FROM posts WHERE digest_id = ? ORDER BY seq DESC LIMIT 1", digestID)
 	p, err := one(ps, err, notFound("page of digest", digestID))
-	return &p, err
+	return ptr(p, err)
 }
 
 // PendingCards implements bot.Tx.
