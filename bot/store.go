@@ -22,6 +22,7 @@ type Store interface {
 type Tx interface {
 	MessageTx
 	EscalationTx
+	ScheduleTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -32,6 +33,11 @@ type DB struct {
 	path string
 	w    *sql.DB
 	r    *sql.DB
+
+	writes  chan *writeReq // to the committer (see commit.go)
+	stop    chan struct{}
+	done    chan struct{}
+	closeMu sync.Mutex
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -74,9 +80,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	db.r = r
 	if err := db.check(ctx, r); err != nil {
-		db.Close()
+		db.r.Close()
+		db.w.Close()
 		return nil, err
 	}
+	db.startCommitter()
 	return db, nil
 }
 
@@ -101,6 +109,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -156,11 +165,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// Update runs fn in a write transaction.
-func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
-	return db.run(ctx, db.w, false, fn)
 }
 
 // View runs fn in a read transaction.
