@@ -218,3 +218,28 @@ func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digit
 	}
 	return "", Errorf(EInvalid, "press 1 to acknowledge or 2 to escalate")
 }
+
+// PageTarget pages one target for a group at once (the /page command), outside its policy.
+func (p *Paging) PageTarget(ctx context.Context, groupID int64, t Target, a Actor, now time.Time) error {
+	err := p.Store.Update(ctx, func(tx Tx) error {
+		g, err := tx.Group(groupID)
+		if err != nil {
+			return err
+		}
+		if err := p.page(ctx, tx, g, 0, EscalationStep{Targets: []Target{t}}, now); err != nil {
+			return err
+		}
+		g.Version++
+		if err := tx.SaveGroup(g); err != nil {
+			return err
+		}
+		if err := tx.RecordAction(g.ID, "paged", Action{Actor: a, At: now}, fmt.Sprintf("%+v", t)); err != nil {
+			return err
+		}
+		return markGroupDirty(tx, g, now)
+	})
+	if err == nil && p.Trigger != nil {
+		p.Trigger()
+	}
+	return err
+}

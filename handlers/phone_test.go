@@ -71,6 +71,7 @@ func newPhoneEnv(t *testing.T) *phoneEnv {
 	t.Helper()
 	e := &phoneEnv{twilio: phonetest.New(t), logs: &bytes.Buffer{}}
 	e.client = e.twilio.Client("+15005550006")
+	e.client.Log = slog.New(slog.DiscardHandler)
 	e.actions = &fakeActions{
 		say:   map[string]string{phone.DigitAck: "Acknowledged. Thank you.", phone.DigitEscalate: "Escalating."},
 		pages: map[int64]bool{42: true},
@@ -79,7 +80,7 @@ func newPhoneEnv(t *testing.T) *phoneEnv {
 	e.handler = &handlers.PhoneCallback{AuthToken: e.twilio.AuthToken, Actions: e.actions,
 		Log: slog.New(slog.NewTextHandler(lockedWriter{&mu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	mux := http.NewServeMux()
-	mux.Handle("/phone/gather", e.handler)
+	mux.Handle(phone.GatherPath, e.handler)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	e.public = srv.URL
@@ -101,9 +102,17 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // call places an alert call for page through the real client and the fake Twilio.
 func (e *phoneEnv) call(t *testing.T, page string) string {
 	t.Helper()
-	sid, err := e.client.Call(context.Background(), phone.Call{
-		To: callee, Message: "P1: checkout latency high", CallbackURL: e.public + "/phone/gather?page=" + page,
-	})
+	var sid string
+	var err error
+	if id, perr := strconv.ParseInt(page, 10, 64); perr == nil {
+		// The core's path: bot.Phone builds the callback URL from the page id.
+		pager := &phone.Pager{Caller: e.client, PublicURL: e.public}
+		sid, err = pager.Call(context.Background(), bot.PhoneCall{To: callee, Message: "P1: checkout latency high", PageID: id})
+	} else {
+		sid, err = e.client.Call(context.Background(), phone.Call{
+			To: callee, Message: "P1: checkout latency high", CallbackURL: e.public + "/phone/gather?page=" + page,
+		})
+	}
 	if err != nil {
 		t.Fatalf("placing call: %v", err)
 	}

@@ -286,7 +286,7 @@ func (c *Client) mapError(op string, t target, err error) *bot.SendError {
 		if rl.RateLimit != nil && rl.TooManyRequests != nil {
 			se.RetryAfter = rl.RetryAfter
 		}
-		if gw := c.pacer.GlobalWait(c.now()); gw > 0 {
+		if gw := c.pacer.GlobalPause(c.now()); gw > 0 {
 			se.Global = true
 			se.RetryAfter = max(se.RetryAfter, gw)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,7 +62,7 @@ func newTestClient(t *testing.T, answer func(w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(s, Options{Now: now}), f
+	return New(s, Options{Now: now, Logger: slog.New(slog.DiscardHandler)}), f
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

@@ -138,6 +138,13 @@ func (p *Pacer) GlobalWait(now time.Time) time.Duration {
 	return p.globalWait(now)
 }
 
+// GlobalPause returns how long a global 429 still pauses every request.
+func (p *Pacer) GlobalPause(now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.globalUntil.Sub(now), 0)
+}
+
 // Response is what the pacer learns from one REST answer.
 type Response struct {
 	Method, Path string

@@ -132,15 +132,15 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	create := p.MessageID == ""
 
 	summary, description := annotationText(g)
-	title := fmt.Sprintf("%s %s · %s", priorityEmoji(g.Priority, resolved), g.Priority, singleLine(g.Title()))
+	title := fmt.Sprintf("%s %s · %s", priorityEmoji(g.Priority, resolved), g.Priority, short(g.Title(), 120))
 	if summary != "" {
-		title += " — " + singleLine(summary)
+		title += " — " + short(summary, MaxTitle)
 	}
 	e := &discordgo.MessageEmbed{
 		Type:   discordgo.EmbedTypeRich,
 		Title:  truncate(title, MaxTitle),
 		Color:  color(g.Priority, resolved),
-		Footer: &discordgo.MessageEmbedFooter{Text: truncate("Klaxon · group "+singleLine(g.Key), 200)},
+		Footer: &discordgo.MessageEmbedFooter{Text: "Klaxon · group " + oneLine(g.Key, 180)},
 	}
 	if t := g.StartedAt(); !t.IsZero() {
 		e.Timestamp = t.UTC().Format(time.RFC3339)
@@ -167,14 +167,14 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	}
 	e.Fields = append(e.Fields,
 		&discordgo.MessageEmbedField{Name: "Status", Value: status, Inline: true},
-		&discordgo.MessageEmbedField{Name: "Priority", Value: truncate(fmt.Sprintf("%s (%s)", g.Priority, escapeMarkdown(singleLine(source))), 200), Inline: true},
+		&discordgo.MessageEmbedField{Name: "Priority", Value: truncate(fmt.Sprintf("%s (%s)", g.Priority, short(source, 150)), 200), Inline: true},
 	)
 	if t := g.StartedAt(); !t.IsZero() {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Started", Value: fmt.Sprintf("<t:%d:f> (<t:%d:R>)", t.Unix(), t.Unix()), Inline: true})
 	}
 	for _, k := range keyLabels {
 		if val := g.Label(k); val != "" {
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: k, Value: codeSpan(truncate(singleLine(val), 200)), Inline: true})
+			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: k, Value: codeSpan(oneLine(val, 200)), Inline: true})
 		}
 	}
 
@@ -407,15 +407,15 @@ func alertLines(g *bot.Group, groupSummary string, n int) []string {
 				parts = append(parts, "…")
 				break
 			}
-			parts = append(parts, truncate(singleLine(k+"="+a.Labels[k]), 60))
+			parts = append(parts, oneLine(k+"="+a.Labels[k], 60))
 		}
 		id := strings.Join(parts, " ")
 		if id == "" {
-			id = truncate(singleLine(a.Name()), 60)
+			id = oneLine(a.Name(), 60)
 		}
 		line := codeSpan(id)
 		if s := a.Summary(); s != "" && s != groupSummary {
-			line += " — " + truncate(escapeMarkdown(singleLine(s)), 100)
+			line += " — " + short(s, 100)
 		}
 		if a.Status == bot.Firing {
 			line = "🔥 " + line
@@ -436,9 +436,9 @@ func alertLines(g *bot.Group, groupSummary string, n int) []string {
 // groupLine is one group of a digest or page.
 func groupLine(g *bot.Group) string {
 	// At most ~125 runes a line, so that a page of 40 groups fits one message.
-	text := fmt.Sprintf("%s · %s", g.Priority, truncate(escapeMarkdown(singleLine(g.Title())), 40))
+	text := fmt.Sprintf("%s · %s", g.Priority, short(g.Title(), 40))
 	if s := g.Summary(); s != "" {
-		text += " — " + truncate(escapeMarkdown(singleLine(s)), 50)
+		text += " — " + short(s, 50)
 	}
 	if g.Status == bot.Resolved {
 		line := "✅ ~~" + text + "~~"
@@ -622,7 +622,7 @@ func buttonRows(links, acts []discordgo.Button) []discordgo.MessageComponent {
 			if len(rows) >= MaxRows {
 				return
 			}
-			b.Label = truncate(singleLine(b.Label), MaxButtonLabel)
+			b.Label = oneLine(b.Label, MaxButtonLabel)
 			if b.URL != "" || b.Style == discordgo.LinkButton {
 				if !validURL(b.URL) {
 					continue
@@ -890,6 +890,17 @@ var markdownEscaper = strings.NewReplacer(
 	">", `\>`, "<", `\<`, "#", `\#`, "[", `\[`, "]", `\]`,
 )
 
+// oneLine is s on one line, at most n runes; it looks at no more of s than
+// it needs.
+func oneLine(s string, n int) string {
+	return truncate(singleLine(truncate(s, 2*n+8)), n)
+}
+
+// short is untrusted text on one line, markdown escaped, at most n runes.
+func short(s string, n int) string {
+	return truncate(escapeMarkdown(oneLine(s, 2*n+8)), n)
+}
+
 // escapeMarkdown makes untrusted text render literally.
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 
@@ -907,9 +918,7 @@ func codeSpan(s string) string {
 // line, mentions defused with a zero-width space (allowed_mentions would
 // stop them pinging anyway).
 func contentText(s string) string {
-	s = escapeMarkdown(singleLine(s))
-	s = strings.ReplaceAll(s, "@", "@\u200b")
-	return truncate(s, 200)
+	return truncate(strings.ReplaceAll(short(s, 200), "@", "@\u200b"), 200)
 }
 
 // closeFences truncates s to n runes and closes a code block the cut left open.

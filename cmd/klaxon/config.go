@@ -25,6 +25,20 @@ type Config struct {
 	Engine     EngineConfig     `yaml:"engine"`
 	Log        LogConfig        `yaml:"log"`
 
+	Schedules    []ScheduleConfig               `yaml:"schedules"`
+	Users        map[string]UserConfig          `yaml:"users"`
+	Escalation   map[string]EscalationConfig    `yaml:"escalation"`
+	Permissions  map[string]map[string][]string `yaml:"permissions"`
+	Alertmanager AlertmanagerConfig             `yaml:"alertmanager"`
+	Interactions InteractionsConfig             `yaml:"interactions"`
+	Phone        PhoneConfig                    `yaml:"phone"`
+	Email        EmailConfig                    `yaml:"email"`
+
+	// Built from the sections above by validate.
+	schedules []*bot.Schedule
+	directory bot.Directory
+	policies  [4]bot.EscalationPolicy
+
 	// From the environment.
 	Env EnvConfig `yaml:"-"`
 
@@ -83,12 +97,14 @@ type LogConfig struct {
 
 // EnvConfig holds the settings that come from the environment.
 type EnvConfig struct {
-	DiscordToken   string
-	WebhookToken   string
-	DB             string
-	HTTPAddr       string
-	DiscordAPIURL  string
-	DiscordGateway bool
+	DiscordToken    string
+	WebhookToken    string
+	DB              string
+	HTTPAddr        string
+	DiscordAPIURL   string
+	DiscordGateway  bool
+	TwilioAuthToken string
+	SMTPPassword    string
 }
 
 // Duration is a time.Duration written like "15m" or "2h".
@@ -207,12 +223,14 @@ func (c *Config) yamlProblems(err error) Problems {
 
 func (c *Config) readEnv(getenv func(string) string) {
 	c.Env = EnvConfig{
-		DiscordToken:   strings.TrimSpace(getenv("KLAXON_DISCORD_TOKEN")),
-		WebhookToken:   strings.TrimSpace(getenv("KLAXON_WEBHOOK_TOKEN")),
-		DB:             getenv("KLAXON_DB"),
-		HTTPAddr:       getenv("KLAXON_HTTP_ADDR"),
-		DiscordAPIURL:  strings.TrimRight(getenv("KLAXON_DISCORD_API_URL"), "/"),
-		DiscordGateway: !strings.EqualFold(getenv("KLAXON_DISCORD_GATEWAY"), "off"),
+		DiscordToken:    strings.TrimSpace(getenv("KLAXON_DISCORD_TOKEN")),
+		WebhookToken:    strings.TrimSpace(getenv("KLAXON_WEBHOOK_TOKEN")),
+		DB:              getenv("KLAXON_DB"),
+		HTTPAddr:        getenv("KLAXON_HTTP_ADDR"),
+		DiscordAPIURL:   strings.TrimRight(getenv("KLAXON_DISCORD_API_URL"), "/"),
+		DiscordGateway:  !strings.EqualFold(getenv("KLAXON_DISCORD_GATEWAY"), "off"),
+		TwilioAuthToken: strings.TrimSpace(getenv("KLAXON_TWILIO_AUTH_TOKEN")),
+		SMTPPassword:    getenv("KLAXON_SMTP_PASSWORD"),
 	}
 	if c.Env.DB == "" {
 		c.Env.DB = "klaxon.db"
@@ -239,6 +257,15 @@ func (c *Config) line(path ...string) int {
 	}
 	line := 0
 	for _, key := range path {
+		if n.Kind == yaml.SequenceNode {
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return line
+			}
+			n = n.Content[i]
+			line = n.Line
+			continue
+		}
 		if n.Kind != yaml.MappingNode {
 			return line
 		}
@@ -333,6 +360,10 @@ func (c *Config) validate() Problems {
 	if d := time.Duration(c.Engine.Interval); d != 0 && (d < 100*time.Millisecond || d > time.Minute) {
 		bad("engine.interval must be between 100ms and 1m", "engine", "interval")
 	}
+	var more Problems
+	c.schedules, c.directory, more = buildOnCall(c.file, c.line, c.Schedules, c.Users)
+	ps = append(ps, more...)
+	ps = append(ps, c.validatePaging()...)
 	return ps
 }
 

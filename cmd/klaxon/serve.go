@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/handlers"
@@ -29,11 +31,13 @@ type Main struct {
 	Stderr io.Writer // where logs go; default os.Stderr
 	Clock  bot.Clock // default the system clock
 
-	Log     *slog.Logger
-	DB      *store.DB
-	Engine  *bot.Engine
-	Session *discordgo.Session
-	Discord *discord.Client
+	Log          *slog.Logger
+	DB           *store.DB
+	Engine       *bot.Engine
+	Session      *discordgo.Session
+	Discord      *discord.Client
+	Paging       *bot.Paging
+	Interactions *handlers.Interactions
 
 	ln      net.Listener
 	srv     *http.Server
@@ -74,15 +78,46 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("discord session: %w", err)
 	}
 	m.Session = s
-	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log})
+	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
+		Render: discord.RenderOptions{Actions: handlers.CardActions, AlertmanagerURL: cfg.Alertmanager.URL}})
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
-		Store: db, Discord: m.Discord, Policy: policy, Clock: m.Clock, Log: m.Log.With("component", "engine"),
-		Interval: time.Duration(cfg.Engine.Interval),
+		Store: db, Discord: m.Discord, Messenger: &discord.Messenger{C: m.Discord}, Policy: policy, Clock: m.Clock,
+		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval),
 	}
+	m.Paging = &bot.Paging{Store: db, Policy: policy, Policies: cfg.policies, OnCall: bot.NewScheduleSet(cfg.schedules),
+		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger}
+	policy.OnGroupChange = append(policy.OnGroupChange, m.Paging.OnGroupChange)
+	m.Engine.Hooks = map[string]bot.SentHook{"page": m.Paging.PageSent}
+	m.Engine.Jobs = []bot.Job{m.Paging, &bot.HandoffJob{Store: db, Schedules: cfg.schedules, Log: m.Log.With("component", "handoff")}}
 
 	mux := http.NewServeMux()
+	if err := m.wireOutbound(mux); err != nil {
+		return err
+	}
+	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions")}
+	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+		Log: m.Log.With("component", "alerts")}
+	if cfg.Alertmanager.URL != "" {
+		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
+		if err != nil {
+			return err
+		}
+		alerts.Silencer = am
+	}
+	alerts.Register(m.Interactions)
+	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
+	if k := cfg.Interactions.PublicKey; k != "" {
+		key, _ := hex.DecodeString(k) // validated with the configuration
+		m.Interactions.PublicKey = key
+		mux.Handle("POST /interactions", m.Interactions)
+	}
+	if cfg.Env.DiscordGateway {
+		s.AddHandler(m.Interactions.OnGateway)
+	}
+
 	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
 		Store: db, Policy: policy, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
 		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"),
@@ -163,6 +198,9 @@ func (m *Main) Close() error {
 	}
 	if m.Session != nil && m.Config.Env.DiscordGateway {
 		errs = append(errs, m.Session.Close())
+	}
+	if m.Interactions != nil {
+		m.Interactions.Wait()
 	}
 	if m.cancel != nil {
 		m.cancel()

@@ -1,0 +1,267 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// OnCall answers /oncall (who holds the pager, overrides) and /page.
+type OnCall struct {
+	Store       bot.Store
+	Schedules   []*bot.Schedule
+	Paging      *bot.Paging
+	Clock       bot.Clock
+	Permissions Permissions
+	Log         *slog.Logger
+}
+
+// Register adds the handlers to the router.
+func (o *OnCall) Register(x *Interactions) {
+	x.Command("oncall now", true, o.now)
+	x.Command("oncall override", false, o.override)
+	x.Command("oncall overrides", true, o.overrides)
+	x.Command("oncall remove", false, o.remove)
+	x.Command("page", false, o.page)
+	for _, c := range []string{"oncall now", "oncall override", "oncall overrides", "page"} {
+		x.Autocomplete(c, o.autocomplete)
+	}
+}
+
+func (o *OnCall) schedule(name string) (*bot.Schedule, error) {
+	if name == "" && len(o.Schedules) > 0 {
+		return o.Schedules[0], nil
+	}
+	for _, s := range o.Schedules {
+		if strings.EqualFold(s.Name, name) {
+			return s, nil
+		}
+	}
+	if len(o.Schedules) == 0 {
+		return nil, bot.Errorf(bot.ENotFound, "no on-call schedules are configured: add them under schedules in klaxon.yaml")
+	}
+	names := make([]string, len(o.Schedules))
+	for i, s := range o.Schedules {
+		names[i] = s.Name
+	}
+	return nil, bot.Errorf(bot.EInvalid, "there is no schedule %q: choose one of %s", name, strings.Join(names, ", "))
+}
+
+func (o *OnCall) autocomplete(_ context.Context, r *Request) (*Reply, error) {
+	q := ""
+	if r.Focused != nil {
+		q = strings.ToLower(fmt.Sprint(r.Focused.Value))
+	}
+	var cs []*discordgo.ApplicationCommandOptionChoice
+	for _, s := range o.Schedules {
+		if strings.Contains(strings.ToLower(s.Name), q) {
+			cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: s.Name, Value: s.Name})
+		}
+	}
+	return &Reply{Choices: cs}, nil
+}
+
+func (o *OnCall) now(ctx context.Context, r *Request) (*Reply, error) {
+	now := o.Clock.Now()
+	var list []*bot.Schedule
+	if name := r.String("schedule"); name != "" {
+		s, err := o.schedule(name)
+		if err != nil {
+			return nil, err
+		}
+		list = []*bot.Schedule{s}
+	} else {
+		list = o.Schedules
+	}
+	if len(list) == 0 {
+		return nil, bot.Errorf(bot.ENotFound, "no on-call schedules are configured: add them under schedules in klaxon.yaml")
+	}
+	e := &discordgo.MessageEmbed{Title: "📟 On call", Color: 0x3B82F6}
+	for _, s := range list {
+		var ovs []bot.Override
+		if err := o.Store.View(ctx, func(tx bot.Tx) (err error) { ovs, err = tx.Overrides(s.Name, now, time.Time{}); return err }); err != nil {
+			return nil, err
+		}
+		shifts := bot.Upcoming(s, ovs, now, 2)
+		var b strings.Builder
+		for i, sh := range shifts {
+			who := "nobody ⚠️"
+			if sh.UserID != "" {
+				who = "<@" + sh.UserID + ">"
+			}
+			label := "Now"
+			if i > 0 {
+				label = "Next"
+			}
+			fmt.Fprintf(&b, "**%s:** %s <t:%d:f> → <t:%d:f>\n", label, who, sh.Start.Unix(), sh.End.Unix())
+		}
+		if b.Len() == 0 {
+			b.WriteString("nobody")
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: s.Name + " (" + s.TimeZone.String() + ")", Value: b.String()})
+	}
+	return &Reply{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
+}
+
+func (o *OnCall) override(ctx context.Context, r *Request) (*Reply, error) {
+	s, err := o.schedule(r.String("schedule"))
+	if err != nil {
+		return nil, err
+	}
+	user := r.String("user")
+	if user == "" && r.User != nil {
+		user = r.User.ID // take the pager yourself
+	}
+	now := o.Clock.Now()
+	start := now
+	if v := r.String("start"); v != "" {
+		if start, err = parseWhen(v, s.TimeZone, now); err != nil {
+			return nil, err
+		}
+	}
+	d, err := ParseSilenceDuration(r.String("duration"))
+	if err != nil {
+		return nil, bot.Errorf(bot.EInvalid, "duration %q: type how long the override lasts, e.g. 4h or 2d", r.String("duration"))
+	}
+	ov := &bot.Override{Schedule: s.Name, UserID: user, Start: start, End: start.Add(d), CreatedBy: r.Actor().UserID,
+		Reason: r.String("reason"), CreatedAt: now}
+	if err := ov.Validate(); err != nil {
+		return nil, err
+	}
+	if err := o.Store.Update(ctx, func(tx bot.Tx) error { return tx.AddOverride(ov) }); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("📟 <@%s> holds the pager for **%s** from <t:%d:f> to <t:%d:f> (override #%d, set by <@%s>).",
+		user, s.Name, ov.Start.Unix(), ov.End.Unix(), ov.ID, r.Actor().UserID)}, nil
+}
+
+// parseWhen reads "now", "2026-03-02 18:00" or "18:00" (today or tomorrow) in loc.
+func parseWhen(v string, loc *time.Location, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "now") {
+		return now, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02 15:04", v, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("15:04", v, loc); err == nil {
+		n := now.In(loc)
+		at := time.Date(n.Year(), n.Month(), n.Day(), t.Hour(), t.Minute(), 0, 0, loc)
+		if at.Before(now) {
+			at = at.AddDate(0, 0, 1)
+		}
+		return at, nil
+	}
+	return time.Time{}, bot.Errorf(bot.EInvalid, "start %q: type now, 18:00 or 2026-03-02 18:00 (in %s)", v, loc)
+}
+
+func (o *OnCall) overrides(ctx context.Context, r *Request) (*Reply, error) {
+	s, err := o.schedule(r.String("schedule"))
+	if err != nil {
+		return nil, err
+	}
+	var ovs []bot.Override
+	now := o.Clock.Now()
+	if err := o.Store.View(ctx, func(tx bot.Tx) (err error) { ovs, err = tx.Overrides(s.Name, now, time.Time{}); return err }); err != nil {
+		return nil, err
+	}
+	if len(ovs) == 0 {
+		return &Reply{Content: fmt.Sprintf("No current or upcoming overrides for **%s**.", s.Name), Ephemeral: true}, nil
+	}
+	var b strings.Builder
+	for _, ov := range ovs {
+		fmt.Fprintf(&b, "`#%d` <@%s> <t:%d:f> → <t:%d:f>", ov.ID, ov.UserID, ov.Start.Unix(), ov.End.Unix())
+		if ov.Reason != "" {
+			fmt.Fprintf(&b, " — %s", escapeLine(ov.Reason))
+		}
+		b.WriteString("\n")
+	}
+	return &Reply{Content: truncateRunes(b.String(), 2000), Ephemeral: true}, nil
+}
+
+func (o *OnCall) remove(ctx context.Context, r *Request) (*Reply, error) {
+	id, ok := r.Int("id")
+	if !ok {
+		return nil, bot.Errorf(bot.EInvalid, "give the override's number from /oncall overrides")
+	}
+	if err := o.Store.Update(ctx, func(tx bot.Tx) error { return tx.RemoveOverride(id) }); err != nil {
+		if bot.ErrorCode(err) == bot.ENotFound {
+			return nil, bot.Errorf(bot.ENotFound, "there is no override #%d: see /oncall overrides", id)
+		}
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🗑️ Override #%d removed by <@%s>.", id, r.Actor().UserID)}, nil
+}
+
+// page is /page: a manual P0 or P1 for a person or a schedule, with a message.
+func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
+	prio := bot.P1
+	if v := r.String("priority"); v != "" {
+		p, err := bot.ParsePriority(v)
+		if err != nil || p > bot.P1 {
+			return nil, bot.Errorf(bot.EInvalid, "priority %q: /page is for P0 or P1", v)
+		}
+		prio = p
+	}
+	need := o.Permissions[ActPage][prio]
+	if len(need) > 0 {
+		ok := false
+		for _, have := range r.RoleIDs {
+			for _, n := range need {
+				ok = ok || have == n
+			}
+		}
+		if !ok {
+			return nil, bot.Errorf(bot.EForbidden, "only <@&%s> may page a %s", strings.Join(need, "> or <@&"), prio)
+		}
+	}
+	msg := strings.TrimSpace(r.String("message"))
+	if msg == "" {
+		return nil, bot.Errorf(bot.EInvalid, "say what is wrong, e.g. message: EU server lagging, players report 2000 ms")
+	}
+	var target bot.Target
+	switch user, sched := r.String("user"), r.String("schedule"); {
+	case user != "" && sched != "":
+		return nil, bot.Errorf(bot.EInvalid, "page either a user or a schedule, not both")
+	case user != "":
+		target = bot.Target{User: user, Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+	case sched != "":
+		s, err := o.schedule(sched)
+		if err != nil {
+			return nil, err
+		}
+		target = bot.Target{Schedule: s.Name, Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+	default:
+		return nil, bot.Errorf(bot.EInvalid, "say whom to page: user: @someone or schedule: primary")
+	}
+	if prio != bot.P0 {
+		target.Via = target.Via[:2] // phone calls are for P0
+	}
+	now := o.Clock.Now()
+	actor := r.Actor()
+	labels := map[string]string{"alertname": "ManualPage", "priority": prio.String(), "paged_by": actor.Name}
+	n := bot.Notification{GroupKey: "manual:" + r.Interaction.ID, Receiver: "discord", Status: bot.Firing,
+		GroupLabels: map[string]string{"alertname": "ManualPage"}, CommonLabels: labels,
+		CommonAnnotations: map[string]string{"summary": msg},
+		Alerts: []bot.Alert{{Fingerprint: "manual-" + r.Interaction.ID, Status: bot.Firing, Labels: labels,
+			Annotations: map[string]string{"summary": msg, "description": "Paged from Discord by " + actor.Name}, StartsAt: now}}}
+	res, err := bot.Ingest(ctx, o.Store, o.Paging.Policy, n, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Paging.PageTarget(ctx, res.GroupID, target, actor, now); err != nil {
+		return nil, err
+	}
+	who := "<@" + target.User + ">"
+	if target.Schedule != "" {
+		who = "the on-call of **" + target.Schedule + "**"
+	}
+	return &Reply{Content: fmt.Sprintf("📟 Paged %s (%s) — alert `#%s`: %s", who, prio, strconv.FormatInt(res.GroupID, 10), escapeLine(msg))}, nil
+}
