@@ -23,6 +23,7 @@ type Tx interface {
 	MessageTx
 	EscalationTx
 	ScheduleTx
+	IncidentTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.
