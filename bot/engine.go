@@ -30,6 +30,7 @@ type Engine struct {
 
 	once    sync.Once
 	trigger chan struct{}
+	syncReq chan chan error
 	mu      sync.Mutex
 	last    time.Time // when the last cycle ended without error (Clock time)
 	lastErr error
@@ -38,6 +39,7 @@ type Engine struct {
 func (e *Engine) init() {
 	e.once.Do(func() {
 		e.trigger = make(chan struct{}, 1)
+		e.syncReq = make(chan chan error)
 		if e.Interval <= 0 {
 			e.Interval = 2 * time.Second
 		}
@@ -87,7 +89,28 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		case <-e.trigger:
+		case done := <-e.syncReq:
+			done <- e.Cycle(ctx) // asked for by CycleAndWait
 		}
+	}
+}
+
+// CycleAndWait asks the running loop for one more cycle and returns its
+// error once it has finished. Tests use it to move a fake clock and see
+// the effect, without sleeping.
+func (e *Engine) CycleAndWait(ctx context.Context) error {
+	e.init()
+	done := make(chan error, 1)
+	select {
+	case e.syncReq <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -206,6 +206,9 @@ func spoken(g *Group) string {
 type MailJob struct {
 	Paging *Paging
 	Mailer Mailer
+	// Window is how long e-mail pages gather before the digest goes out:
+	// a storm in that window is one mail. Default 1 minute.
+	Window time.Duration
 }
 
 // Name implements Job.
@@ -223,6 +226,13 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 		queued, err := tx.QueuedPages(ViaEmail, 1000)
 		if err != nil {
 			return err
+		}
+		window := j.Window
+		if window <= 0 {
+			window = time.Minute
+		}
+		if len(queued) == 0 || now.Sub(queued[0].CreatedAt) < window {
+			return nil // the oldest is still gathering company
 		}
 		for _, pg := range queued {
 			g, err := tx.Group(pg.GroupID)

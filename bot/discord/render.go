@@ -167,10 +167,14 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	}
 	e.Fields = append(e.Fields,
 		&discordgo.MessageEmbedField{Name: "Status", Value: status, Inline: true},
+		&discordgo.MessageEmbedField{Name: "Response", Value: response(g, now), Inline: true},
 		&discordgo.MessageEmbedField{Name: "Priority", Value: truncate(fmt.Sprintf("%s (%s)", g.Priority, short(source, 150)), 200), Inline: true},
 	)
 	if t := g.StartedAt(); !t.IsZero() {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Started", Value: fmt.Sprintf("<t:%d:f> (<t:%d:R>)", t.Unix(), t.Unix()), Inline: true})
+	}
+	if len(g.Notes) > 0 {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "⚠️ Paging problems", Value: truncate(strings.Join(g.Notes, "\n"), 600)})
 	}
 	for _, k := range keyLabels {
 		if val := g.Label(k); val != "" {
@@ -931,4 +935,32 @@ func closeFences(s string, n int) string {
 		}
 	}
 	return t
+}
+
+// response says who owns the group: acknowledged, silenced, overdue, or waiting.
+func response(g *bot.Group, now time.Time) string {
+	var parts []string
+	switch {
+	case g.ResolvedBy != nil:
+		parts = append(parts, fmt.Sprintf("✅ Resolved by <@%s> via %s <t:%d:R>", g.ResolvedBy.UserID, g.ResolvedBy.Via, g.ResolvedBy.At.Unix()))
+	case g.Ack != nil:
+		who := "<@" + g.Ack.UserID + ">"
+		if g.Ack.UserID == "" {
+			who = oneLine(g.Ack.Name, 80)
+		}
+		parts = append(parts, fmt.Sprintf("👀 Acknowledged by %s via %s <t:%d:R>", who, g.Ack.Via, g.Ack.At.Unix()))
+	case g.Status == bot.Resolved:
+		parts = append(parts, "—")
+	case g.Overdue:
+		parts = append(parts, "⏰ **Acknowledgement overdue**")
+	default:
+		parts = append(parts, "Unacknowledged")
+	}
+	if g.Silence != nil && g.Silence.Until.After(now) {
+		parts = append(parts, fmt.Sprintf("🔕 Silenced until <t:%d:f> by <@%s>", g.Silence.Until.Unix(), g.Silence.CreatedBy.UserID))
+	}
+	if g.Escalated > 1 && g.Ack == nil && g.Status == bot.Firing {
+		parts = append(parts, fmt.Sprintf("📣 Escalation step %d", g.Escalated))
+	}
+	return strings.Join(parts, "\n")
 }

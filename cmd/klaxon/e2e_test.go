@@ -16,6 +16,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/alertmanager/amtest"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 )
@@ -29,6 +30,9 @@ type world struct {
 	channels [4]string
 	oncall   string // role mentioned for P0 and P1
 	logs     *syncBuffer
+	opts     worldOptions
+	config   *Config
+	dbPath   string
 }
 
 type syncBuffer struct {
@@ -51,9 +55,24 @@ func (s *syncBuffer) String() string {
 const webhookToken = "e2e-webhook-token-5f1c"
 const discordToken = "e2e.discord.token.9a7b"
 
+// worldOptions tune newWorldWith.
+type worldOptions struct {
+	Config string            // YAML appended to the base configuration
+	Env    map[string]string // environment overrides
+	Clock  bot.Clock         // default: the system clock
+	DB     string            // database path; default a fresh one
+	Setup  func(w *world)    // runs after the fake Discord is set up, before the config is written
+}
+
 func newWorld(t *testing.T, extraConfig string, env map[string]string) *world {
 	t.Helper()
-	w := &world{t: t, logs: &syncBuffer{}}
+	return newWorldWith(t, worldOptions{Config: extraConfig, Env: env})
+}
+
+func newWorldWith(t *testing.T, o worldOptions) *world {
+	t.Helper()
+	extraConfig, env := o.Config, o.Env
+	w := &world{t: t, logs: &syncBuffer{}, opts: o}
 	w.discord = discordtest.New(discordtest.Options{OnViolation: func(err error) { t.Errorf("discord violation: %v", err) }})
 	t.Cleanup(w.discord.Close)
 	w.guild = w.discord.AddGuild("Marola RP")
@@ -61,6 +80,10 @@ func newWorld(t *testing.T, extraConfig string, env map[string]string) *world {
 		w.channels[i] = w.discord.AddChannel(w.guild, fmt.Sprintf("alerts-p%d", i), discordgo.ChannelTypeGuildText)
 	}
 	w.oncall = w.discord.AddRole(w.guild, "on-call")
+	if o.Setup != nil {
+		o.Setup(w)
+		extraConfig = w.opts.Config
+	}
 	cfg := fmt.Sprintf(`
 discord:
   guild_id: %q
@@ -78,10 +101,15 @@ log:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	db := o.DB
+	if db == "" {
+		db = filepath.Join(t.TempDir(), "klaxon.db")
+	}
+	w.dbPath = db
 	vars := map[string]string{
 		"KLAXON_DISCORD_TOKEN":   discordToken,
 		"KLAXON_WEBHOOK_TOKEN":   webhookToken,
-		"KLAXON_DB":              filepath.Join(t.TempDir(), "klaxon.db"),
+		"KLAXON_DB":              db,
 		"KLAXON_HTTP_ADDR":       "127.0.0.1:0",
 		"KLAXON_DISCORD_API_URL": w.discord.APIBase(),
 	}
@@ -92,10 +120,8 @@ log:
 	if len(problems.Errors()) > 0 {
 		t.Fatalf("config: %v", problems)
 	}
-	w.main = &Main{Config: c, Stderr: w.logs}
-	if err := w.main.Run(context.Background()); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	w.config = c
+	w.start()
 	t.Cleanup(func() {
 		if err := w.main.Close(); err != nil {
 			t.Errorf("close: %v", err)
@@ -105,6 +131,24 @@ log:
 		}
 	})
 	return w
+}
+
+// start runs Klaxon on the world's configuration.
+func (w *world) start() {
+	w.t.Helper()
+	w.main = &Main{Config: w.config, Stderr: w.logs, Clock: w.opts.Clock}
+	if err := w.main.Run(context.Background()); err != nil {
+		w.t.Fatalf("run: %v", err)
+	}
+}
+
+// restart stops Klaxon as SIGTERM would and starts it again on the same database.
+func (w *world) restart() {
+	w.t.Helper()
+	if err := w.main.Close(); err != nil {
+		w.t.Fatalf("close: %v", err)
+	}
+	w.start()
 }
 
 func (w *world) url(path string) string { return "http://" + w.main.Addr() + path }

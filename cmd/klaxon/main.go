@@ -24,6 +24,7 @@ const usage = `Klaxon — Alertmanager to Discord pager.
 Usage:
   klaxon serve [--config FILE]         run the bot
   klaxon check-config [--config FILE]  validate a configuration, print every problem with file:line
+  klaxon register-commands [--global]  register the slash commands (in discord.guild_id, or globally)
   klaxon version                       print the version
   klaxon healthcheck                   exit 0 if the local /healthz answers 200 (for Docker)
 
@@ -51,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	cmd, args := args[0], args[1:]
+	switch cmd { // commands with flags of their own
+	case "register-commands":
+		return registerCommands(ctx, args, getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", getenv("KLAXON_CONFIG"), "configuration file (YAML)")
