@@ -24,6 +24,7 @@ type Tx interface {
 	EscalationTx
 	ScheduleTx
 	IncidentTx
+	CalendarTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

@@ -33,11 +33,16 @@ type Config struct {
 	Interactions InteractionsConfig             `yaml:"interactions"`
 	Phone        PhoneConfig                    `yaml:"phone"`
 	Email        EmailConfig                    `yaml:"email"`
+	Reminders    RemindersConfig                `yaml:"reminders"`
+	SLO          SLOConfig                      `yaml:"slo"`
+	Reports      ReportsConfig                  `yaml:"reports"`
+	Backups      BackupConfig                   `yaml:"backups"`
 
 	// Built from the sections above by validate.
 	schedules []*bot.Schedule
 	directory bot.Directory
 	policies  [4]bot.EscalationPolicy
+	calendar  *CalendarSettings
 
 	// From the environment.
 	Env EnvConfig `yaml:"-"`
@@ -170,6 +175,7 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 // none) and the environment. It returns every problem found.
 func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 	c := &Config{file: path}
+	var parseProblems Problems
 	if path == "" {
 		c.file = "(no config file)"
 	} else {
@@ -177,12 +183,14 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 		if err != nil {
 			return nil, Problems{{File: path, Message: fmt.Sprintf("cannot read: %v", err)}}
 		}
-		if ps := c.parse(data); len(ps) > 0 {
-			return nil, ps
+		parseProblems = c.parse(data)
+		if len(parseProblems) > 0 && c.root.Kind == 0 {
+			return nil, parseProblems // not YAML at all
 		}
 	}
 	c.readEnv(getenv)
-	ps := c.validate()
+	// Unknown keys do not stop the check: report everything at once.
+	ps := append(parseProblems, c.validate()...)
 	if len(ps.Errors()) > 0 {
 		return nil, ps
 	}
@@ -364,6 +372,8 @@ func (c *Config) validate() Problems {
 	c.schedules, c.directory, more = buildOnCall(c.file, c.line, c.Schedules, c.Users)
 	ps = append(ps, more...)
 	ps = append(ps, c.validatePaging()...)
+	c.calendar, more = buildCalendar(c.file, c.line, c.Reminders, c.SLO, c.Reports, c.Backups)
+	ps = append(ps, more...)
 	return ps
 }
 

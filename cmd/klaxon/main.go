@@ -25,6 +25,8 @@ Usage:
   klaxon serve [--config FILE]         run the bot
   klaxon check-config [--config FILE]  validate a configuration, print every problem with file:line
   klaxon register-commands [--global]  register the slash commands (in discord.guild_id, or globally)
+  klaxon backup [--dir DIR]            snapshot the database now (safe while serve runs)
+  klaxon restore --from FILE           verify a backup and restore it (Klaxon must be stopped)
   klaxon version                       print the version
   klaxon healthcheck                   exit 0 if the local /healthz answers 200 (for Docker)
 
@@ -55,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd { // commands with flags of their own
 	case "register-commands":
 		return registerCommands(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout, stderr)
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)

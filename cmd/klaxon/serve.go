@@ -45,6 +45,7 @@ type Main struct {
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
 	closed  bool
+	unlock  func() error
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -67,6 +68,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return errors.New("KLAXON_WEBHOOK_TOKEN is not set: choose a long random secret (e.g. `openssl rand -hex 32`), export it, and give Alertmanager the same value in webhook_configs http_config.authorization.credentials")
 	}
 
+	unlock, err := store.LockDB(cfg.Env.DB) // restore refuses a database in use
+	if err != nil {
+		return err
+	}
+	m.unlock = unlock
 	db, err := store.Open(ctx, cfg.Env.DB)
 	if err != nil {
 		return err
@@ -107,6 +113,11 @@ func (m *Main) Run(ctx context.Context) error {
 		alerts.Silencer = am
 	}
 	alerts.Register(m.Interactions)
+	if cfg.calendar != nil {
+		cal := cfg.calendar.Wire(db, m.Clock, m.Log)
+		m.Engine.Jobs = append(m.Engine.Jobs, cal.Jobs()...)
+		cal.Handlers.Register(m.Interactions)
+	}
 	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	if k := cfg.Interactions.PublicKey; k != "" {
@@ -214,6 +225,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.unlock != nil {
+		errs = append(errs, m.unlock())
 	}
 	if m.Log != nil {
 		m.Log.Info("klaxon stopped")

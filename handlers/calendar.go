@@ -1,0 +1,344 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// Calendar answers /reminder, /slo and /report-sla.
+type Calendar struct {
+	Reminders *bot.Reminders
+	SLOs      *bot.SLOs
+	Reports   *bot.Reports
+	Clock     bot.Clock
+}
+
+// Register adds the calendar's commands and autocompletes to x.
+func (c *Calendar) Register(x *Interactions) {
+	x.Command("reminder add", true, c.reminderAdd)
+	x.Command("reminder list", true, c.reminderList)
+	x.Command("reminder remove", true, c.reminderRemove)
+	x.Command("reminder pause", true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, true) })
+	x.Command("reminder resume", true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, false) })
+	for _, p := range []string{"reminder remove", "reminder pause", "reminder resume"} {
+		x.Autocomplete(p, c.reminderNames)
+	}
+	x.Autocomplete("reminder add", c.zoneChoices)
+	x.Command("slo", false, c.slo)
+	x.Autocomplete("slo", c.serviceChoices)
+	x.Command("report-sla", false, c.reportSLA)
+	x.Autocomplete("report-sla", c.monthChoices)
+}
+
+func (c *Calendar) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock.Now()
+	}
+	return time.Now()
+}
+
+func (c *Calendar) reminderAdd(ctx context.Context, r *Request) (*Reply, error) {
+	if c.Reminders == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "reminders are not configured on this Klaxon")
+	}
+	channel := r.String("channel")
+	if channel == "" {
+		channel = r.ChannelID
+	}
+	rem := bot.Reminder{Name: r.String("name"), Cron: r.String("schedule"), TimeZone: r.String("timezone"), ChannelID: channel,
+		Message: r.String("message"), CreatedBy: r.Actor().UserID}
+	if role := r.String("role"); role != "" {
+		rem.Roles = []string{role}
+	}
+	added, next, err := c.Reminders.Add(ctx, rem, c.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("⏰ Reminder **%s** added: `%s` (%s) in <#%s>%s.\nNext runs:\n%s",
+		added.Name, added.Cron, zoneName(added.TimeZone), added.ChannelID, mentionSuffix(added.Roles), runLines(next, added.TimeZone)), Ephemeral: true}, nil
+}
+
+func zoneName(tz string) string {
+	if tz == "" {
+		return "UTC"
+	}
+	return tz
+}
+
+func mentionSuffix(roles []string) string {
+	if len(roles) == 0 {
+		return ""
+	}
+	var out []string
+	for _, r := range roles {
+		out = append(out, "<@&"+r+">")
+	}
+	return ", mentioning " + strings.Join(out, " ")
+}
+
+// runLines lists run times in the reminder's zone and, through Discord's
+// timestamp markup, relative to the reader.
+func runLines(ts []time.Time, tz string) string {
+	loc, err := bot.LoadZone(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	var b strings.Builder
+	for _, t := range ts {
+		fmt.Fprintf(&b, "• %s (<t:%d:R>)\n", t.In(loc).Format("Mon 2 Jan 2006 15:04 MST"), t.Unix())
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (c *Calendar) reminderList(ctx context.Context, r *Request) (*Reply, error) {
+	if c.Reminders == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "reminders are not configured on this Klaxon")
+	}
+	list, err := c.Reminders.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return &Reply{Content: "No reminders. Add one with `/reminder add`.", Ephemeral: true}, nil
+	}
+	var b strings.Builder
+	for _, rem := range list {
+		state := fmt.Sprintf("next <t:%d:f>", rem.NextAt.Unix())
+		if rem.Paused {
+			state = "⏸️ paused"
+		}
+		src := ""
+		if rem.Source == bot.FromConfig {
+			src = " · from the configuration"
+		}
+		line := fmt.Sprintf("**%s** `%s` (%s) in <#%s> — %s%s\n", rem.Name, rem.Cron, zoneName(rem.TimeZone), rem.ChannelID, state, src)
+		if b.Len()+len(line) > 1900 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(line)
+	}
+	return &Reply{Content: b.String(), Ephemeral: true}, nil
+}
+
+func (c *Calendar) reminderRemove(ctx context.Context, r *Request) (*Reply, error) {
+	if c.Reminders == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "reminders are not configured on this Klaxon")
+	}
+	name := r.String("name")
+	if err := c.Reminders.Remove(ctx, name); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🗑️ Reminder **%s** removed.", strings.ToLower(strings.TrimSpace(name))), Ephemeral: true}, nil
+}
+
+func (c *Calendar) reminderPause(ctx context.Context, r *Request, pause bool) (*Reply, error) {
+	if c.Reminders == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "reminders are not configured on this Klaxon")
+	}
+	rem, next, err := c.Reminders.SetPaused(ctx, r.String("name"), pause, c.now())
+	if err != nil {
+		return nil, err
+	}
+	if pause {
+		return &Reply{Content: fmt.Sprintf("⏸️ Reminder **%s** paused. `/reminder resume name:%s` starts it again.", rem.Name, rem.Name), Ephemeral: true}, nil
+	}
+	return &Reply{Content: fmt.Sprintf("▶️ Reminder **%s** resumed (runs missed while paused are not made up). Next runs:\n%s",
+		rem.Name, runLines(next, rem.TimeZone)), Ephemeral: true}, nil
+}
+
+func (c *Calendar) reminderNames(ctx context.Context, r *Request) (*Reply, error) {
+	if c.Reminders == nil {
+		return &Reply{}, nil
+	}
+	list, err := c.Reminders.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typed := strings.ToLower(r.String("name"))
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for _, rem := range list {
+		if strings.Contains(rem.Name, typed) {
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: rem.Name, Value: rem.Name})
+		}
+	}
+	return &Reply{Choices: out}, nil
+}
+
+// commonZones are offered when typing a reminder's time zone; any IANA name works.
+var commonZones = []string{"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam",
+	"Europe/Madrid", "Europe/Rome", "Europe/Stockholm", "Europe/Warsaw", "Europe/Helsinki", "Europe/Athens", "Europe/Istanbul",
+	"Europe/Moscow", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto",
+	"America/Sao_Paulo", "America/Mexico_City", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo",
+	"Asia/Seoul", "Australia/Sydney", "Australia/Perth", "Pacific/Auckland", "Africa/Johannesburg"}
+
+func (c *Calendar) zoneChoices(_ context.Context, r *Request) (*Reply, error) {
+	if r.Focused == nil || r.Focused.Name != "timezone" {
+		return &Reply{}, nil
+	}
+	typed := strings.ToLower(r.String("timezone"))
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for _, z := range commonZones {
+		if strings.Contains(strings.ToLower(z), typed) {
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: z, Value: z})
+		}
+	}
+	if len(out) == 0 && typed != "" {
+		if _, err := bot.LoadZone(r.String("timezone")); err == nil {
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: r.String("timezone"), Value: r.String("timezone")})
+		}
+	}
+	return &Reply{Choices: out}, nil
+}
+
+func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
+	if c.SLOs == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "SLOs are not configured on this Klaxon")
+	}
+	now := c.now()
+	budgets, err := c.SLOs.Budgets(ctx, now, now)
+	if err != nil {
+		return nil, err
+	}
+	loc := c.SLOs.Policy.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	if name := strings.TrimSpace(r.String("service")); name != "" {
+		slo, ok := c.SLOs.Service(name)
+		if !ok {
+			var names []string
+			for _, s := range c.SLOs.Policy.Services {
+				names = append(names, s.Service)
+			}
+			return nil, bot.Errorf(bot.ENotFound, "there is no SLO for service %q; known services: %s", name, strings.Join(names, ", "))
+		}
+		for _, b := range budgets {
+			if b.SLO.Service == slo.Service {
+				m := bot.Message{Title: fmt.Sprintf("%s — error budget for %s", b.SLO.Service, b.Start.Format("January 2006")),
+					Color: budgetColor(b), Fields: bot.BudgetFields(b, loc),
+					Footer: fmt.Sprintf("as of %s · downtime weighted by priority", b.AsOf.In(loc).Format("2 Jan 15:04 MST"))}
+				return messageReply(m, false), nil
+			}
+		}
+	}
+	var fields []bot.Field
+	for _, b := range budgets {
+		mark := "✅"
+		if !b.Met() {
+			mark = "❌"
+		}
+		left := fmt.Sprintf("%s left", bot.FormatDuration(max(b.Remaining(), 0)))
+		if b.Exhausted {
+			left = "**exhausted**"
+		}
+		fields = append(fields, bot.Field{Name: mark + " " + b.SLO.Service, Inline: true,
+			Value: fmt.Sprintf("%s (objective %s)\n%s spent · %s\nburn rate %.2f×", bot.FormatPercent(b.Availability, 3),
+				bot.FormatPercent(b.SLO.Availability, 3), bot.FormatPercent(b.SpentFraction(), 0), left, b.BurnRate)})
+	}
+	if len(fields) == 0 {
+		return &Reply{Content: "No services have SLOs configured.", Ephemeral: true}, nil
+	}
+	if len(fields) > 25 {
+		fields = fields[:25]
+	}
+	start, _ := bot.MonthOf(now, loc)
+	return messageReply(bot.Message{Title: "Error budgets — " + start.Format("January 2006"), Color: 0x4A90D9, Fields: fields,
+		Footer: "/slo <service> for details · /report-sla for the month's report"}, false), nil
+}
+
+func budgetColor(b bot.Budget) int {
+	switch f := b.RemainingFraction(); {
+	case b.Exhausted:
+		return 0xE01E1E
+	case f <= 0.5:
+		return 0xF0A202
+	}
+	return 0x2EB67D
+}
+
+func (c *Calendar) serviceChoices(_ context.Context, r *Request) (*Reply, error) {
+	if c.SLOs == nil {
+		return &Reply{}, nil
+	}
+	typed := strings.ToLower(r.String("service"))
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for _, s := range c.SLOs.Policy.Services {
+		if strings.Contains(strings.ToLower(s.Service), typed) {
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{
+				Name:  fmt.Sprintf("%s (%s)", s.Service, bot.FormatPercent(s.Availability, 3)),
+				Value: s.Service})
+		}
+	}
+	return &Reply{Choices: out}, nil
+}
+
+func (c *Calendar) reportSLA(ctx context.Context, r *Request) (*Reply, error) {
+	if c.Reports == nil {
+		return nil, bot.Errorf(bot.EUnavailable, "reports are not configured on this Klaxon")
+	}
+	now := c.now()
+	month, err := bot.ParseMonth(r.String("month"), now, c.loc())
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Reports.SLAReport(ctx, month, now)
+	if err != nil {
+		return nil, err
+	}
+	return messageReply(m, false), nil
+}
+
+func (c *Calendar) loc() *time.Location {
+	if c.SLOs != nil && c.SLOs.Policy.Location != nil {
+		return c.SLOs.Policy.Location
+	}
+	return time.UTC
+}
+
+func (c *Calendar) monthChoices(_ context.Context, r *Request) (*Reply, error) {
+	start, _ := bot.MonthOf(c.now(), c.loc())
+	typed := strings.ToLower(r.String("month"))
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for i := range 13 {
+		m := start.AddDate(0, -i, 0)
+		name := m.Format("January 2006")
+		if i == 0 {
+			name += " (to date)"
+		}
+		if strings.Contains(strings.ToLower(name), typed) || strings.Contains(m.Format("2006-01"), typed) {
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: name, Value: m.Format("2006-01")})
+		}
+	}
+	return &Reply{Choices: out}, nil
+}
+
+// messageReply turns a core message into an interaction reply: one embed,
+// its attachments as files (an attached image is shown in the embed).
+func messageReply(m bot.Message, ephemeral bool) *Reply {
+	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4096), Color: m.Color, URL: m.URL}
+	for i, f := range m.Fields {
+		if i == 25 {
+			break
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncateRunes(f.Name, 256), Value: truncateRunes(f.Value, 1024), Inline: f.Inline})
+	}
+	if m.Footer != "" {
+		e.Footer = &discordgo.MessageEmbedFooter{Text: truncateRunes(m.Footer, 2048)}
+	}
+	rep := &Reply{Content: m.Content, Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: ephemeral}
+	for _, f := range m.Files {
+		rep.Files = append(rep.Files, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
+		if e.Image == nil && strings.HasPrefix(f.ContentType, "image/") {
+			e.Image = &discordgo.MessageEmbedImage{URL: "attachment://" + f.Name}
+		}
+	}
+	return rep
+}
