@@ -25,6 +25,7 @@ type Tx interface {
 	ScheduleTx
 	IncidentTx
 	CalendarTx
+	PostmortemTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

@@ -37,12 +37,16 @@ type Config struct {
 	SLO          SLOConfig                      `yaml:"slo"`
 	Reports      ReportsConfig                  `yaml:"reports"`
 	Backups      BackupConfig                   `yaml:"backups"`
+	Runbooks     RunbooksConfig                 `yaml:"runbooks"`
+	Postmortems  PostmortemsConfig              `yaml:"postmortems"`
+	LLM          LLMConfig                      `yaml:"llm"`
 
 	// Built from the sections above by validate.
-	schedules []*bot.Schedule
-	directory bot.Directory
-	policies  [4]bot.EscalationPolicy
-	calendar  *CalendarSettings
+	schedules   []*bot.Schedule
+	directory   bot.Directory
+	policies    [4]bot.EscalationPolicy
+	calendar    *CalendarSettings
+	postmortems *postmortemSetup
 
 	// From the environment.
 	Env EnvConfig `yaml:"-"`
@@ -255,6 +259,7 @@ func (c *Config) readEnv(getenv func(string) string) {
 	if f := getenv("KLAXON_LOG_FORMAT"); f != "" {
 		c.Log.Format = f
 	}
+	c.LLM.APIKey = strings.TrimSpace(getenv("KLAXON_LLM_API_KEY"))
 }
 
 // line returns the line of the node at path in the YAML document, or 0.
@@ -373,6 +378,8 @@ func (c *Config) validate() Problems {
 	ps = append(ps, more...)
 	ps = append(ps, c.validatePaging()...)
 	c.calendar, more = buildCalendar(c.file, c.line, c.Reminders, c.SLO, c.Reports, c.Backups)
+	ps = append(ps, more...)
+	c.postmortems, more = buildPostmortems(c.file, c.line, c.Runbooks, c.Postmortems, c.LLM)
 	ps = append(ps, more...)
 	return ps
 }

@@ -38,6 +38,7 @@ type Main struct {
 	Discord      *discord.Client
 	Paging       *bot.Paging
 	Interactions *handlers.Interactions
+	Runbooks     *handlers.Runbooks
 
 	ln      net.Listener
 	srv     *http.Server
@@ -85,7 +86,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Session = s
 	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
-		Render: discord.RenderOptions{Actions: handlers.CardActions, AlertmanagerURL: cfg.Alertmanager.URL}})
+		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.CardActions, cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
@@ -120,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
+	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {
 		key, _ := hex.DecodeString(k) // validated with the configuration
 		m.Interactions.PublicKey = key

@@ -1,0 +1,229 @@
+package llm_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/llm"
+	"github.com/marola-rp/klaxon/store"
+)
+
+// fakeOpenAI speaks the chat-completions API: POST /v1/chat/completions
+// with OpenAI's request JSON, answering with its response JSON.
+type fakeOpenAI struct {
+	mu     sync.Mutex
+	bodies []string
+	answer func(w http.ResponseWriter, r *http.Request, req map[string]any)
+}
+
+func (f *fakeOpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.bodies = append(f.bodies, string(body))
+	f.mu.Unlock()
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		http.Error(w, `{"error":{"message":"not found","type":"invalid_request_error"}}`, http.StatusNotFound)
+		return
+	}
+	if got := r.Header.Get("Authorization"); got != "Bearer sk-test" {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+		return
+	}
+	var req map[string]any
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, "bad json", http.StatusBadRequest)
+		return
+	}
+	f.answer(w, r, req)
+}
+
+func completion(w http.ResponseWriter, message map[string]any, finish string) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-123", "object": "chat.completion", "created": 1741900000, "model": "gpt-4o-mini-2024-07-18",
+		"choices": []any{map[string]any{"index": 0, "message": message, "logprobs": nil, "finish_reason": finish}},
+		"usage":   map[string]any{"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200},
+	})
+}
+
+func content(sections map[string]string) string {
+	b, _ := json.Marshal(sections)
+	return string(b)
+}
+
+func input() bot.DraftInput {
+	return bot.DraftInput{Ref: "INC-7", Title: "EU game server down", Priority: "P0 (critical outage)", Sections: bot.PostmortemSections,
+		Started: time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC), Timeline: []bot.DraftEvent{{At: time.Date(2026, 3, 14, 20, 3, 0, 0, time.UTC), Kind: "declared", Who: "ana"}}}
+}
+
+func TestDraft(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answer  func(w http.ResponseWriter, r *http.Request, req map[string]any)
+		key     string
+		want    map[string]string
+		refused string // substring of the refusal reason
+		errText string // substring of another error
+	}{
+		{name: "sections", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			msgs := req["messages"].([]any)
+			if req["model"] != "gpt-4o-mini" || len(msgs) != 2 || req["response_format"].(map[string]any)["type"] != "json_object" ||
+				!strings.Contains(msgs[1].(map[string]any)["content"].(string), `"incident": "INC-7"`) {
+				http.Error(w, "unexpected request", http.StatusBadRequest)
+				return
+			}
+			completion(w, map[string]any{"role": "assistant", "content": content(map[string]string{"summary": "The EU server was down for 47 minutes.", "root_cause": "Unknown — to be filled in."})}, "stop")
+		}, want: map[string]string{"summary": "The EU server was down for 47 minutes.", "root_cause": "Unknown — to be filled in."}},
+		{name: "fenced JSON from a local model", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			completion(w, map[string]any{"role": "assistant", "content": "```json\n" + content(map[string]string{"lessons_learned": "Alert earlier."}) + "\n```"}, "stop")
+		}, want: map[string]string{"lessons_learned": "Alert earlier."}},
+		{name: "refusal", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			completion(w, map[string]any{"role": "assistant", "content": nil, "refusal": "I'm sorry, I can't help with that."}, "stop")
+		}, refused: "I'm sorry, I can't help with that."},
+		{name: "content filter", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			completion(w, map[string]any{"role": "assistant", "content": ""}, "content_filter")
+		}, refused: "content filter"},
+		{name: "prose instead of JSON", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			completion(w, map[string]any{"role": "assistant", "content": "As an AI model I cannot write this."}, "stop")
+		}, refused: "not the JSON object"},
+		{name: "server error", answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}`)
+		}, errText: "HTTP 500"},
+		{name: "bad key", key: "sk-wrong", answer: nil, errText: "HTTP 401"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(&fakeOpenAI{answer: tc.answer})
+			defer srv.Close()
+			key := tc.key
+			if key == "" {
+				key = "sk-test"
+			}
+			c, err := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKey: key, Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.Draft(context.Background(), input())
+			var refused *bot.DraftRefused
+			switch {
+			case tc.refused != "":
+				if !errors.As(err, &refused) || !strings.Contains(refused.Reason, tc.refused) {
+					t.Fatalf("err = %v, want a refusal containing %q", err, tc.refused)
+				}
+			case tc.errText != "":
+				if err == nil || errors.As(err, &refused) || !strings.Contains(err.Error(), tc.errText) {
+					t.Fatalf("err = %v, want an error containing %q", err, tc.errText)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Model != "gpt-4o-mini-2024-07-18" || len(d.Sections) != len(tc.want) {
+					t.Fatalf("draft = %+v", d)
+				}
+				for k, v := range tc.want {
+					if d.Sections[k] != v {
+						t.Errorf("section %s = %q, want %q", k, d.Sections[k], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDraftTimeout(t *testing.T) {
+	srv := httptest.NewServer(&fakeOpenAI{answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+		<-r.Context().Done() // never answers; the client gives up
+	}})
+	defer srv.Close()
+	c, err := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "m", APIKey: "sk-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Draft(ctx, input()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline error", err)
+	}
+}
+
+// TestPostmortemThroughTheWire drafts a post-mortem of a stored incident
+// through the fake server: the LLM's sections land in the document, marked
+// as a draft, and no sensitive label, annotation or value is in any request.
+func TestPostmortemThroughTheWire(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC)
+	g := &bot.Group{Key: "k", Status: bot.Resolved, Priority: bot.P0, CreatedAt: t0, UpdatedAt: t0, ResolvedAt: t0.Add(time.Hour), Version: 1,
+		CommonLabels:      map[string]string{"alertname": "GameServerDown", "service": "game", "instance": "10.20.30.40:30120", "customer_email": "vip@example.org"},
+		CommonAnnotations: map[string]string{"summary": "Server 10.20.30.40:30120 down", "db_password": "hunter2-secret"}}
+	inc := &bot.Incident{Title: "Game down", Priority: bot.P0, Status: bot.IncResolved, ThreadID: "77", StartedAt: t0, DetectedAt: t0, ResolvedAt: t0.Add(time.Hour),
+		Roles: map[string]string{"commander": "501"}}
+	if err := db.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.SaveGroup(g); err != nil {
+			return err
+		}
+		inc.GroupIDs = []int64{g.ID}
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: t0.Add(time.Minute), Kind: "note", Text: "ssh to 10.20.30.40:30120 failed; mailed vip@example.org"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeOpenAI{answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+		completion(w, map[string]any{"role": "assistant", "content": content(map[string]string{"summary": "The game server was down for an hour.",
+			"root_cause": "Not in the record: the responders must fill this in."})}, "stop")
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, err := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKey: "sk-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pms := &bot.Postmortems{Store: db, Drafter: c, Policy: bot.PostmortemPolicy{Sensitive: []string{"instance", "*_email", "*password*"}}}
+	pm, err := pms.Create(ctx, inc.ID, bot.Actor{UserID: "501"}, t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pm.LLMModel != "gpt-4o-mini-2024-07-18" || pm.Sections["summary"] != "The game server was down for an hour." || pm.DraftNote != "" {
+		t.Fatalf("post-mortem = %+v", pm)
+	}
+	md, _, err := pms.Markdown(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "LLM draft — for humans to review") || !strings.Contains(md, "*LLM draft — review before relying on it.*") {
+		t.Errorf("the document does not mark the LLM draft:\n%s", md)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.bodies) != 1 {
+		t.Fatalf("%d requests, want 1", len(fake.bodies))
+	}
+	for _, body := range fake.bodies {
+		for _, secret := range []string{"10.20.30.40", "vip@example.org", "hunter2", "db_password", "customer_email", `\"instance\"`} {
+			if strings.Contains(body, secret) {
+				t.Errorf("request body contains sensitive %q", secret)
+			}
+		}
+		if !strings.Contains(body, "GameServerDown") || !strings.Contains(body, "ssh to [redacted] failed") {
+			t.Errorf("request body lacks the record it should carry:\n%s", body)
+		}
+	}
+}

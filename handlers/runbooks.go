@@ -1,0 +1,393 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/runbooks"
+)
+
+// Runbooks answers /runbook (show, list, run, reload), the runbook button
+// on alert cards (rb:<id>) and the checklist step buttons (rbstep:<checklist>:<step>).
+type Runbooks struct {
+	Library *runbooks.Library
+	Store   bot.Store
+	Clock   bot.Clock
+	// AdminRoles may run /runbook reload. With none, members with the
+	// Manage Server permission may.
+	AdminRoles []string
+	Log        *slog.Logger
+}
+
+// Register adds the handlers to the router.
+func (h *Runbooks) Register(x *Interactions) {
+	x.Command("runbook show", true, h.show)
+	x.Command("runbook list", true, h.list)
+	x.Command("runbook run", false, h.run)
+	x.Command("runbook reload", true, h.reload)
+	x.Autocomplete("runbook show", h.autocomplete)
+	x.Autocomplete("runbook run", h.autocomplete)
+	x.Component("rb", h.button)
+	x.Component("rbrun", h.runButton)
+	x.Component("rbstep", h.step)
+}
+
+func (h *Runbooks) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Log
+}
+
+// Reload reloads the runbook directory, for SIGHUP. On errors the current
+// set stays and the errors (file:line each) are returned and logged.
+func (h *Runbooks) Reload() error {
+	set, errs := h.Library.Reload()
+	if len(errs) > 0 {
+		for _, e := range errs {
+			h.log().Error("runbook reload: kept the current runbooks", "problem", e.Error())
+		}
+		return fmt.Errorf("runbooks not reloaded, %d problem(s); keeping the %d current runbooks: %w", len(errs), set.Len(), errors.Join(errs...))
+	}
+	h.log().Info("runbooks reloaded", "dir", h.Library.Dir(), "runbooks", set.Len())
+	return nil
+}
+
+// RunbookFor returns the runbook of an alert group: the one its `runbook`
+// label or annotation or its `runbook_url` annotation names, else the best
+// matcher match, else nil.
+func RunbookFor(set *runbooks.Set, g *bot.Group) *runbooks.Runbook {
+	for _, ref := range bot.RunbookRefs(g) {
+		if rb, ok := set.Resolve(ref); ok {
+			return rb
+		}
+	}
+	return set.Match(bot.RunbookLabels(g))
+}
+
+// LinkedRunbooks returns the runbooks of an incident's alert groups, without duplicates.
+func LinkedRunbooks(set *runbooks.Set, groups []*bot.Group) []*runbooks.Runbook {
+	var out []*runbooks.Runbook
+	for _, g := range groups {
+		if rb := RunbookFor(set, g); rb != nil && !slices.Contains(out, rb) {
+			out = append(out, rb)
+		}
+	}
+	return out
+}
+
+// RunbookButton returns the card action that shows an alert's runbook in
+// Discord (custom_id rb:<id>, answered ephemerally by Register's handler),
+// for alert cards whose group names a runbook of lib or matches one.
+// Compose it with CardActions in discord.RenderOptions.Actions.
+func RunbookButton(lib *runbooks.Library) func(bot.View) []discordgo.Button {
+	return func(v bot.View) []discordgo.Button {
+		if lib == nil || v.Post.Kind != bot.Card || len(v.Groups) == 0 {
+			return nil
+		}
+		rb := RunbookFor(lib.Current(), v.Groups[0])
+		if rb == nil || len("rb:"+rb.ID) > 100 {
+			return nil
+		}
+		return []discordgo.Button{{Label: truncateRunes("Runbook: "+rb.Title, 80), Style: discordgo.SecondaryButton, CustomID: "rb:" + rb.ID,
+			Emoji: &discordgo.ComponentEmoji{Name: "📖"}}}
+	}
+}
+
+// incidentHere returns the incident whose thread the request came from, or nil.
+func threadIncident(ctx context.Context, s bot.Store, r *Request) (*bot.Incident, []*bot.Group, error) {
+	var inc *bot.Incident
+	var groups []*bot.Group
+	err := s.View(ctx, func(tx bot.Tx) (err error) {
+		if inc, err = tx.IncidentByThread(r.ChannelID); err != nil {
+			return err
+		}
+		for _, id := range inc.GroupIDs {
+			g, err := tx.Group(id)
+			if err == nil {
+				groups = append(groups, g)
+			} else if bot.ErrorCode(err) != bot.ENotFound {
+				return err
+			}
+		}
+		return nil
+	})
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return nil, nil, nil
+	}
+	return inc, groups, err
+}
+
+func (h *Runbooks) find(name string) (*runbooks.Runbook, error) {
+	set := h.Library.Current()
+	if rb, ok := set.Resolve(name); ok {
+		return rb, nil
+	}
+	if hits := set.Search(name, 1); len(hits) == 1 && strings.TrimSpace(name) != "" {
+		return hits[0], nil
+	}
+	return nil, bot.Errorf(bot.ENotFound, "there is no runbook %q: pick one from the list as you type, or see /runbook list", name)
+}
+
+func (h *Runbooks) show(ctx context.Context, r *Request) (*Reply, error) {
+	rb, err := h.find(r.String("name"))
+	if err != nil {
+		return nil, err
+	}
+	post := false
+	if o, ok := r.Args["post"]; ok {
+		post, _ = o.Value.(bool)
+	}
+	rep := &Reply{Embeds: []*discordgo.MessageEmbed{runbookEmbed(rb)}, Ephemeral: !post}
+	if inc, _, err := threadIncident(ctx, h.Store, r); err == nil && inc != nil && len(rb.Steps) > 0 {
+		rep.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Run as checklist here", Style: discordgo.PrimaryButton, CustomID: "rbrun:" + rb.ID, Emoji: &discordgo.ComponentEmoji{Name: "☑️"}},
+		}}}
+	}
+	return rep, nil
+}
+
+// button answers the runbook button of an alert card.
+func (h *Runbooks) button(ctx context.Context, r *Request) (*Reply, error) {
+	rb, ok := h.Library.Current().Get(r.ID)
+	if !ok {
+		return nil, bot.Errorf(bot.ENotFound, "runbook %q is no longer loaded (the runbooks were reloaded): see /runbook list", r.ID)
+	}
+	return &Reply{Embeds: []*discordgo.MessageEmbed{runbookEmbed(rb)}, Ephemeral: true}, nil
+}
+
+func runbookEmbed(rb *runbooks.Runbook) *discordgo.MessageEmbed {
+	body := rb.Render(4000)
+	if strings.HasPrefix(body, "## ") { // the embed title says it
+		if i := strings.Index(body, "\n"); i > 0 {
+			body = strings.TrimLeft(body[i:], "\n")
+		}
+	}
+	return &discordgo.MessageEmbed{Title: truncateRunes("📖 "+rb.Title, 256), Description: body, Color: runbookColor(rb.Priority),
+		Footer: &discordgo.MessageEmbedFooter{Text: truncateRunes("Runbook "+rb.ID+" · "+rb.Source, 2048)}}
+}
+
+func runbookColor(p string) int {
+	switch p {
+	case "P0":
+		return 0xE01E1E
+	case "P1":
+		return 0xF2711C
+	case "P2":
+		return 0xF2C037
+	}
+	return 0x3B82F6
+}
+
+func (h *Runbooks) list(ctx context.Context, r *Request) (*Reply, error) {
+	set := h.Library.Current()
+	_, groups, err := threadIncident(ctx, h.Store, r)
+	if err != nil {
+		return nil, err
+	}
+	linked := LinkedRunbooks(set, groups)
+	var b strings.Builder
+	if len(linked) > 0 {
+		b.WriteString("**Linked to this incident's alerts**\n")
+		for _, rb := range linked {
+			fmt.Fprintf(&b, "🔗 %s\n", runbookLine(rb))
+		}
+		b.WriteString("\n**All runbooks**\n")
+	}
+	for _, rb := range set.All() {
+		fmt.Fprintf(&b, "• %s\n", runbookLine(rb))
+	}
+	if set.Len() == 0 {
+		b.WriteString("No runbooks are loaded.")
+	}
+	footer := "Show one with /runbook show · run it in an incident thread with /runbook run"
+	if d := h.Library.Dir(); d != "" {
+		footer += " · directory " + d
+	}
+	return &Reply{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{Title: fmt.Sprintf("📚 Runbooks (%d)", set.Len()),
+		Description: truncateRunes(b.String(), 4000), Color: 0x3B82F6, Footer: &discordgo.MessageEmbedFooter{Text: footer}}}}, nil
+}
+
+func runbookLine(rb *runbooks.Runbook) string {
+	s := fmt.Sprintf("**%s** `%s` %s", rb.Priority, rb.ID, rb.Title)
+	if rb.FirstResponse != "" {
+		s += " — " + truncateRunes(strings.Join(strings.Fields(rb.FirstResponse), " "), 120)
+	}
+	return s
+}
+
+func (h *Runbooks) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
+	q := ""
+	if r.Focused != nil {
+		q = fmt.Sprint(r.Focused.Value)
+	}
+	set := h.Library.Current()
+	var list []*runbooks.Runbook
+	if strings.TrimSpace(q) == "" {
+		if _, groups, err := threadIncident(ctx, h.Store, r); err == nil {
+			list = LinkedRunbooks(set, groups)
+		}
+	}
+	for _, rb := range set.Search(q, 25) {
+		if !slices.Contains(list, rb) {
+			list = append(list, rb)
+		}
+	}
+	var cs []*discordgo.ApplicationCommandOptionChoice
+	for _, rb := range list {
+		cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(rb.Summary(), 100), Value: rb.ID})
+	}
+	return &Reply{Choices: cs}, nil
+}
+
+func (h *Runbooks) run(ctx context.Context, r *Request) (*Reply, error) {
+	return h.startChecklist(ctx, r, r.String("name"))
+}
+
+func (h *Runbooks) runButton(ctx context.Context, r *Request) (*Reply, error) {
+	return h.startChecklist(ctx, r, r.ID)
+}
+
+func (h *Runbooks) startChecklist(ctx context.Context, r *Request, name string) (*Reply, error) {
+	inc, groups, err := threadIncident(ctx, h.Store, r)
+	if err != nil {
+		return nil, err
+	}
+	if inc == nil {
+		return nil, bot.Errorf(bot.EInvalid, "run checklists inside an incident's thread, so that every step lands on its timeline; to just read a runbook use /runbook show")
+	}
+	var rb *runbooks.Runbook
+	if strings.TrimSpace(name) == "" {
+		linked := LinkedRunbooks(h.Library.Current(), groups)
+		if len(linked) == 0 {
+			return nil, bot.Errorf(bot.EInvalid, "no runbook is linked to %s's alerts: name one, e.g. /runbook run name:service-down", inc.Ref())
+		}
+		rb = linked[0]
+	} else if rb, err = h.find(name); err != nil {
+		return nil, err
+	}
+	c, err := bot.StartChecklist(ctx, h.Store, inc.ID, rb.ID, rb.Title, rb.Steps, r.ChannelID, r.Actor(), h.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	h.log().Info("runbook checklist started", "incident", inc.ID, "runbook", rb.ID, "checklist", c.ID)
+	rep := checklistReply(c, inc)
+	return rep, nil
+}
+
+func (h *Runbooks) step(ctx context.Context, r *Request) (*Reply, error) {
+	cid, s, _ := strings.Cut(r.ID, ":")
+	id, err1 := strconv.ParseInt(cid, 10, 64)
+	n, err2 := strconv.Atoi(s)
+	if err1 != nil || err2 != nil {
+		return nil, bot.Errorf(bot.EInvalid, "this checklist button is malformed; run the runbook again with /runbook run")
+	}
+	c, _, err := bot.ToggleStep(ctx, h.Store, id, n-1, r.Actor(), h.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	var inc *bot.Incident
+	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.Incident(c.IncidentID); return err }); err != nil {
+		return nil, err
+	}
+	rep := checklistReply(c, inc)
+	rep.Update = true
+	return rep, nil
+}
+
+// checklistReply renders a checklist: the steps with who did them and
+// when, and one button per step (green when done).
+func checklistReply(c *bot.Checklist, inc *bot.Incident) *Reply {
+	per := 3800/max(len(c.Steps), 1) - 60
+	per = min(max(per, 40), 300)
+	var b strings.Builder
+	for i, s := range c.Steps {
+		if d := c.Done[i]; d != nil {
+			by := d.Name
+			if d.UserID != "" {
+				by = "<@" + d.UserID + ">"
+			}
+			fmt.Fprintf(&b, "✅ **%d.** ~~%s~~ — %s <t:%d:t>\n", i+1, truncateRunes(s, per), by, d.At.Unix())
+		} else {
+			fmt.Fprintf(&b, "⬜ **%d.** %s\n", i+1, truncateRunes(s, per))
+		}
+	}
+	done := c.DoneCount()
+	color := 0xF2C037
+	if done == len(c.Steps) {
+		color = 0x2EB67D
+	}
+	e := &discordgo.MessageEmbed{Title: truncateRunes(fmt.Sprintf("☑️ %s — %s", c.Title, inc.Ref()), 256), Description: truncateRunes(b.String(), 4000),
+		Color: color, Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("%d/%d done · runbook %s · each click is recorded on the incident timeline", done, len(c.Steps), c.RunbookID)}}
+	var rows []discordgo.MessageComponent
+	var row []discordgo.MessageComponent
+	for i := range c.Steps {
+		if i == bot.MaxChecklistSteps {
+			break
+		}
+		btn := discordgo.Button{Label: strconv.Itoa(i + 1), Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("rbstep:%d:%d", c.ID, i+1)}
+		if c.Done[i] != nil {
+			btn.Style, btn.Emoji = discordgo.SuccessButton, &discordgo.ComponentEmoji{Name: "✅"}
+		}
+		row = append(row, btn)
+		if len(row) == 5 {
+			rows = append(rows, discordgo.ActionsRow{Components: row})
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, discordgo.ActionsRow{Components: row})
+	}
+	return &Reply{Embeds: []*discordgo.MessageEmbed{e}, Components: rows}
+}
+
+func (h *Runbooks) reload(ctx context.Context, r *Request) (*Reply, error) {
+	if err := h.mayReload(r); err != nil {
+		return nil, err
+	}
+	if h.Library.Dir() == "" {
+		return &Reply{Ephemeral: true, Content: "Only the built-in runbooks are loaded: set runbooks.dir in klaxon.yaml to load your own."}, nil
+	}
+	set, errs := h.Library.Reload()
+	if len(errs) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "⚠️ The runbooks in `%s` have %d problem(s), so the current %d runbooks stay loaded. Fix these and reload:\n```\n", h.Library.Dir(), len(errs), set.Len())
+		for i, e := range errs {
+			if i == 15 {
+				fmt.Fprintf(&b, "… and %d more\n", len(errs)-15)
+				break
+			}
+			b.WriteString(truncateRunes(e.Error(), 200) + "\n")
+		}
+		b.WriteString("```")
+		h.log().Warn("runbook reload refused", "by", r.Actor().UserID, "problems", len(errs))
+		return &Reply{Ephemeral: true, Content: b.String()}, nil
+	}
+	h.log().Info("runbooks reloaded", "by", r.Actor().UserID, "runbooks", set.Len())
+	return &Reply{Ephemeral: true, Content: fmt.Sprintf("✅ Reloaded %d runbooks from `%s`.", set.Len(), h.Library.Dir())}, nil
+}
+
+func (h *Runbooks) mayReload(r *Request) error {
+	if len(h.AdminRoles) > 0 {
+		if slices.ContainsFunc(r.RoleIDs, func(id string) bool { return slices.Contains(h.AdminRoles, id) }) {
+			return nil
+		}
+		names := make([]string, len(h.AdminRoles))
+		for i, id := range h.AdminRoles {
+			names[i] = "<@&" + id + ">"
+		}
+		return bot.Errorf(bot.EForbidden, "only %s may reload the runbooks", strings.Join(names, " or "))
+	}
+	if r.Member != nil && r.Member.Permissions&(discordgo.PermissionManageGuild|discordgo.PermissionAdministrator) != 0 {
+		return nil
+	}
+	return bot.Errorf(bot.EForbidden, "only members with Manage Server may reload the runbooks (or set runbooks.admin_roles in klaxon.yaml)")
+}

@@ -1,0 +1,369 @@
+package store
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// ---- runbook checklists ----
+
+const checklistCols = `id, incident_id, runbook_id, title, steps, done, channel_id, started_by, started_at`
+
+// stepMark is a done step as stored.
+type stepMark struct {
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+	Via    string `json:"via"`
+	At     int64  `json:"at"`
+}
+
+func encodeMarks(done []*bot.StepMark) string {
+	out := make([]*stepMark, len(done))
+	for i, d := range done {
+		if d != nil {
+			out[i] = &stepMark{UserID: d.UserID, Name: d.Name, Via: d.Via, At: ts(d.At)}
+		}
+	}
+	return encode(out)
+}
+
+// AddChecklist implements bot.ChecklistTx.
+func (t *Tx) AddChecklist(c *bot.Checklist) error {
+	r, err := t.exec("add checklist", `INSERT INTO runbook_checklists (incident_id, runbook_id, title, steps, done, channel_id, started_by, started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.IncidentID, c.RunbookID, c.Title, encode(nonNilList(c.Steps)), encodeMarks(c.Done), c.ChannelID,
+		encode(c.StartedBy), ts(c.StartedAt))
+	if err != nil {
+		return err
+	}
+	c.ID, err = r.LastInsertId()
+	return dbErrorOrNil("add checklist", err)
+}
+
+func (t *Tx) scanChecklists(op, q string, args ...any) ([]*bot.Checklist, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.Checklist
+	for rows.Next() {
+		c := &bot.Checklist{}
+		var steps, done, startedBy string
+		var started int64
+		if err := rows.Scan(&c.ID, &c.IncidentID, &c.RunbookID, &c.Title, &steps, &done, &c.ChannelID, &startedBy, &started); err != nil {
+			return nil, dbError(op, err)
+		}
+		c.StartedAt = fromTS(started)
+		var marks []*stepMark
+		var e1, e2, e3 error
+		c.Steps, e1 = decodeList(steps)
+		e2 = json.Unmarshal([]byte(done), &marks)
+		e3 = json.Unmarshal([]byte(startedBy), &c.StartedBy)
+		if err := firstErr(e1, e2, e3); err != nil {
+			return nil, dbError(op, err)
+		}
+		c.Done = make([]*bot.StepMark, len(c.Steps))
+		for i, m := range marks {
+			if m != nil && i < len(c.Done) {
+				c.Done[i] = &bot.StepMark{Actor: bot.Actor{UserID: m.UserID, Name: m.Name, Via: m.Via}, At: fromTS(m.At)}
+			}
+		}
+		out = append(out, c)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// Checklist implements bot.ChecklistTx.
+func (t *Tx) Checklist(id int64) (*bot.Checklist, error) {
+	cs, err := t.scanChecklists("checklist", "SELECT "+checklistCols+" FROM runbook_checklists WHERE id = ?", id)
+	return one(cs, err, bot.Errorf(bot.ENotFound, "checklist %d no longer exists", id))
+}
+
+// SaveChecklistDone implements bot.ChecklistTx.
+func (t *Tx) SaveChecklistDone(c *bot.Checklist) error {
+	_, err := t.exec("save checklist", "UPDATE runbook_checklists SET done = ? WHERE id = ?", encodeMarks(c.Done), c.ID)
+	return err
+}
+
+// Checklists implements bot.ChecklistTx.
+func (t *Tx) Checklists(incidentID int64) ([]*bot.Checklist, error) {
+	return t.scanChecklists("checklists", "SELECT "+checklistCols+" FROM runbook_checklists WHERE incident_id = ? ORDER BY id", incidentID)
+}
+
+// ---- post-mortems ----
+
+const postmortemCols = `id, incident_id, revision, sections, llm_model, llm_sections, draft_note, created_by, created_at, updated_at,
+	published_at, published_by, forum_channel_id, forum_thread_id, published_hash, publish_dirty, publish_next_at, publish_attempts, publish_error`
+
+func postmortemArgs(p *bot.Postmortem) []any {
+	sections := p.Sections
+	if sections == nil {
+		sections = map[string]string{}
+	}
+	return []any{p.IncidentID, p.Revision, encode(sections), p.LLMModel, encode(nonNilList(p.LLMSections)), p.DraftNote, encode(p.CreatedBy),
+		ts(p.CreatedAt), ts(p.UpdatedAt), ts(p.PublishedAt), encode(p.PublishedBy), p.ForumChannelID, p.ForumThreadID, p.PublishedHash,
+		boolInt(p.PublishDirty), ts(p.PublishNextAt), p.PublishAttempts, p.PublishError}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// AddPostmortem implements bot.PostmortemTx.
+func (t *Tx) AddPostmortem(p *bot.Postmortem, first *bot.PostmortemRevision) error {
+	if _, err := t.PostmortemOfIncident(p.IncidentID); err == nil {
+		return bot.Errorf(bot.EConflict, "INC-%d already has a post-mortem: see /postmortem show", p.IncidentID)
+	} else if bot.ErrorCode(err) != bot.ENotFound {
+		return err
+	}
+	r, err := t.exec("add postmortem", `INSERT INTO postmortems (incident_id, revision, sections, llm_model, llm_sections, draft_note,
+		created_by, created_at, updated_at, published_at, published_by, forum_channel_id, forum_thread_id, published_hash, publish_dirty,
+		publish_next_at, publish_attempts, publish_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, postmortemArgs(p)...)
+	if err != nil {
+		return err
+	}
+	if p.ID, err = r.LastInsertId(); err != nil {
+		return dbError("add postmortem", err)
+	}
+	if first != nil {
+		first.PostmortemID = p.ID
+		return t.AddRevision(first)
+	}
+	return nil
+}
+
+func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*bot.Postmortem, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.Postmortem
+	for rows.Next() {
+		p := &bot.Postmortem{}
+		var sections, llmSections, createdBy, publishedBy string
+		var created, updated, published, next int64
+		var dirty int
+		if err := rows.Scan(&p.ID, &p.IncidentID, &p.Revision, &sections, &p.LLMModel, &llmSections, &p.DraftNote, &createdBy, &created,
+			&updated, &published, &publishedBy, &p.ForumChannelID, &p.ForumThreadID, &p.PublishedHash, &dirty, &next, &p.PublishAttempts,
+			&p.PublishError); err != nil {
+			return nil, dbError(op, err)
+		}
+		p.CreatedAt, p.UpdatedAt, p.PublishedAt, p.PublishNextAt = fromTS(created), fromTS(updated), fromTS(published), fromTS(next)
+		p.PublishDirty = dirty != 0
+		var e1, e2, e3, e4 error
+		p.Sections, e1 = decodeMap(sections)
+		p.LLMSections, e2 = decodeList(llmSections)
+		e3 = json.Unmarshal([]byte(createdBy), &p.CreatedBy)
+		e4 = json.Unmarshal([]byte(publishedBy), &p.PublishedBy)
+		if err := firstErr(e1, e2, e3, e4); err != nil {
+			return nil, dbError(op, err)
+		}
+		out = append(out, p)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// Postmortem implements bot.PostmortemTx.
+func (t *Tx) Postmortem(id int64) (*bot.Postmortem, error) {
+	ps, err := t.scanPostmortems("postmortem", "SELECT "+postmortemCols+" FROM postmortems WHERE id = ?", id)
+	return one(ps, err, bot.Errorf(bot.ENotFound, "there is no post-mortem %d", id))
+}
+
+// PostmortemOfIncident implements bot.PostmortemTx.
+func (t *Tx) PostmortemOfIncident(incidentID int64) (*bot.Postmortem, error) {
+	ps, err := t.scanPostmortems("postmortem of incident", "SELECT "+postmortemCols+" FROM postmortems WHERE incident_id = ?", incidentID)
+	return one(ps, err, bot.Errorf(bot.ENotFound, "INC-%d has no post-mortem yet: run /postmortem create in its thread", incidentID))
+}
+
+// SavePostmortem implements bot.PostmortemTx.
+func (t *Tx) SavePostmortem(p *bot.Postmortem) error {
+	_, err := t.exec("save postmortem", `UPDATE postmortems SET incident_id = ?, revision = ?, sections = ?, llm_model = ?, llm_sections = ?,
+		draft_note = ?, created_by = ?, created_at = ?, updated_at = ?, published_at = ?, published_by = ?, forum_channel_id = ?,
+		forum_thread_id = ?, published_hash = ?, publish_dirty = ?, publish_next_at = ?, publish_attempts = ?, publish_error = ?
+		WHERE id = ?`, append(postmortemArgs(p), p.ID)...)
+	return err
+}
+
+// AddRevision implements bot.PostmortemTx.
+func (t *Tx) AddRevision(r *bot.PostmortemRevision) error {
+	sections := r.Sections
+	if sections == nil {
+		sections = map[string]string{}
+	}
+	_, err := t.exec("add revision", `INSERT INTO postmortem_revisions (postmortem_id, revision, sections, markdown, changed, note,
+		user_id, user_name, via, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.PostmortemID, r.Revision, encode(sections), r.Markdown,
+		r.Changed, r.Note, r.Actor.UserID, r.Actor.Name, r.Actor.Via, ts(r.At))
+	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		return bot.WrapError(bot.EConflict, err, "revision %d of this post-mortem already exists: someone saved at the same time; try again", r.Revision)
+	}
+	return err
+}
+
+// Revisions implements bot.PostmortemTx.
+func (t *Tx) Revisions(postmortemID int64) ([]bot.PostmortemRevision, error) {
+	rows, err := t.query("revisions", `SELECT postmortem_id, revision, sections, markdown, changed, note, user_id, user_name, via, at
+		FROM postmortem_revisions WHERE postmortem_id = ? ORDER BY revision`, postmortemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.PostmortemRevision
+	for rows.Next() {
+		var r bot.PostmortemRevision
+		var sections string
+		var at int64
+		if err := rows.Scan(&r.PostmortemID, &r.Revision, &sections, &r.Markdown, &r.Changed, &r.Note, &r.Actor.UserID, &r.Actor.Name,
+			&r.Actor.Via, &at); err != nil {
+			return nil, dbError("revisions", err)
+		}
+		r.At = fromTS(at)
+		if r.Sections, err = decodeMap(sections); err != nil {
+			return nil, dbError("revisions", err)
+		}
+		out = append(out, r)
+	}
+	return out, dbErrorOrNil("revisions", rows.Err())
+}
+
+// DuePublications implements bot.PostmortemTx.
+func (t *Tx) DuePublications(now time.Time, limit int) ([]*bot.Postmortem, error) {
+	return t.scanPostmortems("due publications", "SELECT "+postmortemCols+` FROM postmortems
+		WHERE publish_dirty = 1 AND publish_next_at <= ? AND forum_channel_id != '' ORDER BY publish_next_at, id LIMIT ?`, ts(now), limit)
+}
+
+// ---- action items ----
+
+const actionCols = `id, incident_id, text, owner_id, due_at, status, created_by, created_at, done_at, done_by, reminders, next_reminder_at`
+
+// AddActionItem implements bot.PostmortemTx.
+func (t *Tx) AddActionItem(a *bot.ActionItem) error {
+	if a.Status == "" {
+		a.Status = bot.ActionOpen
+	}
+	r, err := t.exec("add action item", `INSERT INTO action_items (incident_id, text, owner_id, due_at, status, created_by, created_at,
+		done_at, done_by, reminders, next_reminder_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.IncidentID, a.Text, a.OwnerID,
+		ts(a.DueAt), a.Status, encode(a.CreatedBy), ts(a.CreatedAt), ts(a.DoneAt), encode(a.DoneBy), a.Reminders, ts(a.NextReminderAt))
+	if err != nil {
+		return err
+	}
+	a.ID, err = r.LastInsertId()
+	return dbErrorOrNil("add action item", err)
+}
+
+func (t *Tx) scanActions(op, q string, args ...any) ([]*bot.ActionItem, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.ActionItem
+	for rows.Next() {
+		a := &bot.ActionItem{}
+		var createdBy, doneBy string
+		var due, created, done, next int64
+		if err := rows.Scan(&a.ID, &a.IncidentID, &a.Text, &a.OwnerID, &due, &a.Status, &createdBy, &created, &done, &doneBy,
+			&a.Reminders, &next); err != nil {
+			return nil, dbError(op, err)
+		}
+		a.DueAt, a.CreatedAt, a.DoneAt, a.NextReminderAt = fromTS(due), fromTS(created), fromTS(done), fromTS(next)
+		if err := firstErr(json.Unmarshal([]byte(createdBy), &a.CreatedBy), json.Unmarshal([]byte(doneBy), &a.DoneBy)); err != nil {
+			return nil, dbError(op, err)
+		}
+		out = append(out, a)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// ActionItem implements bot.PostmortemTx.
+func (t *Tx) ActionItem(id int64) (*bot.ActionItem, error) {
+	as, err := t.scanActions("action item", "SELECT "+actionCols+" FROM action_items WHERE id = ?", id)
+	return one(as, err, bot.Errorf(bot.ENotFound, "there is no action item #%d", id))
+}
+
+// ActionItems implements bot.PostmortemTx.
+func (t *Tx) ActionItems(incidentID int64, openOnly bool) ([]*bot.ActionItem, error) {
+	q := "SELECT " + actionCols + " FROM action_items WHERE incident_id = ?"
+	if openOnly {
+		q += " AND status = 'open'"
+	}
+	return t.scanActions("action items", q+" ORDER BY id", incidentID)
+}
+
+// SaveActionItem implements bot.PostmortemTx.
+func (t *Tx) SaveActionItem(a *bot.ActionItem) error {
+	_, err := t.exec("save action item", `UPDATE action_items SET text = ?, owner_id = ?, due_at = ?, status = ?, done_at = ?, done_by = ?,
+		reminders = ?, next_reminder_at = ? WHERE id = ?`, a.Text, a.OwnerID, ts(a.DueAt), a.Status, ts(a.DoneAt), encode(a.DoneBy),
+		a.Reminders, ts(a.NextReminderAt), a.ID)
+	return err
+}
+
+// DueActionItems implements bot.PostmortemTx.
+func (t *Tx) DueActionItems(now time.Time, limit int) ([]*bot.ActionItem, error) {
+	return t.scanActions("due action items", "SELECT "+actionCols+` FROM action_items
+		WHERE status = 'open' AND next_reminder_at > 0 AND next_reminder_at <= ? ORDER BY next_reminder_at, id LIMIT ?`, ts(now), limit)
+}
+
+// ---- due policy ----
+
+// UnplannedDue implements bot.PostmortemTx.
+func (t *Tx) UnplannedDue(priorities []bot.Priority, limit int) ([]*bot.Incident, error) {
+	if len(priorities) == 0 {
+		return nil, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(priorities)), ", ")
+	args := make([]any, 0, len(priorities)+1)
+	for _, p := range priorities {
+		args = append(args, int(p))
+	}
+	args = append(args, limit)
+	return t.scanIncidents("unplanned due", "SELECT "+prefixed("i.", incidentCols)+` FROM incidents i
+		LEFT JOIN postmortem_due d ON d.incident_id = i.id
+		WHERE d.incident_id IS NULL AND i.resolved_at > 0 AND i.status IN ('resolved', 'post-mortem', 'closed')
+		AND i.priority IN (`+marks+`) ORDER BY i.resolved_at, i.id LIMIT ?`, args...)
+}
+
+// SavePostmortemDue implements bot.PostmortemTx.
+func (t *Tx) SavePostmortemDue(d *bot.PostmortemDue) error {
+	_, err := t.exec("save postmortem due", `INSERT INTO postmortem_due (incident_id, due_at, reminders, next_at, state) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at, reminders = excluded.reminders, next_at = excluded.next_at,
+		state = excluded.state`, d.IncidentID, ts(d.DueAt), d.Reminders, ts(d.NextAt), d.State)
+	return err
+}
+
+func (t *Tx) scanDue(op, q string, args ...any) ([]*bot.PostmortemDue, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*bot.PostmortemDue
+	for rows.Next() {
+		d := &bot.PostmortemDue{}
+		var due, next int64
+		if err := rows.Scan(&d.IncidentID, &due, &d.Reminders, &next, &d.State); err != nil {
+			return nil, dbError(op, err)
+		}
+		d.DueAt, d.NextAt = fromTS(due), fromTS(next)
+		out = append(out, d)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// PostmortemDueOf implements bot.PostmortemTx.
+func (t *Tx) PostmortemDueOf(incidentID int64) (*bot.PostmortemDue, error) {
+	ds, err := t.scanDue("postmortem due", "SELECT incident_id, due_at, reminders, next_at, state FROM postmortem_due WHERE incident_id = ?", incidentID)
+	return one(ds, err, bot.Errorf(bot.ENotFound, "INC-%d has no post-mortem due date", incidentID))
+}
+
+// DuePostmortemReminders implements bot.PostmortemTx.
+func (t *Tx) DuePostmortemReminders(now time.Time, limit int) ([]*bot.PostmortemDue, error) {
+	return t.scanDue("due postmortem reminders", `SELECT incident_id, due_at, reminders, next_at, state FROM postmortem_due
+		WHERE state = 'pending' AND next_at > 0 AND next_at <= ? ORDER BY next_at, incident_id LIMIT ?`, ts(now), limit)
+}
