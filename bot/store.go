@@ -26,6 +26,7 @@ type Tx interface {
 	IncidentTx
 	CalendarTx
 	PostmortemTx
+	IncidentMoreTx
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

@@ -17,7 +17,7 @@ func Commands() []*discordgo.ApplicationCommand {
 }
 
 // commandSets are the features' command lists.
-var commandSets = []func() []*discordgo.ApplicationCommand{AlertCommands, OnCallCommands, CalendarCommands, RunbookCommands, PostmortemCommands}
+var commandSets = []func() []*discordgo.ApplicationCommand{AlertCommands, OnCallCommands, CalendarCommands, RunbookCommands, PostmortemCommands, IncidentCommands}
 
 // RegisterCommands replaces the application's commands with Commands():
 // in one guild (updates are instant) or globally when guildID is "".

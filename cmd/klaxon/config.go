@@ -40,6 +40,7 @@ type Config struct {
 	Runbooks     RunbooksConfig                 `yaml:"runbooks"`
 	Postmortems  PostmortemsConfig              `yaml:"postmortems"`
 	LLM          LLMConfig                      `yaml:"llm"`
+	Incidents    IncidentsConfig                `yaml:"incidents"`
 
 	// Built from the sections above by validate.
 	schedules   []*bot.Schedule
@@ -380,6 +381,8 @@ func (c *Config) validate() Problems {
 	c.calendar, more = buildCalendar(c.file, c.line, c.Reminders, c.SLO, c.Reports, c.Backups)
 	ps = append(ps, more...)
 	c.postmortems, more = buildPostmortems(c.file, c.line, c.Runbooks, c.Postmortems, c.LLM)
+	ps = append(ps, more...)
+	_, more = c.buildIncidents()
 	ps = append(ps, more...)
 	return ps
 }

@@ -86,7 +86,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Session = s
 	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
-		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.CardActions, cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
+		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.WithIncidentButton(handlers.CardActions), cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
@@ -118,6 +118,9 @@ func (m *Main) Run(ctx context.Context) error {
 		cal := cfg.calendar.Wire(db, m.Clock, m.Log)
 		m.Engine.Jobs = append(m.Engine.Jobs, cal.Jobs()...)
 		cal.Handlers.Register(m.Interactions)
+	}
+	if err := m.wireIncidents(policy); err != nil {
+		return err
 	}
 	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)

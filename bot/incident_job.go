@@ -1,0 +1,553 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// maxIncidentPostAttempts bounds retries of a thread message Discord keeps
+// refusing (4xx), like maxMessageAttempts.
+const maxIncidentPostAttempts = 12
+
+// Name implements Job.
+func (s *Incidents) Name() string { return "incidents" }
+
+// Run implements Job: it copies alert actions into timelines, creates
+// threads and pinned summaries, delivers thread messages, adds members,
+// sends reminders and archives threads. Every step is driven by what the
+// database says, so a restart or a Discord outage only delays it.
+func (s *Incidents) Run(ctx context.Context, now time.Time) error {
+	if err := s.syncActions(ctx, now); err != nil {
+		return fmt.Errorf("sync alert actions: %w", err)
+	}
+	if err := s.remind(ctx, now); err != nil {
+		return fmt.Errorf("reminders: %w", err)
+	}
+	if s.Threads == nil {
+		return nil
+	}
+	var incs []*Incident
+	if err := s.Store.View(ctx, func(tx Tx) (err error) { incs, err = tx.IncidentsToSync(200); return err }); err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		if ctx.Err() != nil {
+			return nil
+		}
+		stop, err := s.syncThread(ctx, inc, now)
+		if err != nil {
+			return fmt.Errorf("%s: %w", inc.Ref(), err)
+		}
+		if stop {
+			return nil // paced: the rest waits for the next cycle
+		}
+	}
+	return s.deliverPosts(ctx, now)
+}
+
+// syncActions copies the action log of linked alert groups (acknowledged,
+// escalated, paged, silenced, resolved by hand) into the timeline, and
+// counts a linked alert's acknowledgement as the incident's.
+func (s *Incidents) syncActions(ctx context.Context, now time.Time) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		open, err := tx.Incidents(true, 200)
+		if err != nil {
+			return err
+		}
+		for _, inc := range open {
+			changed := false
+			for _, gid := range inc.GroupIDs {
+				acts, err := tx.Actions(gid)
+				if err != nil {
+					return err
+				}
+				seen, err := tx.GroupActionsSeen(inc.ID, gid)
+				if err != nil {
+					return err
+				}
+				if seen >= len(acts) {
+					continue
+				}
+				for _, a := range acts[seen:] {
+					kind := a.Kind
+					switch a.Kind {
+					case "escalated", "escalate requested":
+						kind = "escalation"
+					case "paged", "called", "dm failed", "call failed":
+						kind = "page"
+					case "resolved":
+						kind = "alert resolved by hand"
+					}
+					text := fmt.Sprintf("alert #%d: %s", gid, a.Kind)
+					if a.Detail != "" {
+						text += " (" + a.Detail + ")"
+					}
+					if err := s.event(tx, inc, a.Action.At, kind, a.Action.Actor, text, groupRef(gid)); err != nil {
+						return err
+					}
+					if a.Kind == "acknowledged" {
+						if u := a.Action.UserID; u != "" {
+							if err := tx.AddThreadMember(inc.ID, u); err != nil {
+								return err
+							}
+						}
+						if inc.AckedAt.IsZero() || a.Action.At.Before(inc.AckedAt) {
+							inc.AckedAt = a.Action.At
+						}
+						if inc.Status == Detected {
+							inc.Status = Investigating
+							if err := s.event(tx, inc, a.Action.At, "status changed", a.Action.Actor, "detected → investigating: the alert was acknowledged", "status:investigating"); err != nil {
+								return err
+							}
+						}
+					}
+					changed = true
+				}
+				if err := tx.SetGroupActionsSeen(inc.ID, gid, len(acts)); err != nil {
+					return err
+				}
+			}
+			if changed {
+				inc.Version++
+				if err := tx.SaveIncident(inc); err != nil {
+					return err
+				}
+				if err := s.measure(tx, inc); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// remind queues status-update reminders, commander reminders and
+// mitigated nudges into the threads.
+func (s *Incidents) remind(ctx context.Context, now time.Time) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		open, err := tx.Incidents(true, 200)
+		if err != nil {
+			return err
+		}
+		for _, inc := range open {
+			st, err := tx.IncidentState(inc.ID)
+			if err != nil {
+				return err
+			}
+			changed := false
+			ref := inc.Ref()
+			id := inc.ID
+			commander := inc.Roles[CommanderRole]
+			// No commander on an urgent incident.
+			if commander == "" && s.Policy.CommanderAfter > 0 && s.Policy.CommanderFor[inc.Priority] &&
+				!now.Before(inc.DetectedAt.Add(s.Policy.CommanderAfter)) &&
+				(st.CommanderRemindedAt.IsZero() || !now.Before(st.CommanderRemindedAt.Add(s.Policy.CommanderAfter))) {
+				who := s.route(inc.Priority).Mentions
+				m := Message{Content: fmt.Sprintf("%s⚠️ **%s** (%s %s) has had no commander for %s. Who takes it?",
+					mentionText(who), ref, inc.Priority, inc.Priority.Meaning(), FormatSpan(now.Sub(inc.DetectedAt))), Mentions: who}
+				if err := s.post(tx, inc, "commander reminder", m, []IncidentButton{{Label: "I'll be commander", CustomID: fmt.Sprintf("inccmd:%d", id), Emoji: "🫡", Style: "primary"}}, now); err != nil {
+					return err
+				}
+				st.CommanderRemindedAt, changed = now, true
+			}
+			// Status updates.
+			if every := s.Policy.UpdateEvery[inc.Priority]; every > 0 && (inc.Status == Detected || inc.Status == Investigating) {
+				base := inc.DetectedAt
+				for _, t := range []time.Time{inc.LastUpdateAt, st.UpdateRemindedAt} {
+					if t.After(base) {
+						base = t
+					}
+				}
+				due := base.Add(every)
+				if st.SnoozedUntil.After(due) {
+					due = st.SnoozedUntil
+				}
+				if !now.Before(due) {
+					who := Mentions{}
+					if commander != "" {
+						who.Users = []string{commander}
+					}
+					if c := inc.Roles["communications"]; c != "" && c != commander {
+						who.Users = append(who.Users, c)
+					}
+					since := "since it was declared"
+					if !inc.LastUpdateAt.IsZero() {
+						since = fmt.Sprintf("for %s", FormatSpan(now.Sub(inc.LastUpdateAt)))
+					}
+					m := Message{Content: fmt.Sprintf("%s⏰ No status update on **%s** %s. Post one with `/incident update` (or the button): what is affected, what we are doing, when the next update comes.",
+						mentionText(who), ref, since), Mentions: who}
+					if err := s.post(tx, inc, "update reminder", m, []IncidentButton{
+						{Label: "Post update", CustomID: fmt.Sprintf("incupd:%d", id), Emoji: "📣", Style: "primary"},
+						{Label: "Snooze 30m", CustomID: fmt.Sprintf("incsnz:%d:30m", id), Style: "secondary"},
+						{Label: "Snooze 2h", CustomID: fmt.Sprintf("incsnz:%d:2h", id), Style: "secondary"},
+					}, now); err != nil {
+						return err
+					}
+					st.UpdateRemindedAt, changed = now, true
+				}
+			}
+			// Left in mitigated.
+			if inc.Status == Mitigated && s.Policy.MitigatedNudge > 0 {
+				base := inc.MitigatedAt
+				if st.NudgedAt.After(base) {
+					base = st.NudgedAt
+				}
+				if !now.Before(base.Add(s.Policy.MitigatedNudge)) {
+					who := Mentions{}
+					if commander != "" {
+						who.Users = []string{commander}
+					}
+					m := Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since <t:%d:R>. If it is fixed, resolve it; if not, move it back to investigating.",
+						mentionText(who), ref, inc.MitigatedAt.Unix()), Mentions: who}
+					if err := s.post(tx, inc, "mitigated nudge", m, []IncidentButton{
+						{Label: "Resolve", CustomID: fmt.Sprintf("incres:%d", id), Emoji: "✅", Style: "success"},
+						{Label: "Back to investigating", CustomID: fmt.Sprintf("incinv:%d", id), Emoji: "🔍", Style: "secondary"},
+					}, now); err != nil {
+						return err
+					}
+					st.NudgedAt, changed = now, true
+				}
+			}
+			if changed {
+				if err := tx.SaveIncidentState(st); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func mentionText(m Mentions) string {
+	s := ""
+	for _, r := range m.Roles {
+		s += "<@&" + r + "> "
+	}
+	for _, u := range m.Users {
+		s += "<@" + u + "> "
+	}
+	return s
+}
+
+// syncThread creates the thread, pins and refreshes the summary, adds
+// members and archives, as far as the incident needs. It reports whether
+// Discord paced a request (the cycle should stop).
+func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time) (bool, error) {
+	var st *IncidentState
+	var card *Post
+	var groups []*Group
+	var members []string
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		if st, err = tx.IncidentState(inc.ID); err != nil {
+			return err
+		}
+		if st.PostID != 0 {
+			if card, err = tx.Post(st.PostID); ErrorCode(err) == ENotFound {
+				card, err = nil, nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, id := range inc.GroupIDs {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			groups = append(groups, g)
+		}
+		members, err = tx.PendingThreadMembers(inc.ID)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	log := s.log().With("incident", inc.Ref(), "priority", inc.Priority.String())
+	// failed handles a Discord error: paced stops the cycle, temporary
+	// waits for the next one, a refusal is recorded and retried slowly.
+	failed := func(what string, err error) (bool, error) {
+		se := AsSendError(err)
+		switch {
+		case se.Paced:
+			return true, nil
+		case se.Temporary:
+			log.Warn("discord failed; will retry", "step", what, "err", err)
+			return false, nil
+		}
+		log.Error("discord refused an incident step; retrying in 5 minutes", "step", what, "status", se.Status, "code", se.Code, "err", err)
+		if s.retry == nil {
+			s.retry = map[int64]time.Time{}
+		}
+		s.retry[inc.ID] = now.Add(5 * time.Minute)
+		return false, s.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.IncidentState(inc.ID)
+			if err != nil {
+				return err
+			}
+			cur.ThreadError = what + ": " + se.Error()
+			return tx.SaveIncidentState(cur)
+		})
+	}
+	if t, ok := s.retry[inc.ID]; ok && now.Before(t) {
+		return false, nil
+	}
+
+	if inc.ThreadID == "" {
+		if inc.Status == Closed {
+			return false, nil
+		}
+		var threadID, channelID, announceID string
+		switch {
+		case card != nil && card.MessageID == "" && now.Sub(inc.DetectedAt) < 2*time.Minute:
+			return false, nil // the card is on its way; its thread comes next cycle
+		case card != nil && card.MessageID != "":
+			channelID = card.ChannelID
+			threadID, err = s.Threads.StartThread(ctx, card.ChannelID, card.MessageID, IncidentThreadName(inc))
+		default:
+			channelID = s.Policy.ChannelID
+			if channelID == "" {
+				channelID = s.route(inc.Priority).ChannelID
+			}
+			if channelID == "" {
+				log.Warn("incident has no channel for its thread: set incidents.channel")
+				return false, nil
+			}
+			m := Message{Content: fmt.Sprintf("🚨 **%s** · %s %s · %s", inc.Ref(), inc.Priority, inc.Priority.Meaning(), inc.Title)}
+			if st.Source != "alert" {
+				m.Mentions = s.route(inc.Priority).Mentions
+				if !m.Mentions.Empty() && inc.Priority <= P1 {
+					m.Content = mentionText(m.Mentions) + m.Content
+				} else {
+					m.Mentions = Mentions{}
+				}
+			}
+			threadID, announceID, err = s.Threads.CreateThread(ctx, channelID, IncidentThreadName(inc), m)
+		}
+		if err != nil {
+			return failed("create thread", err)
+		}
+		err = s.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.Incident(inc.ID)
+			if err != nil {
+				return err
+			}
+			cur.ThreadID, cur.ChannelID = threadID, channelID
+			if err := tx.SaveIncident(cur); err != nil {
+				return err
+			}
+			cst, err := tx.IncidentState(inc.ID)
+			if err != nil {
+				return err
+			}
+			cst.AnnounceID, cst.ThreadError = announceID, ""
+			*inc = *cur
+			return tx.SaveIncidentState(cst)
+		})
+		if err != nil {
+			return false, err
+		}
+		st.AnnounceID, st.ThreadError = announceID, ""
+		log.Info("incident thread created", "thread", threadID)
+	}
+
+	if inc.SummaryID == "" || st.SummaryVersion < inc.Version {
+		m := s.IncidentSummary(inc, groups, now)
+		summaryID := inc.SummaryID
+		if summaryID == "" {
+			if summaryID, err = s.Threads.Send(ctx, inc.ThreadID, m, nil); err != nil {
+				return failed("post summary", err)
+			}
+			// Save the id before pinning: a failed pin must not post a second summary.
+			if err := s.saveSummary(ctx, inc, summaryID, 0); err != nil {
+				return false, err
+			}
+			if err := s.Threads.Pin(ctx, inc.ThreadID, summaryID); err != nil {
+				if paced, err := failed("pin summary", err); paced || err != nil {
+					return paced, err
+				}
+			}
+		} else if st.Archived {
+			// An archived thread's messages cannot be edited; it stays as it was.
+		} else if err := s.Threads.Edit(ctx, inc.ThreadID, summaryID, m, nil); err != nil {
+			return failed("edit summary", err)
+		}
+		if err := s.saveSummary(ctx, inc, summaryID, inc.Version); err != nil {
+			return false, err
+		}
+	}
+
+	for _, u := range members {
+		result := "added"
+		if err := s.Threads.AddMember(ctx, inc.ThreadID, u); err != nil {
+			se := AsSendError(err)
+			if se.Paced || se.Temporary {
+				return se.Paced, nil
+			}
+			result = "failed: " + se.Error()
+			log.Warn("cannot add a member to the incident thread", "user", u, "err", err)
+		}
+		if err := s.Store.Update(ctx, func(tx Tx) error { return tx.ThreadMemberAdded(inc.ID, u, result) }); err != nil {
+			return false, err
+		}
+	}
+
+	end := inc.ResolvedAt
+	if end.IsZero() {
+		end = inc.ClosedAt
+	}
+	if !IncidentIsOpen(inc.Status) && !st.Archived && s.Policy.ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.Policy.ArchiveAfter)) {
+		if pending, err := s.pendingPosts(ctx, inc.ID); err != nil || pending {
+			return false, err // the closing summary goes out first
+		}
+		if err := s.Threads.Archive(ctx, inc.ThreadID); err != nil {
+			return failed("archive thread", err)
+		}
+		err := s.Store.Update(ctx, func(tx Tx) error {
+			cst, err := tx.IncidentState(inc.ID)
+			if err != nil {
+				return err
+			}
+			cst.Archived = true
+			return tx.SaveIncidentState(cst)
+		})
+		if err != nil {
+			return false, err
+		}
+		log.Info("incident thread archived", "thread", inc.ThreadID)
+	} else if inc.Status == Closed && !st.Archived && (s.Policy.ArchiveAfter == 0 || end.IsZero()) {
+		// Nothing will archive it: stop syncing it.
+		return false, s.Store.Update(ctx, func(tx Tx) error {
+			cst, err := tx.IncidentState(inc.ID)
+			if err != nil {
+				return err
+			}
+			cst.Archived = true
+			return tx.SaveIncidentState(cst)
+		})
+	}
+	return false, nil
+}
+
+func (s *Incidents) saveSummary(ctx context.Context, inc *Incident, summaryID string, version int64) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Incident(inc.ID)
+		if err != nil {
+			return err
+		}
+		if cur.SummaryID != summaryID {
+			cur.SummaryID = summaryID
+			inc.SummaryID = summaryID
+			if err := tx.SaveIncident(cur); err != nil {
+				return err
+			}
+		}
+		if version == 0 {
+			return nil
+		}
+		st, err := tx.IncidentState(inc.ID)
+		if err != nil {
+			return err
+		}
+		st.SummaryVersion = version
+		return tx.SaveIncidentState(st)
+	})
+}
+
+func (s *Incidents) pendingPosts(ctx context.Context, incidentID int64) (bool, error) {
+	var due []IncidentPost
+	err := s.Store.View(ctx, func(tx Tx) (err error) { due, err = tx.DueIncidentPosts(time.Unix(1<<40, 0), 500); return err })
+	for _, p := range due {
+		if p.IncidentID == incidentID {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// deliverPosts sends due thread and channel messages, oldest first.
+func (s *Incidents) deliverPosts(ctx context.Context, now time.Time) error {
+	var due []IncidentPost
+	if err := s.Store.View(ctx, func(tx Tx) (err error) { due, err = tx.DueIncidentPosts(now, 50); return err }); err != nil {
+		return err
+	}
+	threads := map[int64]string{}
+	blocked := map[string]bool{}
+	for _, p := range due {
+		if ctx.Err() != nil {
+			return nil
+		}
+		channel := p.ChannelID
+		if channel == "" {
+			th, ok := threads[p.IncidentID]
+			if !ok {
+				err := s.Store.View(ctx, func(tx Tx) error {
+					inc, err := tx.Incident(p.IncidentID)
+					if err == nil {
+						th = inc.ThreadID
+					}
+					return err
+				})
+				if ErrorCode(err) == ENotFound {
+					if err := s.Store.Update(ctx, func(tx Tx) error { return tx.IncidentPostSent(p.ID) }); err != nil {
+						return err
+					}
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				threads[p.IncidentID] = th
+			}
+			if th == "" {
+				continue // waits for the thread; it is created first
+			}
+			channel = th
+		}
+		if blocked[channel] {
+			continue
+		}
+		msgID, err := s.Threads.Send(ctx, channel, p.Message, p.Buttons)
+		if err == nil {
+			if err := s.Store.Update(ctx, func(tx Tx) error {
+				var rid int64
+				if _, err := fmt.Sscanf(p.Ref, "report:%d", &rid); err == nil {
+					if r, err := tx.Report(rid); err == nil {
+						r.MessageID = msgID
+						if err := tx.SaveReport(r); err != nil {
+							return err
+						}
+					}
+				}
+				return tx.IncidentPostSent(p.ID)
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		se := AsSendError(err)
+		var uerr error
+		switch {
+		case se.Paced:
+			blocked[channel] = true
+			if se.Global {
+				return nil
+			}
+		case se.Temporary:
+			blocked[channel] = true
+			uerr = s.Store.Update(ctx, func(tx Tx) error {
+				return tx.DeferIncidentPost(p.ID, now.Add(max(Backoff(p.Attempts), se.RetryAfter)), se.Error())
+			})
+		case p.Attempts+1 >= maxIncidentPostAttempts:
+			s.log().Error("incident message dropped", "incident", p.IncidentID, "kind", p.Kind, "err", err)
+			uerr = s.Store.Update(ctx, func(tx Tx) error { return tx.IncidentPostSent(p.ID) })
+		default:
+			s.log().Error("discord refused an incident message; will retry slowly", "incident", p.IncidentID, "kind", p.Kind, "err", err)
+			uerr = s.Store.Update(ctx, func(tx Tx) error { return tx.DeferIncidentPost(p.ID, now.Add(Backoff(p.Attempts+3)), se.Error()) })
+		}
+		if uerr != nil {
+			return uerr
+		}
+	}
+	return nil
+}

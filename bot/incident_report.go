@@ -1,0 +1,167 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TriageChannel is where /report items go: the triage channel, else the
+// incidents channel, else the P2 alert channel.
+func (s *Incidents) TriageChannel() string {
+	for _, c := range []string{s.Policy.TriageChannelID, s.Policy.ChannelID, s.route(P2).ChannelID} {
+		if c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// Report records a problem reported by a member and queues a triage item
+// with buttons to declare an incident, link it to one, or dismiss it.
+func (s *Incidents) Report(ctx context.Context, text, fromChannel string, a Actor, now time.Time) (*UserReport, error) {
+	t, err := incText("report", text, 1000)
+	if err != nil {
+		return nil, err
+	}
+	ch := s.TriageChannel()
+	if ch == "" {
+		return nil, Errorf(EConflict, "reports are not set up: an admin must set incidents.triage_channel in Klaxon's configuration")
+	}
+	r := &UserReport{Text: t, Reporter: a, ChannelID: fromChannel, Status: ReportOpen, TriageChannelID: ch, CreatedAt: now}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.SaveReport(r); err != nil {
+			return err
+		}
+		return tx.AddIncidentPost(&IncidentPost{ChannelID: ch, Kind: "triage", Ref: fmt.Sprintf("report:%d", r.ID),
+			Message: ReportMessage(r, nil), Buttons: ReportButtons(r.ID), DueAt: now, CreatedAt: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.trigger()
+	s.log().Info("user report", "report", r.ID, "user", a.UserID)
+	return r, nil
+}
+
+// ReportButtons are the triage buttons of an open report.
+func ReportButtons(id int64) []IncidentButton {
+	return []IncidentButton{
+		{Label: "Declare incident", CustomID: fmt.Sprintf("rptdecl:%d", id), Emoji: "🚨", Style: "danger"},
+		{Label: "Link to incident", CustomID: fmt.Sprintf("rptlink:%d", id), Emoji: "🔗", Style: "primary"},
+		{Label: "Dismiss", CustomID: fmt.Sprintf("rptdis:%d", id), Style: "secondary"},
+	}
+}
+
+// ReportMessage is the triage message of a report, showing its outcome once handled.
+func ReportMessage(r *UserReport, inc *Incident) Message {
+	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Color: 0xF2C037,
+		Fields: []Field{{Name: "Reported by", Value: actorName(r.Reporter), Inline: true},
+			{Name: "When", Value: fmt.Sprintf("<t:%d:f>", r.CreatedAt.Unix()), Inline: true}},
+		Footer: "Triage: declare an incident, link it to one that is open, or dismiss it"}
+	if r.ChannelID != "" {
+		m.Fields = append(m.Fields, Field{Name: "From", Value: "<#" + r.ChannelID + ">", Inline: true})
+	}
+	switch r.Status {
+	case ReportDeclared, ReportLinked:
+		m.Color = 0x2EB67D
+		what := "declared as"
+		if r.Status == ReportLinked {
+			what = "linked to"
+		}
+		ref := fmt.Sprintf("INC-%d", r.IncidentID)
+		if inc != nil {
+			ref = inc.Ref() + threadMention(inc)
+		}
+		m.Footer = ""
+		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, actorName(r.HandledBy))})
+	case ReportDismissed:
+		m.Color = 0x808080
+		m.Footer = ""
+		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: "dismissed by " + actorName(r.HandledBy)})
+	}
+	return m
+}
+
+func (s *Incidents) openReport(tx Tx, id int64) (*UserReport, error) {
+	r, err := tx.Report(id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != ReportOpen {
+		what := string(r.Status)
+		if r.IncidentID != 0 {
+			what += fmt.Sprintf(" (INC-%d)", r.IncidentID)
+		}
+		return nil, Errorf(EConflict, "report #%d was already handled: %s by %s", r.ID, what, actorName(r.HandledBy))
+	}
+	return r, nil
+}
+
+// DeclareFromReport declares an incident for a report (priority P2 unless
+// given; it can be reclassified in the thread).
+func (s *Incidents) DeclareFromReport(ctx context.Context, reportID int64, p Priority, a Actor, now time.Time) (*UserReport, *Incident, error) {
+	var r *UserReport
+	var inc *Incident
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		if r, err = s.openReport(tx, reportID); err != nil {
+			return err
+		}
+		title := strings.SplitN(r.Text, "\n", 2)[0]
+		if inc, err = s.declare(tx, Declaration{Title: clipRunes(title, maxIncidentTitle), Priority: p, Impact: r.Text, Source: "report"}, a, now); err != nil {
+			return err
+		}
+		r.Status, r.IncidentID, r.HandledBy, r.HandledAt = ReportDeclared, inc.ID, a, now
+		if err := tx.SaveReport(r); err != nil {
+			return err
+		}
+		if r.Reporter.UserID != "" {
+			if err := tx.AddThreadMember(inc.ID, r.Reporter.UserID); err != nil {
+				return err
+			}
+		}
+		return s.event(tx, inc, r.CreatedAt, "user report", r.Reporter, r.Text, fmt.Sprintf("report:%d", r.ID))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.trigger()
+	return r, inc, nil
+}
+
+// LinkReport adds a report to an incident's timeline and thread.
+func (s *Incidents) LinkReport(ctx context.Context, reportID, incidentID int64, a Actor, now time.Time) (*UserReport, *Incident, error) {
+	var r *UserReport
+	inc, err := s.change(ctx, incidentID, func(tx Tx, inc *Incident, st *IncidentState) (err error) {
+		if r, err = s.openReport(tx, reportID); err != nil {
+			return err
+		}
+		if inc.Status == Closed {
+			return Errorf(EConflict, "%s is closed: declare a new incident instead", inc.Ref())
+		}
+		r.Status, r.IncidentID, r.HandledBy, r.HandledAt = ReportLinked, inc.ID, a, now
+		if err := tx.SaveReport(r); err != nil {
+			return err
+		}
+		if err := s.event(tx, inc, r.CreatedAt, "user report", r.Reporter, r.Text, fmt.Sprintf("report:%d", r.ID)); err != nil {
+			return err
+		}
+		return s.post(tx, inc, "report", Message{Content: fmt.Sprintf("📢 Report #%d from %s, linked by %s:\n> %s", r.ID, actorName(r.Reporter), actorName(a),
+			strings.ReplaceAll(clipRunes(r.Text, 1500), "\n", "\n> "))}, nil, now)
+	})
+	return r, inc, err
+}
+
+// DismissReport closes a report without an incident.
+func (s *Incidents) DismissReport(ctx context.Context, reportID int64, a Actor, now time.Time) (*UserReport, error) {
+	var r *UserReport
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		if r, err = s.openReport(tx, reportID); err != nil {
+			return err
+		}
+		r.Status, r.HandledBy, r.HandledAt = ReportDismissed, a, now
+		return tx.SaveReport(r)
+	})
+	return r, err
+}

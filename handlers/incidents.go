@@ -1,0 +1,643 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// MessageReader reads a Discord message (what a 📌 reaction points at), and
+// edits Klaxon's own (a triage message once handled).
+type MessageReader interface {
+	Message(ctx context.Context, channelID, messageID string) (*discordgo.Message, error)
+	Edit(ctx context.Context, channelID, messageID string, m bot.Message, buttons []bot.IncidentButton) error
+}
+
+// Incidents answers /incident, /incidents, /report, the "Add to timeline"
+// message command, the incident buttons and 📌 reactions.
+type Incidents struct {
+	Store     bot.Store
+	Incidents *bot.Incidents
+	Clock     bot.Clock
+	Messages  MessageReader // nil: 📌 reactions are ignored, triage messages are not edited
+	Log       *slog.Logger
+}
+
+// PinEmoji is the reaction that adds a message to its incident's timeline.
+const PinEmoji = "📌"
+
+// Register adds the handlers to the router.
+func (h *Incidents) Register(x *Interactions) {
+	x.Command("incident declare", false, h.declare)
+	x.Command("incident status", true, h.status)
+	x.Command("incident priority", true, h.priority)
+	x.Command("incident assign", true, h.assign)
+	x.Command("incident update", true, h.update)
+	x.Command("incident note", true, h.note)
+	x.Command("incident link", true, h.link)
+	x.Command("incident mitigate", true, h.mitigate)
+	x.Command("incident resolve", true, h.resolve)
+	x.Command("incident timeline", true, h.timeline)
+	x.Command("incidents", true, h.list)
+	x.Command("report", true, h.report)
+	x.Command("Add to timeline", true, h.addToTimeline)
+	for _, sub := range []string{"declare", "status", "priority", "assign", "update", "note", "link", "mitigate", "resolve", "timeline"} {
+		x.Autocomplete("incident "+sub, h.autocomplete)
+	}
+	x.Component("incdecl", h.declareButton)
+	x.Component("incsnz", h.snoozeButton)
+	x.Component("inccmd", h.commanderButton)
+	x.Component("incres", h.statusButton)
+	x.Component("incinv", h.statusButton)
+	x.Component("incupd", h.updateButton)
+	x.Modal("incupdm", true, h.updateModal)
+	x.Component("rptdecl", h.reportDeclare)
+	x.Component("rptlink", h.reportLinkMenu)
+	x.Component("rptsel", h.reportLink)
+	x.Component("rptdis", h.reportDismiss)
+}
+
+// IncidentCardActions returns the incident button of an alert card: it
+// declares an incident from the alert, or points at the one it is part of.
+func IncidentCardActions(v bot.View) []discordgo.Button {
+	if v.Post.Kind != bot.Card || len(v.Groups) == 0 || v.Groups[0].Status != bot.Firing {
+		return nil
+	}
+	return []discordgo.Button{{Label: "Incident", Style: discordgo.DangerButton, CustomID: "incdecl:" + strconv.FormatInt(v.Groups[0].ID, 10),
+		Emoji: &discordgo.ComponentEmoji{Name: "🚨"}}}
+}
+
+// WithIncidentButton adds IncidentCardActions to a card's other actions.
+func WithIncidentButton(actions func(bot.View) []discordgo.Button) func(bot.View) []discordgo.Button {
+	return func(v bot.View) []discordgo.Button {
+		var out []discordgo.Button
+		if actions != nil {
+			out = actions(v)
+		}
+		return append(out, IncidentCardActions(v)...)
+	}
+}
+
+func (h *Incidents) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Log
+}
+
+// incident finds the incident a command is about: the incident option, or
+// the thread the command runs in.
+func (h *Incidents) incident(ctx context.Context, r *Request) (*bot.Incident, error) {
+	if ref := r.String("incident"); ref != "" {
+		id, err := bot.ParseIncidentRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		inc, err := h.Incidents.Get(ctx, id)
+		if bot.ErrorCode(err) == bot.ENotFound {
+			return nil, bot.Errorf(bot.ENotFound, "there is no INC-%d: see /incidents for the open ones", id)
+		}
+		return inc, err
+	}
+	var inc *bot.Incident
+	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(r.ChannelID); return err })
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return nil, bot.Errorf(bot.EInvalid, "which incident? Run this in the incident's thread, or pick one in the incident option (see /incidents)")
+	}
+	return inc, err
+}
+
+func (h *Incidents) now() time.Time { return h.Clock.Now() }
+
+func idOf(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.SplitN(s, ":", 2)[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, bot.Errorf(bot.EInvalid, "this button is broken (%q); use the /incident commands instead", s)
+	}
+	return id, nil
+}
+
+func where(inc *bot.Incident) string {
+	if inc.ThreadID != "" {
+		return " in <#" + inc.ThreadID + ">"
+	}
+	return ""
+}
+
+func parseGroupRef(s string) (int64, error) {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "#")
+	if f := strings.Fields(t); len(f) > 0 {
+		t = f[0]
+	}
+	id, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, bot.Errorf(bot.EInvalid, "%q is not an alert: pick one from the list as you type, or give its number from /alerts", s)
+	}
+	return id, nil
+}
+
+func (h *Incidents) declare(ctx context.Context, r *Request) (*Reply, error) {
+	d := bot.Declaration{Title: r.String("title"), Priority: -1, Impact: r.String("impact"), Commander: r.String("commander"), Source: "command"}
+	if p := r.String("priority"); p != "" {
+		pr, err := bot.ParsePriority(p)
+		if err != nil {
+			return nil, bot.Errorf(bot.EInvalid, "priority %q: choose P0, P1, P2 or P3", p)
+		}
+		d.Priority = pr
+	}
+	if from := r.String("from"); from != "" {
+		id, err := parseGroupRef(from)
+		if err != nil {
+			return nil, err
+		}
+		d.GroupID = id
+	} else if d.Priority < 0 {
+		d.Priority = bot.P2
+	}
+	for _, s := range strings.Split(r.String("services"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			d.Services = append(d.Services, s)
+		}
+	}
+	inc, err := h.Incidents.Declare(ctx, d, r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("🚨 **%s declared** · %s %s · %s\nKlaxon is opening its thread with a pinned summary; you are added to it. Next: assign a commander (`/incident assign`).",
+		inc.Ref(), inc.Priority, inc.Priority.Meaning(), escapeLine(inc.Title))
+	if d.Commander != "" {
+		text = fmt.Sprintf("🚨 **%s declared** · %s %s · %s\nCommander: <@%s>. Klaxon is opening its thread with a pinned summary.",
+			inc.Ref(), inc.Priority, inc.Priority.Meaning(), escapeLine(inc.Title), d.Commander)
+	}
+	return &Reply{Content: text}, nil
+}
+
+func (h *Incidents) declareButton(ctx context.Context, r *Request) (*Reply, error) {
+	gid, err := idOf(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	var existing *bot.Incident
+	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { existing, err = tx.IncidentOfGroup(gid); return err }); err == nil {
+		return &Reply{Content: fmt.Sprintf("This alert is part of **%s** (%s)%s.", existing.Ref(), existing.Status, where(existing)), Ephemeral: true}, nil
+	} else if bot.ErrorCode(err) != bot.ENotFound {
+		return nil, err
+	}
+	inc, err := h.Incidents.Declare(ctx, bot.Declaration{GroupID: gid, Priority: -1, Source: "button"}, r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🚨 You declared **%s** (%s) from this alert. Its thread opens on the card; assign a commander with `/incident assign`.",
+		inc.Ref(), inc.Priority), Ephemeral: true}, nil
+}
+
+func (h *Incidents) status(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	to := r.String("status")
+	if to == "" {
+		return h.show(ctx, inc)
+	}
+	st, err := bot.ParseIncidentStatus(to)
+	if err != nil {
+		return nil, err
+	}
+	return h.move(ctx, r, inc.ID, st, r.String("note"))
+}
+
+func (h *Incidents) move(ctx context.Context, r *Request, id int64, to bot.IncidentStatus, note string) (*Reply, error) {
+	inc, err := h.Incidents.SetStatus(ctx, id, to, note, r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("**%s** is now **%s**.", inc.Ref(), inc.Status), Ephemeral: true}, nil
+}
+
+func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error) {
+	var groups []*bot.Group
+	var st *bot.IncidentState
+	err := h.Store.View(ctx, func(tx bot.Tx) (err error) {
+		for _, id := range inc.GroupIDs {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			groups = append(groups, g)
+		}
+		st, err = tx.IncidentState(inc.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := embedOf(h.Incidents.IncidentSummary(inc, groups, h.now()))
+	if st.ThreadError != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "⚠️ Thread problem", Value: truncateRunes(st.ThreadError, 1000)})
+	}
+	return &Reply{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
+}
+
+func embedOf(m bot.Message) *discordgo.MessageEmbed {
+	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4000), Color: m.Color}
+	for _, f := range m.Fields {
+		v := f.Value
+		if v == "" {
+			v = "—"
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncateRunes(f.Name, 256), Value: truncateRunes(v, 1024), Inline: f.Inline})
+	}
+	if m.Footer != "" {
+		e.Footer = &discordgo.MessageEmbedFooter{Text: truncateRunes(m.Footer, 2048)}
+	}
+	return e
+}
+
+func (h *Incidents) priority(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := bot.ParsePriority(r.String("priority"))
+	if err != nil {
+		return nil, bot.Errorf(bot.EInvalid, "priority %q: choose P0, P1, P2 or P3", r.String("priority"))
+	}
+	inc, err = h.Incidents.SetPriority(ctx, inc.ID, p, r.String("impact"), r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("**%s** is %s %s now.", inc.Ref(), inc.Priority, inc.Priority.Meaning()), Ephemeral: true}, nil
+}
+
+func (h *Incidents) assign(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	role, user := strings.ToLower(strings.TrimSpace(r.String("role"))), r.String("user")
+	inc, err = h.Incidents.Assign(ctx, inc.ID, role, user, r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("<@%s> is %s of **%s**; Klaxon sends them the role's instructions by DM.", user, role, inc.Ref()), Ephemeral: true}, nil
+}
+
+func (h *Incidents) update(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.postUpdate(ctx, r, inc.ID, r.String("text"))
+}
+
+func (h *Incidents) postUpdate(ctx context.Context, r *Request, id int64, text string) (*Reply, error) {
+	inc, err := h.Incidents.PostUpdate(ctx, id, text, r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	out := fmt.Sprintf("📣 Update posted to **%s**%s", inc.Ref(), where(inc))
+	if h.Incidents.Policy.StatusChannelID != "" {
+		out += " and <#" + h.Incidents.Policy.StatusChannelID + ">"
+	}
+	return &Reply{Content: out + ".", Ephemeral: true}, nil
+}
+
+func (h *Incidents) note(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Incidents.AddNote(ctx, inc.ID, r.String("text"), r.Actor(), h.now()); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("📝 Note added to **%s**'s timeline.", inc.Ref()), Ephemeral: true}, nil
+}
+
+func (h *Incidents) link(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	gid, err := parseGroupRef(r.String("alert"))
+	if err != nil {
+		return nil, err
+	}
+	if inc, err = h.Incidents.Link(ctx, inc.ID, gid, r.Actor(), h.now()); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("🔗 Alert #%d linked to **%s**.", gid, inc.Ref()), Ephemeral: true}, nil
+}
+
+func (h *Incidents) mitigate(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.move(ctx, r, inc.ID, bot.Mitigated, r.String("note"))
+}
+
+func (h *Incidents) resolve(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.move(ctx, r, inc.ID, bot.IncResolved, r.String("note"))
+}
+
+func (h *Incidents) timeline(ctx context.Context, r *Request) (*Reply, error) {
+	inc, err := h.incident(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	inc, tl, err := h.Incidents.Timeline(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines := bot.TimelineLines(tl)
+	// Newest last; when it does not fit, the oldest are left out.
+	var b []string
+	size := 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		if size+len(lines[i])+1 > 3800 {
+			b = append(b, fmt.Sprintf("… %d earlier events", i+1))
+			break
+		}
+		b = append(b, lines[i])
+		size += len(lines[i]) + 1
+	}
+	slices.Reverse(b)
+	if len(b) == 0 {
+		b = []string{"(empty)"}
+	}
+	return &Reply{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title:       truncateRunes(fmt.Sprintf("🕒 Timeline · %s · %s", inc.Ref(), inc.Title), 256),
+		Description: strings.Join(b, "\n"),
+		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("%d events · add with /incident note, 📌 or right-click → Apps → Add to timeline", len(tl))},
+	}}}, nil
+}
+
+func (h *Incidents) list(ctx context.Context, r *Request) (*Reply, error) {
+	all := false
+	if o, ok := r.Args["all"]; ok {
+		all, _ = o.Value.(bool)
+	}
+	var incs []*bot.Incident
+	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { incs, err = tx.Incidents(!all, 25); return err }); err != nil {
+		return nil, err
+	}
+	now := h.now()
+	e := &discordgo.MessageEmbed{Title: "Open incidents", Color: 0xE01E1E}
+	if all {
+		e.Title = "Recent incidents"
+	}
+	var lines []string
+	for _, inc := range incs {
+		line := fmt.Sprintf("**%s** %s · %s · %s — %s", inc.Ref(), inc.Priority, inc.Status, escapeLine(inc.Title), age(now.Sub(inc.DetectedAt)))
+		if c := inc.Roles[bot.CommanderRole]; c != "" {
+			line += " · 🫡 <@" + c + ">"
+		} else if bot.IncidentIsOpen(inc.Status) {
+			line += " · no commander"
+		}
+		if inc.ThreadID != "" {
+			line += " · <#" + inc.ThreadID + ">"
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		e.Color = 0x2EB67D
+		lines = []string{"🟢 No open incidents."}
+	}
+	e.Description = truncateRunes(strings.Join(lines, "\n"), 4000)
+	if means, err := h.Incidents.Measures(ctx, now.AddDate(0, 0, -30), now.Add(time.Second)); err == nil {
+		var parts []string
+		for _, m := range means {
+			if m.Incidents > 0 {
+				parts = append(parts, fmt.Sprintf("%s: %d, MTTA %s, MTTR %s", m.Priority, m.Incidents, spanOrDash(m.MTTA, m.Acked), spanOrDash(m.MTTR, m.Resolved)))
+			}
+		}
+		if len(parts) > 0 {
+			e.Footer = &discordgo.MessageEmbedFooter{Text: "Last 30 days · " + strings.Join(parts, " · ")}
+		}
+	}
+	return &Reply{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
+}
+
+func spanOrDash(d time.Duration, n int) string {
+	if n == 0 {
+		return "—"
+	}
+	return bot.FormatSpan(d)
+}
+
+func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
+	if r.Focused == nil {
+		return &Reply{}, nil
+	}
+	q := strings.ToLower(fmt.Sprint(r.Focused.Value))
+	var cs []*discordgo.ApplicationCommandOptionChoice
+	add := func(name, value string) {
+		if len(cs) < 25 && (q == "" || strings.Contains(strings.ToLower(name), q)) {
+			cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(name, 100), Value: value})
+		}
+	}
+	switch r.Focused.Name {
+	case "role":
+		for _, n := range h.Incidents.Policy.RoleNames() {
+			add(n, n)
+		}
+	case "from", "alert":
+		var gs []*bot.Group
+		err := h.Store.View(ctx, func(tx bot.Tx) error {
+			open, err := tx.OpenGroups(100)
+			for _, g := range open {
+				if _, err := tx.IncidentOfGroup(g.ID); bot.ErrorCode(err) == bot.ENotFound {
+					gs = append(gs, g)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		now := h.now()
+		for _, g := range gs {
+			add(fmt.Sprintf("#%d %s · %s (%s)", g.ID, g.Priority, g.Title(), age(now.Sub(g.StartedAt()))), strconv.FormatInt(g.ID, 10))
+		}
+	default:
+		var incs []*bot.Incident
+		if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { incs, err = tx.Incidents(false, 50); return err }); err != nil {
+			return nil, err
+		}
+		for _, inc := range incs {
+			if bot.IncidentIsOpen(inc.Status) {
+				add(fmt.Sprintf("%s · %s · %s (%s)", inc.Ref(), inc.Priority, inc.Title, inc.Status), strconv.FormatInt(inc.ID, 10))
+			}
+		}
+		for _, inc := range incs {
+			if !bot.IncidentIsOpen(inc.Status) {
+				add(fmt.Sprintf("%s · %s · %s (%s)", inc.Ref(), inc.Priority, inc.Title, inc.Status), strconv.FormatInt(inc.ID, 10))
+			}
+		}
+	}
+	return &Reply{Choices: cs}, nil
+}
+
+// Buttons on reminders and nudges.
+
+func (h *Incidents) snoozeButton(ctx context.Context, r *Request) (*Reply, error) {
+	idText, dur, _ := strings.Cut(r.ID, ":")
+	id, err := idOf(idText)
+	if err != nil {
+		return nil, err
+	}
+	d, err := time.ParseDuration(dur)
+	if err != nil {
+		return nil, bot.Errorf(bot.EInvalid, "bad snooze duration %q", dur)
+	}
+	now := h.now()
+	inc, err := h.Incidents.Snooze(ctx, id, d, r.Actor(), now)
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Update: true, Content: fmt.Sprintf("😴 Update reminders for **%s** snoozed until <t:%d:t> by <@%s>.", inc.Ref(), now.Add(d).Unix(), r.Actor().UserID),
+		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}, nil
+}
+
+func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idOf(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := r.Actor()
+	inc, err := h.Incidents.Assign(ctx, id, bot.CommanderRole, a.UserID, a, h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Update: true, Content: fmt.Sprintf("🫡 <@%s> is commander of **%s**.", a.UserID, inc.Ref()),
+		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}, nil
+}
+
+func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idOf(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	to := bot.IncResolved
+	if strings.HasPrefix(r.CustomID, "incinv:") {
+		to = bot.Investigating
+	}
+	inc, err := h.Incidents.SetStatus(ctx, id, to, "", r.Actor(), h.now())
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Update: true, Content: fmt.Sprintf("**%s** is now **%s** (by <@%s>).", inc.Ref(), inc.Status, r.Actor().UserID),
+		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}, nil
+}
+
+func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idOf(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: fmt.Sprintf("incupdm:%d", id), Title: fmt.Sprintf("Status update · INC-%d", id),
+		Components: []discordgo.MessageComponent{
+			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update when",
+				Style: discordgo.TextInputParagraph, Required: true, MaxLength: 1800}}},
+		}}}, nil
+}
+
+func (h *Incidents) updateModal(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idOf(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return h.postUpdate(ctx, r, id, ModalValues(r.Interaction)["text"])
+}
+
+// Timeline from messages.
+
+func messageLink(guildID, channelID, messageID string) string {
+	return fmt.Sprintf("https://discord.com/channels/%s/%s/%s", guildID, channelID, messageID)
+}
+
+func pinnedOf(guildID string, m *discordgo.Message) bot.PinnedMessage {
+	p := bot.PinnedMessage{Link: messageLink(guildID, m.ChannelID, m.ID), Content: m.Content, At: m.Timestamp}
+	if m.Author != nil {
+		p.AuthorID, p.Author = m.Author.ID, m.Author.Username
+	}
+	if p.Content == "" && len(m.Embeds) > 0 {
+		p.Content = strings.TrimSpace(m.Embeds[0].Title + " " + m.Embeds[0].Description)
+	}
+	return p
+}
+
+func (h *Incidents) addToTimeline(ctx context.Context, r *Request) (*Reply, error) {
+	d := r.ApplicationCommandData()
+	var msg *discordgo.Message
+	if d.Resolved != nil {
+		msg = d.Resolved.Messages[d.TargetID]
+	}
+	if msg == nil {
+		return nil, bot.Errorf(bot.EInvalid, "Discord did not send the message; try again, or use /incident note")
+	}
+	if msg.ChannelID == "" {
+		msg.ChannelID = r.ChannelID
+	}
+	var inc *bot.Incident
+	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(msg.ChannelID); return err })
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return nil, bot.Errorf(bot.EInvalid, "this message is not in an incident's thread: use it on messages in the thread, or /incident note")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.Incidents.AddMessage(ctx, inc.ID, pinnedOf(r.GuildID, msg), r.Actor(), h.now()); err != nil {
+		return nil, err
+	}
+	return &Reply{Content: fmt.Sprintf("📌 Added to **%s**'s timeline.", inc.Ref()), Ephemeral: true}, nil
+}
+
+// OnReaction is a discordgo handler for MESSAGE_REACTION_ADD: 📌 on a
+// message in an incident's thread adds it to the timeline.
+func (h *Incidents) OnReaction(s *discordgo.Session, ev *discordgo.MessageReactionAdd) {
+	if ev.MessageReaction == nil || ev.Emoji.Name != PinEmoji || h.Messages == nil {
+		return
+	}
+	if s != nil && s.State != nil && s.State.User != nil && ev.UserID == s.State.User.ID {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var inc *bot.Incident
+	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(ev.ChannelID); return err })
+	if err != nil {
+		if bot.ErrorCode(err) != bot.ENotFound {
+			h.log().Error("📌 reaction: find incident", "channel", ev.ChannelID, "err", err)
+		}
+		return
+	}
+	m, err := h.Messages.Message(ctx, ev.ChannelID, ev.MessageID)
+	if err != nil {
+		h.log().Warn("📌 reaction: read message", "incident", inc.Ref(), "message", ev.MessageID, "err", err)
+		return
+	}
+	if m.ChannelID == "" {
+		m.ChannelID = ev.ChannelID
+	}
+	a := bot.Actor{UserID: ev.UserID, Via: "reaction"}
+	if ev.Member != nil && ev.Member.User != nil {
+		a.Name = ev.Member.User.Username
+	}
+	if _, err := h.Incidents.AddMessage(ctx, inc.ID, pinnedOf(ev.GuildID, m), a, h.now()); err != nil && bot.ErrorCode(err) != bot.EConflict {
+		h.log().Error("📌 reaction: add to timeline", "incident", inc.Ref(), "err", err)
+	}
+}
