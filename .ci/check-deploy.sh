@@ -92,8 +92,9 @@ if [[ -d cmd/klaxon && ${SKIP_KLAXON_CONFIG_CHECK:-0} != 1 ]] && command -v go >
     KLAXON_DISCORD_TOKEN=check-deploy-dummy KLAXON_WEBHOOK_TOKEN=check-deploy-dummy KLAXON_DB="$tmp/klaxon.db" \
       "$tmp/klaxon" check-config --config "$tmp/klaxon.yaml"
   else
-    echo "  SKIPPED: ./cmd/klaxon does not build right now:"
+    echo "  FAILED: ./cmd/klaxon does not build:"
     sed 's/^/    /' "$tmp/build.log" | head -n 5
+    exit 1
   fi
 fi
 

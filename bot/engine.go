@@ -386,8 +386,12 @@ func digestThreadName(v View) string {
 func (e *Engine) observe(ctx context.Context, now time.Time) error {
 	var depth int
 	var oldest time.Time
+	var counts map[Priority]map[string]int
 	err := e.Store.View(ctx, func(tx Tx) (err error) {
-		depth, oldest, err = tx.OutboxStats()
+		if depth, oldest, err = tx.OutboxStats(); err != nil {
+			return err
+		}
+		counts, err = tx.GroupCounts(now.Add(-24 * time.Hour))
 		return err
 	})
 	if err != nil {
@@ -399,6 +403,11 @@ func (e *Engine) observe(ctx context.Context, now time.Time) error {
 		age = max(now.Sub(oldest).Seconds(), 0)
 	}
 	metrics.OutboxOldestAge.Set(age)
+	for _, p := range Priorities {
+		for _, state := range []string{"firing", "acknowledged", "resolved"} {
+			metrics.Alerts.WithLabelValues(p.String(), state).Set(float64(counts[p][state]))
+		}
+	}
 	return nil
 }
 

@@ -80,6 +80,9 @@ type Tx interface {
 	CompleteDelivery(postID, version int64) error
 	// DeferDelivery reschedules a delivery; attempt says whether it counts as a failed attempt.
 	DeferDelivery(postID int64, due time.Time, attempt bool, lastErr string) error
+	// GroupCounts counts groups by priority and state ("firing",
+	// "acknowledged", and "resolved" since the given time).
+	GroupCounts(resolvedSince time.Time) (map[Priority]map[string]int, error)
 	// OutboxStats returns how many deliveries wait and when the oldest was queued.
 	OutboxStats() (depth int, oldest time.Time, err error)
 }

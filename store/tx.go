@@ -543,3 +543,28 @@ func (t *Tx) OutboxStats() (int, time.Time, error) {
 	}
 	return n, fromTS(oldest.Int64), nil
 }
+
+// GroupCounts implements bot.Tx.
+func (t *Tx) GroupCounts(resolvedSince time.Time) (map[bot.Priority]map[string]int, error) {
+	rows, err := t.query("group counts", `SELECT priority,
+		CASE WHEN status = 'resolved' THEN 'resolved' WHEN ack != '' THEN 'acknowledged' ELSE 'firing' END AS state, count(*)
+		FROM alert_groups WHERE status = 'firing' OR resolved_at >= ? GROUP BY 1, 2`, ts(resolvedSince))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[bot.Priority]map[string]int{}
+	for rows.Next() {
+		var p bot.Priority
+		var state string
+		var n int
+		if err := rows.Scan(&p, &state, &n); err != nil {
+			return nil, dbError("group counts", err)
+		}
+		if out[p] == nil {
+			out[p] = map[string]int{}
+		}
+		out[p][state] = n
+	}
+	return out, dbErrorOrNil("group counts", rows.Err())
+}

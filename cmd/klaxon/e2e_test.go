@@ -258,9 +258,12 @@ func TestEndToEndAlertmanagerToDiscord(t *testing.T) {
 		}
 	}
 
-	// The metrics moved.
+	// The metrics moved (after a full cycle: gauges are set at its end).
+	if err := w.main.Engine.CycleAndWait(ctx); err != nil {
+		t.Fatal(err)
+	}
 	metrics := get(t, w.url("/metrics"))
-	for _, want := range []string{`klaxon_webhooks_received_total{result="accepted"}`, `klaxon_discord_requests_total{code="200",route="messages.create"}`, "klaxon_engine_last_success_timestamp_seconds"} {
+	for _, want := range []string{`klaxon_webhooks_received_total{result="accepted"}`, `klaxon_alerts{priority="P0",state="resolved"} 1`, `klaxon_discord_requests_total{code="200",route="messages.create"}`, "klaxon_engine_last_success_timestamp_seconds"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
