@@ -125,6 +125,14 @@ func New(s *discordgo.Session, opt Options) *Client {
 	return &Client{s: s, pacer: p, now: opt.Now, log: opt.Logger, opt: opt.Render}
 }
 
+// Auth returns when Discord last accepted and last refused the token.
+func (c *Client) Auth() (ok, refused time.Time) {
+	if t, isT := c.s.Client.Transport.(*Transport); isT {
+		return t.Auth()
+	}
+	return time.Time{}, time.Time{}
+}
+
 // Session returns the wrapped session.
 func (c *Client) Session() *discordgo.Session { return c.s }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/marola-rp/klaxon/bot/metrics"
 )
@@ -25,6 +26,8 @@ type Transport struct {
 	base  *url.URL // nil: no rewriting
 	next  http.RoundTripper
 	pacer atomic.Pointer[Pacer]
+
+	lastOK, last401 atomic.Int64 // Unix nanoseconds of the last accepted / refused token
 }
 
 // NewTransport returns a Transport sending requests to base (e.g.
@@ -49,6 +52,18 @@ func NewTransport(base string, next http.RoundTripper) (http.RoundTripper, error
 		next = http.DefaultTransport
 	}
 	return &Transport{base: u, next: next}, nil
+}
+
+// Auth returns when Discord last accepted the token (any answer but 401)
+// and when it last refused it; zero times for never.
+func (t *Transport) Auth() (ok, refused time.Time) {
+	unix := func(n int64) time.Time {
+		if n == 0 {
+			return time.Time{}
+		}
+		return time.Unix(0, n)
+	}
+	return unix(t.lastOK.Load()), unix(t.last401.Load())
 }
 
 // SetPacer makes the transport report responses to p (nil: to nobody).
@@ -97,6 +112,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	metrics.DiscordRequests.WithLabelValues(route, strconv.Itoa(resp.StatusCode)).Inc()
 	if resp.StatusCode != http.StatusUnauthorized {
 		metrics.DiscordLastAuth.SetToCurrentTime()
+		t.lastOK.Store(time.Now().UnixNano())
+	} else {
+		t.last401.Store(time.Now().UnixNano())
 	}
 	var body []byte
 	if resp.StatusCode == http.StatusTooManyRequests {

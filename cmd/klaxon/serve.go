@@ -85,6 +85,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("discord session: %w", err)
 	}
 	m.Session = s
+	if err := m.checkToken(ctx); err != nil {
+		return err
+	}
 	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
 		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.WithIncidentButton(handlers.CardActions), cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
 
@@ -142,6 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
 		handlers.Check{Name: "engine", Fn: m.engineReady},
+		handlers.Check{Name: "discord", Fn: m.discordReady},
 	))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 
@@ -191,6 +195,37 @@ func (m *Main) engineReady(context.Context) error {
 		return errors.New("no engine cycle completed yet")
 	case m.Clock.Now().Sub(last) > limit:
 		return fmt.Errorf("last successful engine cycle was %s ago (%v)", m.Clock.Now().Sub(last).Round(time.Second), err)
+	}
+	return nil
+}
+
+// discordReady fails when Discord refused the token last, or never accepted it.
+func (m *Main) discordReady(context.Context) error {
+	ok, refused := m.Discord.Auth()
+	switch {
+	case !refused.IsZero() && refused.After(ok):
+		return fmt.Errorf("Discord refused the bot token %s ago (401): check KLAXON_DISCORD_TOKEN", time.Since(refused).Round(time.Second))
+	case ok.IsZero():
+		return errors.New("Discord has not answered yet")
+	}
+	return nil
+}
+
+// checkToken asks Discord who Klaxon is. A refused token stops the start
+// with what to do; Discord being unreachable does not (alerts are stored
+// and delivered when it is back).
+func (m *Main) checkToken(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	u, err := m.Session.User("@me", discordgo.WithContext(ctx))
+	var rest *discordgo.RESTError
+	switch {
+	case errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized:
+		return errors.New("Discord refused KLAXON_DISCORD_TOKEN (401): copy the token again from the Developer Portal (your application → Bot → Reset Token)")
+	case err != nil:
+		m.Log.Warn("Discord is not reachable at start; alerts are stored and delivered when it is", "err", err)
+	default:
+		m.Log.Info("authenticated to Discord", "bot", u.Username, "bot_id", u.ID)
 	}
 	return nil
 }
