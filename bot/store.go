@@ -80,6 +80,8 @@ type Tx interface {
 	CompleteDelivery(postID, version int64) error
 	// DeferDelivery reschedules a delivery; attempt says whether it counts as a failed attempt.
 	DeferDelivery(postID int64, due time.Time, attempt bool, lastErr string) error
+	// FailedPosts returns posts whose last delivery Discord refused (4xx), newest first.
+	FailedPosts(limit int) ([]Post, error)
 	// GroupCounts counts groups by priority and state ("firing",
 	// "acknowledged", and "resolved" since the given time).
 	GroupCounts(resolvedSince time.Time) (map[Priority]map[string]int, error)

@@ -568,3 +568,8 @@ func (t *Tx) GroupCounts(resolvedSince time.Time) (map[bot.Priority]map[string]i
 	}
 	return out, dbErrorOrNil("group counts", rows.Err())
 }
+
+// FailedPosts implements bot.Tx.
+func (t *Tx) FailedPosts(limit int) ([]bot.Post, error) {
+	return t.scanPosts("failed posts", "SELECT "+postCols+" FROM posts WHERE last_error != '' ORDER BY updated_at DESC, id DESC LIMIT ?", limit)
+}

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", getenv("KLAXON_CONFIG"), "configuration file (YAML)")
+	online := fs.Bool("online", false, "check-config: also ask Discord whether Klaxon can use each configured channel, and list deliveries Discord refused")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "klaxon %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
 	case "check-config":
-		return checkConfig(*configPath, getenv, stdout, stderr)
+		return checkConfig(ctx, *configPath, *online, getenv, stdout, stderr)
 	case "serve":
 		return serve(ctx, *configPath, getenv, stderr)
 	case "healthcheck":
@@ -87,12 +88,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
+func checkConfig(ctx context.Context, path string, online bool, getenv func(string) string, stdout, stderr io.Writer) int {
 	if path == "" {
 		fmt.Fprintln(stderr, "check-config: give the file with --config FILE (or KLAXON_CONFIG)")
 		return 2
 	}
-	_, problems := LoadConfig(path, getenv)
+	cfg, problems := LoadConfig(path, getenv)
+	if online && cfg != nil {
+		problems = append(problems, checkOnline(ctx, cfg)...)
+	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
 	}

@@ -286,8 +286,19 @@ func newLogger(w io.Writer, c LogConfig) *slog.Logger {
 		level = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if strings.EqualFold(c.Format, "text") {
+	if strings.EqualFold(c.Format, "text") || (c.Format == "" && isTerminal(w)) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// isTerminal reports whether w is a character device (a person is reading):
+// logs are JSON unless log.format says otherwise or a terminal reads them.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

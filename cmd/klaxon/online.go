@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/store"
+)
+
+// checkOnline asks Discord whether Klaxon can use every configured alert
+// channel, and lists the deliveries Discord refused (from KLAXON_DB, when
+// it exists): the diagnostics for a 403 that is not retried forever.
+func checkOnline(ctx context.Context, cfg *Config) Problems {
+	var ps Problems
+	add := func(line int, warning bool, format string, args ...any) {
+		ps = append(ps, Problem{File: cfg.file, Line: line, Warning: warning, Message: fmt.Sprintf(format, args...)})
+	}
+	if cfg.Env.DiscordToken == "" {
+		add(0, false, "--online needs KLAXON_DISCORD_TOKEN")
+		return ps
+	}
+	s, err := discord.NewSession(cfg.Env.DiscordToken, cfg.Env.DiscordAPIURL)
+	if err != nil {
+		add(0, false, "discord: %v", err)
+		return ps
+	}
+	c := discord.New(s, discord.Options{})
+	for i, r := range cfg.routes() {
+		if r == nil || r.Channel == "" {
+			continue
+		}
+		name := bot.Priority(i).String()
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.CheckAccess(cctx, r.Channel)
+		cancel()
+		if err != nil {
+			add(cfg.line("priorities", name, "channel"), false, "priorities.%s.channel %s: %v", name, r.Channel, err)
+		}
+	}
+	if _, err := os.Stat(cfg.Env.DB); err != nil {
+		return ps
+	}
+	db, err := store.Open(ctx, cfg.Env.DB)
+	if err != nil {
+		add(0, true, "cannot read %s for refused deliveries: %v", cfg.Env.DB, err)
+		return ps
+	}
+	defer db.Close()
+	var failed []bot.Post
+	_ = db.View(ctx, func(tx bot.Tx) (err error) { failed, err = tx.FailedPosts(20); return err })
+	for _, p := range failed {
+		add(0, true, "Discord refused %s post %d in channel %s: %s", p.Kind, p.ID, p.ChannelID, p.LastError)
+	}
+	return ps
+}
