@@ -167,6 +167,16 @@ func (x *Interactions) Autocomplete(path string, h Handler) {
 // Wait waits for deferred handlers to finish (for shutdown).
 func (x *Interactions) Wait() { x.wg.Wait() }
 
+// withoutToken is err's text without the interaction token: discordgo's
+// transport errors quote the request URL (/interactions/{id}/{token}/callback,
+// /webhooks/{app}/{token}), and the token lets anyone answer for the bot.
+func withoutToken(err error, token string) string {
+	if token == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), token, "<interaction token>")
+}
+
 // OnGateway is a discordgo handler for INTERACTION_CREATE events.
 func (x *Interactions) OnGateway(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 	resp := x.Dispatch(context.Background(), ic.Interaction)
@@ -174,7 +184,7 @@ func (x *Interactions) OnGateway(s *discordgo.Session, ic *discordgo.Interaction
 		return
 	}
 	if err := s.InteractionRespond(ic.Interaction, resp); err != nil {
-		x.log().Error("answer interaction", "interaction", ic.ID, "err", err)
+		x.log().Error("answer interaction", "interaction", ic.ID, "err", withoutToken(err, ic.Token))
 	}
 }
 
@@ -311,14 +321,14 @@ func (x *Interactions) Dispatch(ctx context.Context, i *discordgo.Interaction) *
 			}
 			if _, err := x.Session.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: truncateRunes(rep.Content, 2000),
 				Embeds: rep.Embeds, Components: rep.Components, Files: rep.Files, Flags: flags, AllowedMentions: noPing}); err != nil {
-				log.Error("send deferred interaction follow-up", "err", err)
+				log.Error("send deferred interaction follow-up", "err", withoutToken(err, i.Token))
 			}
 			return
 		}
 		edit := &discordgo.WebhookEdit{Content: &rep.Content, Embeds: &rep.Embeds, Components: &rep.Components, Files: rep.Files,
 			AllowedMentions: noPing}
 		if _, err := x.Session.InteractionResponseEdit(i, edit); err != nil {
-			log.Error("edit deferred interaction answer", "err", err)
+			log.Error("edit deferred interaction answer", "err", withoutToken(err, i.Token))
 		}
 	}()
 	if i.Type == discordgo.InteractionMessageComponent {

@@ -225,8 +225,9 @@ func (c *Config) warnContact(ps *Problems, user string, via []string, path []str
 }
 
 // defaultPolicy follows the priorities table when no escalation is configured:
-// page the first schedule's on-call (and the route's roles) at once, by the
-// priority's reach; repeat twice, a third of the acknowledgement deadline apart.
+// page the first schedule's on-call at once, by the priority's reach (Discord:
+// a mention, and for P0/P1 a DM too; phone; e-mail); repeat twice, a third of
+// the acknowledgement deadline apart.
 func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPolicy {
 	if r == nil {
 		return bot.EscalationPolicy{}
@@ -243,7 +244,10 @@ func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPol
 	for _, how := range reach {
 		switch how {
 		case "discord":
-			via = append(via, bot.ViaMention, bot.ViaDM)
+			via = append(via, bot.ViaMention)
+			if p <= bot.P1 {
+				via = append(via, bot.ViaDM) // minor issues stay in the channel
+			}
 		case "phone":
 			via = append(via, bot.ViaPhone)
 		case "email":

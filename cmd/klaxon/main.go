@@ -25,6 +25,7 @@ Usage:
   klaxon serve [--config FILE]         run the bot
   klaxon check-config [--config FILE]  validate a configuration, print every problem with file:line
   klaxon register-commands [--global]  register the slash commands (in discord.guild_id, or globally)
+  klaxon demo [--config FILE] [--storm N]  fire sample alerts through the real pipeline into a fake Discord, print what would be posted
   klaxon backup [--dir DIR]            snapshot the database now (safe while serve runs)
   klaxon restore --from FILE           verify a backup and restore it (Klaxon must be stopped)
   klaxon version                       print the version
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd { // commands with flags of their own
 	case "register-commands":
 		return registerCommands(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "backup":
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "restore":

@@ -16,7 +16,7 @@ func (m *Main) wireOutbound(mux *http.ServeMux) error {
 	cfg := m.Config
 	if pc := cfg.Phone; pc.AccountSID != "" {
 		client := &phone.Client{BaseURL: pc.BaseURL, AccountSID: pc.AccountSID, AuthToken: cfg.Env.TwilioAuthToken, From: pc.From,
-			HTTP: &http.Client{Timeout: 15 * time.Second}}
+			HTTP: &http.Client{Timeout: 15 * time.Second}, Log: m.Log.With("component", "phone")}
 		m.Engine.Jobs = append(m.Engine.Jobs, &bot.PhoneJob{Paging: m.Paging, Phone: &phone.Pager{Caller: client, PublicURL: pc.PublicURL},
 			Throttle: pc.MaxCalls, ThrottleWindow: time.Duration(pc.Window)})
 		mux.Handle("POST "+phone.GatherPath, &handlers.PhoneCallback{AuthToken: cfg.Env.TwilioAuthToken, PublicURL: pc.PublicURL,
