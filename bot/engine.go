@@ -18,9 +18,10 @@ import (
 type Engine struct {
 	Store       Store
 	Discord     Discord
-	Messenger   Messenger           // delivers queued plain messages; nil: they wait
-	Jobs        []Job               // timed features, run every cycle in order
-	Hooks       map[string]SentHook // by Outgoing.Kind: told of each delivery or drop
+	Messenger   Messenger              // delivers queued plain messages; nil: they wait
+	Jobs        []Job                  // timed features, run every cycle in order
+	Hooks       map[string]SentHook    // by Outgoing.Kind: told of each delivery or drop
+	Prepare     map[string]PrepareHook // by Outgoing.Kind: may hold a message back or complete it before sending
 	Policy      *Policy
 	Clock       Clock
 	Log         *slog.Logger
@@ -141,8 +142,12 @@ func (e *Engine) Cycle(ctx context.Context) (err error) {
 			errs = append(errs, err)
 		}
 	}
-	if err := e.deliver(ctx, now); err != nil {
+	interrupted, err := e.deliver(ctx, now)
+	if err != nil {
 		return err
+	}
+	if interrupted {
+		return errors.Join(errs...) // new work came in: the next cycle starts at once, from the most urgent
 	}
 	if err := e.deliverMessages(ctx, now); err != nil {
 		return err
@@ -204,34 +209,34 @@ func (e *Engine) foldStorms(ctx context.Context, now time.Time) error {
 // deliver sends due outbox entries, most urgent first. It stops early when
 // a trigger says new work arrived, so that a fresh P0 waits for at most one
 // request in flight.
-func (e *Engine) deliver(ctx context.Context, now time.Time) error {
+func (e *Engine) deliver(ctx context.Context, now time.Time) (interrupted bool, err error) {
 	var due []Delivery
 	if err := e.Store.View(ctx, func(tx Tx) (err error) {
 		due, err = tx.DueDeliveries(now, e.Batch)
 		return err
 	}); err != nil {
-		return fmt.Errorf("read outbox: %w", err)
+		return false, fmt.Errorf("read outbox: %w", err)
 	}
 	blocked := map[string]bool{}
 	for _, d := range due {
 		if ctx.Err() != nil {
-			return nil
+			return true, nil
 		}
 		select {
 		case <-e.trigger:
 			e.Trigger() // run again right away, from the most urgent work
-			return nil
+			return true, nil
 		default:
 		}
 		global, err := e.deliverOne(ctx, d, now, blocked)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if global {
-			return nil
+			return false, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // deliverOne publishes one post. It reports whether a global rate limit stops the cycle.

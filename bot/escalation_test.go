@@ -208,3 +208,61 @@ func TestResolveByAlertmanagerStopsPaging(t *testing.T) {
 		t.Errorf("paged after resolve: %d messages", n)
 	}
 }
+
+// A page in the alert channel waits for the group's card and replies to it.
+func TestPagePreparedAsReplyToCard(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	defer db.Close()
+	pg, pol := newPaging(t, db)
+	res, err := bot.Ingest(ctx, db, pol, p0("k4"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Run(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	var channelPage bot.Outgoing
+	for _, m := range queuedMessages(t, db) {
+		if m.ChannelID != "" {
+			channelPage = m
+		}
+	}
+	prepare := func(m bot.Outgoing) (bot.Outgoing, bool) {
+		var ready bool
+		if err := db.View(ctx, func(tx bot.Tx) (err error) { ready, err = pg.PreparePage(ctx, tx, &m); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return m, ready
+	}
+	if _, ready := prepare(channelPage); ready {
+		t.Fatal("page ready before its card exists on Discord")
+	}
+	// The card is created on Discord.
+	err = db.Update(ctx, func(tx bot.Tx) error {
+		posts, err := tx.PostsOfGroup(res.GroupID)
+		if err != nil {
+			return err
+		}
+		posts[0].MessageID = "777"
+		return tx.UpdatePost(&posts[0])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ready := prepare(channelPage)
+	if !ready || m.Message.ReplyTo != "777" {
+		t.Errorf("after the card: ready %v reply to %q, want ready and a reply to 777", ready, m.Message.ReplyTo)
+	}
+	// A card that never appears is not waited for forever.
+	late := channelPage
+	late.DueAt = late.CreatedAt.Add(2 * time.Minute)
+	db.Update(ctx, func(tx bot.Tx) error {
+		posts, _ := tx.PostsOfGroup(res.GroupID)
+		posts[0].MessageID = ""
+		return tx.UpdatePost(&posts[0])
+	})
+	if _, ready := prepare(late); !ready {
+		t.Error("page still held back after a minute without its card")
+	}
+}

@@ -79,3 +79,8 @@ type MessageTx interface {
 // feature that queued it can record the outcome (e.g. a page's DM fell back
 // to a channel mention). ref is Outgoing.Ref.
 type SentHook func(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error
+
+// PrepareHook runs just before a queued message is sent. It may complete
+// the message (e.g. reply to a card) and returns false to hold it back a
+// little (e.g. until the card it refers to exists on Discord).
+type PrepareHook func(ctx context.Context, tx Tx, m *Outgoing) (ready bool, err error)

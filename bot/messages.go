@@ -34,6 +34,18 @@ func (e *Engine) deliverMessages(ctx context.Context, now time.Time) error {
 		if blocked[key] {
 			continue
 		}
+		if prep := e.Prepare[m.Kind]; prep != nil {
+			ready := true
+			if err := e.Store.View(ctx, func(tx Tx) (err error) { ready, err = prep(ctx, tx, &m); return err }); err != nil {
+				return fmt.Errorf("prepare message %d: %w", m.ID, err)
+			}
+			if !ready {
+				if err := e.Store.Update(ctx, func(tx Tx) error { return tx.DeferMessage(m.ID, now.Add(2*time.Second), false, "") }); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		sctx, cancel := context.WithTimeout(ctx, e.StepTimeout)
 		var id string
 		var err error

@@ -105,6 +105,30 @@ func appendNote(notes []string, n string) []string {
 	return append(notes, n)
 }
 
+// PreparePage makes a page in an alert channel a reply to the group's card
+// there, and holds it back until that card exists, so the card comes first.
+// A card that has not appeared after a minute is not waited for.
+func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, error) {
+	gid, _, ok := ParsePageRef(m.Ref)
+	if !ok || m.ChannelID == "" {
+		return true, nil
+	}
+	posts, err := tx.PostsOfGroup(gid)
+	if err != nil {
+		return false, err
+	}
+	for _, post := range posts {
+		if post.ChannelID != m.ChannelID || post.Kind != Card {
+			continue
+		}
+		if post.MessageID == "" {
+			return m.DueAt.Sub(m.CreatedAt) > time.Minute, nil
+		}
+		m.Message.ReplyTo = post.MessageID
+	}
+	return true, nil
+}
+
 // PhoneJob places queued page calls, at most Throttle calls per person per
 // ThrottleWindow. A call is marked before it is placed, so a crash can lose
 // a call but never rings someone twice for the same page.

@@ -184,6 +184,15 @@ email:
 		Status: http.StatusInternalServerError, Times: 1})
 	fire("DiskFull", "warning", nil)
 	fire("APIErrors", "error", nil)
+	w.await("the 500 on the P1 channel", func() bool {
+		for _, r := range w.discord.Requests() {
+			if r.Faulted && r.Status == http.StatusInternalServerError {
+				return true
+			}
+		}
+		return false
+	})
+	tick(5 * time.Second) // past the backoff after the 500
 	cardOf("APIErrors", 1)
 	w.await("the 403 on the P2 channel", func() bool {
 		for _, r := range w.discord.Requests() {

@@ -100,6 +100,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger}
 	policy.OnGroupChange = append(policy.OnGroupChange, m.Paging.OnGroupChange)
 	m.Engine.Hooks = map[string]bot.SentHook{"page": m.Paging.PageSent}
+	m.Engine.Prepare = map[string]bot.PrepareHook{"page": m.Paging.PreparePage}
 	m.Engine.Jobs = []bot.Job{m.Paging, &bot.HandoffJob{Store: db, Schedules: cfg.schedules, Log: m.Log.With("component", "handoff")}}
 
 	mux := http.NewServeMux()
