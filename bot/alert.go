@@ -221,8 +221,15 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 		}
 		cur := &g.Alerts[i]
 		switch {
+		case in.StartsAt.Before(cur.StartsAt) && (cur.Status == Resolved ||
+			(in.Status == Resolved && !in.EndsAt.IsZero() && !in.EndsAt.After(cur.StartsAt))):
+			continue // a stale delivery of an earlier episode (it ended before this one began)
 		case in.StartsAt.Before(cur.StartsAt):
-			continue // a stale delivery of an earlier episode
+			// The same episode, reported with an earlier start: Alertmanager
+			// keeps the earliest start it has seen (e.g. from the other
+			// Prometheus of an HA pair). Take it, and its status.
+			*cur = in
+			changed = true
 		case in.StartsAt.After(cur.StartsAt):
 			*cur = in // the alert fired again
 			changed = true

@@ -110,6 +110,18 @@ func TestMerge(t *testing.T) {
 			t.Error("re-firing alert not seen as a new episode")
 		}
 	})
+	t.Run("resolve with an earlier start resolves the open episode", func(t *testing.T) {
+		// Alertmanager keeps the earliest start it has seen: the resolve of
+		// the same episode may carry a start before the one stored.
+		g := &Group{}
+		Merge(g, notif(firing("a", crit, t0.Add(time.Minute))), c, t0)
+		if !Merge(g, notif(resolved(firing("a", crit, t0), t0.Add(5*time.Minute))), c, t0.Add(5*time.Minute)) || g.Status != Resolved {
+			t.Errorf("status %v, want resolved", g.Status)
+		}
+		if !g.Alerts[0].StartsAt.Equal(t0) {
+			t.Errorf("start %v, want the earlier %v", g.Alerts[0].StartsAt, t0)
+		}
+	})
 	t.Run("stale earlier episode is ignored", func(t *testing.T) {
 		g := &Group{}
 		Merge(g, notif(firing("a", crit, t0.Add(time.Hour))), c, t0)

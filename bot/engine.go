@@ -328,6 +328,22 @@ func (e *Engine) deliverOne(ctx context.Context, d Delivery, now time.Time, bloc
 	se := AsSendError(err)
 	var due time.Time
 	attempt := true
+	if se.Code == codeUnknownMessage && !created && v.Post.MessageID != "" {
+		// Someone deleted the message: post it again at once rather than
+		// retrying an edit Discord will never accept.
+		log.Warn("discord message was deleted; posting it again", "message", v.Post.MessageID)
+		return false, e.Store.Update(ctx, func(tx Tx) error {
+			p, err := tx.Post(v.Post.ID)
+			if err != nil {
+				return err
+			}
+			p.MessageID, p.LastError = "", ""
+			if err := tx.UpdatePost(p); err != nil {
+				return err
+			}
+			return tx.DeferDelivery(d.PostID, now, false, "")
+		})
+	}
 	switch {
 	case se.Paced:
 		blocked[v.Post.ChannelID] = true
@@ -374,6 +390,9 @@ func (e *Engine) deliverOne(ctx context.Context, d Delivery, now time.Time, bloc
 	return se.Paced && se.Global, uerr
 }
 
+// codeUnknownMessage is Discord's "Unknown Message" error code.
+const codeUnknownMessage = 10008
+
 // Backoff is the wait before retry number attempts+1 of a temporary failure:
 // 1 s doubling to at most 5 minutes.
 func Backoff(attempts int) time.Duration {
@@ -418,3 +437,26 @@ func (e *Engine) observe(ctx context.Context, now time.Time) error {
 
 // ErrStopped is returned by work refused because Klaxon is shutting down.
 var ErrStopped = errors.New("klaxon is stopping")
+
+// Every returns j running at most once per d of engine time. The engine
+// cycles on every webhook during a storm; bookkeeping jobs (reminders,
+// incident threads, reports) need not run that often, paging does.
+func Every(j Job, d time.Duration) Job { return &every{Job: j, d: d} }
+
+type every struct {
+	Job
+	d    time.Duration
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (e *every) Run(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	if !e.last.IsZero() && !now.Before(e.last) && now.Sub(e.last) < e.d {
+		e.mu.Unlock()
+		return nil
+	}
+	e.last = now
+	e.mu.Unlock()
+	return e.Job.Run(ctx, now)
+}

@@ -70,8 +70,15 @@ type IncidentTx interface {
 	IncidentOfGroup(groupID int64) (*Incident, error)
 	// Incidents returns incidents, newest first; open only when openOnly.
 	Incidents(openOnly bool, limit int) ([]*Incident, error)
+	// IncidentsBetween returns the incidents active at some time in
+	// [from, to): started (or detected) before to, not resolved before
+	// from; oldest first.
+	IncidentsBetween(from, to time.Time) ([]*Incident, error)
 	// AddTimelineEvent appends to an incident's timeline (setting e.ID).
 	AddTimelineEvent(e *TimelineEvent) error
 	// Timeline returns an incident's timeline, oldest first.
 	Timeline(incidentID int64) ([]TimelineEvent, error)
+	// PreviousEpisode returns the newest episode of the group key older
+	// than group beforeID, or ENotFound.
+	PreviousEpisode(key string, beforeID int64) (*Group, error)
 }

@@ -611,21 +611,22 @@ func (s *Incidents) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bo
 		return nil
 	}
 	// A new episode of an alert already part of an open incident (a flapping
-	// alert) joins that incident instead of opening another.
-	open, err := tx.Incidents(true, 100)
-	if err != nil {
-		return err
-	}
-	for _, o := range open {
-		for _, id := range o.GroupIDs {
-			if og, err := tx.Group(id); err == nil && og.Key == g.Key {
+	// alert) joins that incident instead of opening another. Two indexed
+	// look-ups, not a scan: this runs for every new group, storms included.
+	if isNew {
+		if prev, err := tx.PreviousEpisode(g.Key, g.ID); err == nil {
+			if o, err := tx.IncidentOfGroup(prev.ID); err == nil && IncidentIsOpen(o.Status) {
 				o.GroupIDs = append(o.GroupIDs, g.ID)
 				o.Version++
 				if err := s.event(tx, o, now, "alert fired", Actor{Via: "alertmanager"}, "fired again: "+groupLine(g), groupRef(g.ID)); err != nil {
 					return err
 				}
 				return tx.SaveIncident(o)
+			} else if err != nil && ErrorCode(err) != ENotFound {
+				return err
 			}
+		} else if ErrorCode(err) != ENotFound {
+			return err
 		}
 	}
 	if !g.Priority.Valid() || !s.Policy.AutoOpen[g.Priority] {
@@ -732,6 +733,52 @@ func (s *Incidents) Measures(ctx context.Context, from, to time.Time) ([4]Incide
 	var ms []IncidentMeasure
 	err := s.Store.View(ctx, func(tx Tx) (err error) { ms, err = tx.IncidentMeasures(from, to); return err })
 	return MeanIncidentTimes(ms), err
+}
+
+// IncidentOutages turns incidents with affected services into outages
+// (implements OutageSource): each service from the incident's start until
+// it was mitigated or resolved, at the incident's priority; an open
+// incident (reopened ones too) is ongoing. Where an alert group of the same
+// service overlaps, DowntimeSegments counts the time once.
+type IncidentOutages struct{}
+
+var _ OutageSource = IncidentOutages{}
+
+// Outages implements OutageSource.
+func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
+	incs, err := tx.IncidentsBetween(from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []Outage
+	for _, inc := range incs {
+		start := inc.StartedAt
+		if start.IsZero() {
+			start = inc.DetectedAt
+		}
+		var end time.Time
+		switch {
+		case inc.Status == Mitigated:
+			end = inc.MitigatedAt
+		case IncidentIsOpen(inc.Status):
+			// ongoing: detected or investigating (again)
+		case !inc.MitigatedAt.IsZero() && (inc.ResolvedAt.IsZero() || inc.MitigatedAt.Before(inc.ResolvedAt)):
+			end = inc.MitigatedAt
+		default:
+			end = inc.ResolvedAt
+		}
+		seen := map[string]bool{}
+		for _, svc := range inc.Services {
+			svc = strings.TrimSpace(svc)
+			if svc == "" || seen[strings.ToLower(svc)] {
+				continue
+			}
+			seen[strings.ToLower(svc)] = true
+			out = append(out, Outage{Service: svc, Priority: inc.Priority, Start: start, End: end,
+				Name: inc.Ref() + " " + inc.Title, Ref: fmt.Sprintf("incident:%d", inc.ID)})
+		}
+	}
+	return out, nil
 }
 
 func actorName(a Actor) string {

@@ -105,12 +105,26 @@ func appendNote(notes []string, n string) []string {
 	return append(notes, n)
 }
 
-// PreparePage makes a page in an alert channel a reply to the group's card
+// PreparePage holds back a page cancelled meanwhile (acknowledged, resolved,
+// silenced), makes a page in an alert channel a reply to the group's card
 // there, and holds it back until that card exists, so the card comes first.
 // A card that has not appeared after a minute is not waited for.
 func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, error) {
-	gid, _, ok := ParsePageRef(m.Ref)
-	if !ok || m.ChannelID == "" {
+	gid, pid, ok := ParsePageRef(m.Ref)
+	if !ok {
+		return true, nil
+	}
+	// The engine reads a batch of messages at once: an acknowledgement
+	// while it works through them cancels pages it still holds. Such a
+	// page's queued message is gone already; holding it back drops it.
+	pg, err := tx.PageRecord(pid)
+	if err != nil && ErrorCode(err) != ENotFound {
+		return false, err
+	}
+	if pg != nil && pg.Status == PageCancelled {
+		return false, nil
+	}
+	if m.ChannelID == "" {
 		return true, nil
 	}
 	posts, err := tx.PostsOfGroup(gid)

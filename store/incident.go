@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/marola-rp/klaxon/bot"
 )
@@ -133,6 +134,13 @@ func (t *Tx) Incidents(openOnly bool, limit int) ([]*bot.Incident, error) {
 	return t.scanIncidents("incidents", q+" ORDER BY id DESC LIMIT ?", limit)
 }
 
+// IncidentsBetween implements bot.IncidentTx.
+func (t *Tx) IncidentsBetween(from, to time.Time) ([]*bot.Incident, error) {
+	return t.scanIncidents("incidents between", "SELECT "+incidentCols+` FROM incidents
+		WHERE (CASE WHEN started_at = 0 THEN detected_at ELSE started_at END) < ? AND (resolved_at = 0 OR resolved_at >= ?)
+		ORDER BY id`, ts(to), ts(from))
+}
+
 // AddTimelineEvent implements bot.IncidentTx.
 func (t *Tx) AddTimelineEvent(e *bot.TimelineEvent) error {
 	r, err := t.exec("add timeline event", `INSERT INTO timeline (incident_id, at, kind, user_id, user_name, via, text, ref)
@@ -163,4 +171,10 @@ func (t *Tx) Timeline(incidentID int64) ([]bot.TimelineEvent, error) {
 		out = append(out, e)
 	}
 	return out, dbErrorOrNil("timeline", rows.Err())
+}
+
+// PreviousEpisode implements bot.IncidentTx.
+func (t *Tx) PreviousEpisode(key string, beforeID int64) (*bot.Group, error) {
+	gs, err := t.scanGroups("previous episode", "SELECT "+groupCols+" FROM alert_groups WHERE group_key = ? AND id < ? ORDER BY id DESC LIMIT 1", key, beforeID)
+	return one(gs, err, notFound("earlier episode of", key))
 }

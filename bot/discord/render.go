@@ -207,7 +207,9 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 	e.Fields = append(e.Fields, packLines("Alerts", lines, hiddenBeyond, tail, left, MaxFields-len(e.Fields))...)
 
 	m := &Message{Embeds: []*discordgo.MessageEmbed{e}}
-	setMentions(m, p.Mentions, create, !resolved,
+	// A card created after someone took the group (acknowledged or silenced
+	// it while the card waited) shows the mention line but pings nobody.
+	setMentions(m, p.Mentions, create && g.Ack == nil && g.Silence == nil, !resolved,
 		fmt.Sprintf("**%s %s**: %s", g.Priority, g.Priority.Meaning(), contentText(g.Title())))
 
 	var links []discordgo.Button

@@ -453,3 +453,16 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// A card created only after its group was acknowledged (Discord was down,
+// the channel's backlog was long, or the card was deleted and is posted
+// again) pings nobody: the page is answered.
+func TestAcknowledgedCardCreationDoesNotPing(t *testing.T) {
+	g := firingGroup()
+	g.Ack = &bot.Action{Actor: bot.Actor{UserID: "777", Via: "phone"}, At: t0}
+	m := RenderCard(g, cardPost(), t0, RenderOptions{Actions: ackButtons})
+	mustValid(t, m)
+	if am := m.AllowedMentions; len(am.Roles)+len(am.Users) != 0 {
+		t.Errorf("creation of an acknowledged card allows mentions: %+v", am)
+	}
+}

@@ -164,6 +164,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	// Paging and calls run every cycle; bookkeeping at most once a second.
+	for i, j := range m.Engine.Jobs {
+		if _, urgent := j.(*bot.PhoneJob); !urgent && j != bot.Job(m.Paging) {
+			m.Engine.Jobs[i] = bot.Every(j, time.Second)
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(2)
