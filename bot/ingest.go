@@ -66,7 +66,9 @@ func showGroup(tx Tx, pol *Policy, g *Group, now time.Time) error {
 	route := pol.Route(g.Priority)
 	shown := false
 	for _, p := range posts {
-		if p.ChannelID == route.ChannelID {
+		// A digest line is enough only for groups a digest may hold: a
+		// group that rose to P0/P1 gets its own card, with its pings.
+		if p.ChannelID == route.ChannelID && (p.Kind == Card || g.Priority >= pol.Storm.MinPriority) {
 			shown = true
 		}
 	}

@@ -179,7 +179,8 @@ func withoutToken(err error, token string) string {
 
 // OnGateway is a discordgo handler for INTERACTION_CREATE events.
 func (x *Interactions) OnGateway(s *discordgo.Session, ic *discordgo.InteractionCreate) {
-	resp := x.Dispatch(context.Background(), ic.Interaction)
+	resp, answered := x.dispatch(context.Background(), ic.Interaction)
+	defer answered()
 	if resp == nil {
 		return
 	}
@@ -210,7 +211,10 @@ func (x *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if i.Type == discordgo.InteractionPing {
 		resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}
 	} else {
-		resp = x.Dispatch(r.Context(), &i)
+		var answered func()
+		resp, answered = x.dispatch(r.Context(), &i)
+		defer answered()
+		defer flush(w) // the answer is on the wire before a deferred edit may follow
 	}
 	if resp == nil {
 		w.WriteHeader(http.StatusNoContent)
@@ -263,6 +267,28 @@ func (x *Interactions) log() *slog.Logger {
 // When the handler takes longer than Deadline, the answer is a deferral and
 // the handler's reply is sent later as an edit of the original response.
 func (x *Interactions) Dispatch(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	resp, answered := x.dispatch(ctx, i)
+	answered()
+	return resp
+}
+
+func flush(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// dispatch is Dispatch for a transport that sends the first answer itself:
+// it calls answered once Discord has it, and only then may a deferred
+// handler's edit or follow-up go out (Discord refuses them before).
+func (x *Interactions) dispatch(ctx context.Context, i *discordgo.Interaction) (*discordgo.InteractionResponse, func()) {
+	sent := make(chan struct{})
+	var once sync.Once
+	answered := func() { once.Do(func() { close(sent) }) }
+	return x.dispatchAfter(ctx, i, sent), answered
+}
+
+func (x *Interactions) dispatchAfter(ctx context.Context, i *discordgo.Interaction, sent <-chan struct{}) *discordgo.InteractionResponse {
 	req, rt, auto, err := x.route(i)
 	if err != nil {
 		return respond(i, &Reply{Content: bot.ErrorMessage(err), Ephemeral: true})
@@ -311,6 +337,10 @@ func (x *Interactions) Dispatch(ctx context.Context, i *discordgo.Interaction) *
 		rep := <-done
 		if x.Session == nil {
 			return
+		}
+		select { // the deferral must reach Discord first
+		case <-sent:
+		case <-time.After(10 * time.Second):
 		}
 		noPing := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 		if i.Type == discordgo.InteractionMessageComponent && !rep.Update {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 
 	"github.com/marola-rp/klaxon/bot"
 )
@@ -57,7 +59,31 @@ func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 	case <-ctx.Done():
 		return bot.WrapError(bot.EUnavailable, ctx.Err(), "database write not started")
 	}
-	return <-req.done // the committer always answers, even when ctx ends
+	err := <-req.done // the committer always answers, even when ctx ends
+	if p, ok := err.(*panicked); ok {
+		panic(fmt.Sprintf("%v\n(in a database write, on the committer goroutine)\n%s", p.v, p.stack))
+	}
+	return err
+}
+
+// panicked carries a panic of a write function back to the goroutine that
+// asked for the write, so that a bug there fails that caller (whose own
+// recover, e.g. the engine's, sees it) instead of the whole process.
+type panicked struct {
+	v     any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return fmt.Sprintf("panic in a database write: %v", p.v) }
+
+// safeFn runs fn, turning a panic into a *panicked error.
+func safeFn(fn func(bot.Tx) error, tx bot.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicked{v: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(tx)
 }
 
 func (db *DB) committer() {
@@ -86,7 +112,7 @@ func (db *DB) committer() {
 func (db *DB) commitBatch(batch []*writeReq) {
 	if len(batch) == 1 {
 		r := batch[0]
-		r.done <- db.run(r.ctx, db.w, false, r.fn)
+		r.done <- db.run(r.ctx, db.w, false, func(tx bot.Tx) error { return safeFn(r.fn, tx) })
 		return
 	}
 	results := make([]error, len(batch))
@@ -110,7 +136,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			fail(dbError("savepoint", err))
 			return
 		}
-		if err := r.fn(&Tx{ctx: r.ctx, tx: sqlTx}); err != nil {
+		if err := safeFn(r.fn, &Tx{ctx: r.ctx, tx: sqlTx}); err != nil {
 			results[i] = err
 			if _, rerr := sqlTx.ExecContext(context.Background(), "ROLLBACK TO w"); rerr != nil {
 				sqlTx.Rollback()

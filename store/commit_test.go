@@ -59,3 +59,27 @@ func TestUpdateAfterCloseIsUnavailable(t *testing.T) {
 		t.Errorf("got %v, want unavailable", err)
 	}
 }
+
+// A panic in a write function fails the caller, not the committer: the
+// database keeps taking writes.
+func TestPanicInWriteReachesTheCaller(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		db.Update(ctx, func(bot.Tx) error { panic("bug") })
+	}()
+	now := time.Now()
+	if err := db.Update(ctx, func(tx bot.Tx) error {
+		return tx.SaveGroup(&bot.Group{Key: "after", Status: bot.Firing, CreatedAt: now, UpdatedAt: now})
+	}); err != nil {
+		t.Errorf("database unusable after a panicking write: %v", err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("ping after a panicking write: %v", err)
+	}
+}
