@@ -336,12 +336,28 @@ func (p *Postmortems) Create(ctx context.Context, incidentID int64, by Actor, no
 		if err := tx.AddPostmortem(pm, first); err != nil {
 			return err
 		}
-		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "post-mortem", Actor: by,
-			Text: "Post-mortem drafted (" + draftSummary(pm) + ")", Ref: fmt.Sprintf("postmortem:%d", pm.ID)})
+		if err := tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "post-mortem", Actor: by,
+			Text: "Post-mortem drafted (" + draftSummary(pm) + ")", Ref: fmt.Sprintf("postmortem:%d", pm.ID)}); err != nil {
+			return err
+		}
+		// A resolved incident moves on to its post-mortem (the lifecycle's
+		// next step); one already post-mortem or closed stays where it is.
+		cur, err := tx.Incident(inc.ID)
+		if err != nil || cur.Status != IncResolved {
+			return err
+		}
+		cur.Status = PostMortem
+		cur.Version++ // the pinned summary shows the new status
+		if err := tx.SaveIncident(cur); err != nil {
+			return err
+		}
+		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "status changed", Actor: by,
+			Text: fmt.Sprintf("%s → %s: post-mortem drafted", IncResolved, PostMortem), Ref: "status:" + string(PostMortem)})
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.trigger()
 	return pm, nil
 }
 

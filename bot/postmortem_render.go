@@ -213,7 +213,7 @@ var afterword = map[string]bool{"post-mortem": true, "action item": true, "actio
 func documentTimeline(rec *PostmortemRecord) []TimelineEvent {
 	var events []TimelineEvent
 	for _, e := range rec.Timeline {
-		if !afterword[e.Kind] {
+		if !afterword[e.Kind] && e.Ref != "status:"+string(PostMortem) { // moving to post-mortem is about the document, too
 			events = append(events, e)
 		}
 	}

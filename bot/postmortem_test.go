@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -659,5 +660,61 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	}
 	if p := load(); p.PublishDirty || p.ForumThreadID != "thread-900" || !strings.Contains(string(forum.posts["thread-900"].Files[0].Data), "Pool limits") {
 		t.Errorf("after deletion: %+v", p)
+	}
+}
+
+// TestPostmortemCreateMovesTheIncident: drafting the post-mortem of a
+// resolved incident moves it to post-mortem (a timeline event, a new
+// version for the pinned summary); a closed one stays closed.
+func TestPostmortemCreateMovesTheIncident(t *testing.T) {
+	tests := []struct {
+		name       string
+		from, want bot.IncidentStatus
+		moved      bool
+	}{
+		{name: "resolved moves to post-mortem", from: bot.IncResolved, want: bot.PostMortem, moved: true},
+		{name: "closed stays closed", from: bot.Closed, want: bot.Closed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPMEnv(t)
+			var before *bot.Incident
+			if err := e.db.Update(e.ctx, func(tx bot.Tx) (err error) {
+				if before, err = tx.Incident(e.inc.ID); err != nil {
+					return err
+				}
+				before.Status = tc.from
+				return tx.SaveIncident(before)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			at := pmT0.Add(24 * time.Hour)
+			if _, err := e.pms.Create(e.ctx, e.inc.ID, bot.Actor{UserID: "501", Name: "ana"}, at); err != nil {
+				t.Fatal(err)
+			}
+			var after *bot.Incident
+			if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { after, err = tx.Incident(e.inc.ID); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if after.Status != tc.want {
+				t.Errorf("status %s, want %s", after.Status, tc.want)
+			}
+			moved := slices.ContainsFunc(e.timeline(), func(ev bot.TimelineEvent) bool {
+				return ev.Kind == "status changed" && ev.Ref == "status:post-mortem" && ev.At.Equal(at) && ev.Actor.UserID == "501"
+			})
+			if moved != tc.moved || (after.Version > before.Version) != tc.moved {
+				t.Errorf("timeline event %v, version %d → %d; want moved %v", moved, before.Version, after.Version, tc.moved)
+			}
+			if tc.moved {
+				if err := bot.CheckIncidentTransition(after.Ref(), after.Status, bot.Closed); err != nil {
+					t.Errorf("post-mortem → closed: %v", err)
+				}
+				// The document's own timeline does not list the move.
+				md, _, err := e.pms.Markdown(e.ctx, e.inc.ID)
+				if err != nil || strings.Contains(md, "resolved → post-mortem") {
+					t.Errorf("markdown lists the move (%v)", err)
+				}
+			}
+		})
 	}
 }

@@ -262,6 +262,7 @@ type reportStats struct {
 	fixSum     [4]time.Duration
 	fixN       [4]int
 	top        []nameCount
+	incidents  []IncidentMeasure // incidents detected in the window
 }
 
 type nameCount struct {
@@ -282,6 +283,9 @@ func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, [
 				continue
 			}
 			st.groups = append(st.groups, g)
+		}
+		if st.incidents, err = tx.IncidentMeasures(from, to); err != nil {
+			return err
 		}
 		pages, err = tx.SentPages(from, to)
 		return err
@@ -333,6 +337,39 @@ func (st reportStats) totalMeans() (mtta, mttr string) {
 		as, an, fs, fn = as+st.ackSum[p], an+st.ackN[p], fs+st.fixSum[p], fn+st.fixN[p]
 	}
 	return mean(as, an), mean(fs, fn)
+}
+
+// incidentLines are the incidents by priority with their mean response
+// times from the incident measures: MTTA from detection to
+// acknowledgement, MTTR from detection to resolution.
+func (st reportStats) incidentLines() string {
+	if len(st.incidents) == 0 {
+		return "none"
+	}
+	means := MeanIncidentTimes(st.incidents)
+	dur := func(d time.Duration, n int) string {
+		if n == 0 {
+			return "—"
+		}
+		return FormatDuration(d)
+	}
+	var counts []string
+	var lines []string
+	for _, p := range Priorities {
+		m := means[p]
+		counts = append(counts, fmt.Sprintf("%s %d", p, m.Incidents))
+		if m.Incidents > 0 {
+			lines = append(lines, fmt.Sprintf("%s: MTTA %s · MTTR %s", p, dur(m.MTTA, m.Acked), dur(m.MTTR, m.Resolved)))
+		}
+	}
+	var all IncidentMeans
+	var ack, fix time.Duration
+	for _, m := range means {
+		all.Acked, all.Resolved = all.Acked+m.Acked, all.Resolved+m.Resolved
+		ack, fix = ack+m.MTTA*time.Duration(m.Acked), fix+m.MTTR*time.Duration(m.Resolved)
+	}
+	lines = append(lines, fmt.Sprintf("all: MTTA %s · MTTR %s", mean(ack, all.Acked), mean(fix, all.Resolved)))
+	return fmt.Sprintf("%d in all · ", len(st.incidents)) + strings.Join(counts, " · ") + "\n" + strings.Join(lines, "\n")
 }
 
 func (r *Reports) topN() int {
@@ -424,6 +461,7 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 	fields = append(fields,
 		Field{Name: "Alert groups by priority", Value: st.priorityLine()},
 		Field{Name: "Response (MTTA / MTTR)", Value: strings.Join(resp, "\n")},
+		Field{Name: "Incidents, MTTA / MTTR", Value: st.incidentLines()},
 		Field{Name: "Most frequent alerts", Value: st.topLines(r.topN())},
 	)
 	desc := fmt.Sprintf("%d of %d services met their availability objective.", met, len(budgets))
@@ -435,7 +473,7 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 		color = 0xE01E1E
 	}
 	m := Message{Title: title, Description: desc, Color: color, Fields: fields,
-		Footer: "Downtime from alert groups labelled service=…, weighted by priority · MTTA from Klaxon's first notice to acknowledgement · MTTR from the first alert to resolution"}
+		Footer: "Downtime from alert groups labelled service=… and incidents' affected services, weighted by priority · alert MTTA from Klaxon's first notice to acknowledgement, MTTR from the first alert to resolution · incident MTTA and MTTR from detection"}
 	if r.Charter != nil && len(budgets) > 0 {
 		var series []BurnSeries
 		step := 6 * time.Hour

@@ -171,3 +171,59 @@ func TestParseMonth(t *testing.T) {
 		}
 	}
 }
+
+// TestSLAReportIncidentMeasures: the monthly report lists incidents by
+// priority with MTTA and MTTR from the incident measures, as the incident
+// lifecycle records them.
+func TestSLAReportIncidentMeasures(t *testing.T) {
+	ctx := context.Background()
+	f := newIncidents(t, "", nil)
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	who := bot.Actor{UserID: "501", Via: "command"}
+	declare := func(p bot.Priority, at time.Time) int64 {
+		t.Helper()
+		inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "trouble " + p.String(), Priority: p, Source: "command"}, who, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inc.ID
+	}
+	must := func(_ *bot.Incident, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := march.Add(4 * 24 * time.Hour)
+	p0 := declare(bot.P0, d)
+	must(f.inc.Assign(ctx, p0, "commander", "502", who, d.Add(5*time.Minute))) // a commander acknowledges
+	must(f.inc.SetStatus(ctx, p0, bot.Mitigated, "", who, d.Add(20*time.Minute)))
+	must(f.inc.SetStatus(ctx, p0, bot.IncResolved, "", who, d.Add(time.Hour)))
+	p1 := declare(bot.P1, d.Add(24*time.Hour))
+	must(f.inc.SetStatus(ctx, p1, bot.IncResolved, "", who, d.Add(26*time.Hour)))
+	declare(bot.P2, d.Add(48*time.Hour))      // still open
+	declare(bot.P0, march.Add(-24*time.Hour)) // last month: not in March's report
+	must(f.inc.SetStatus(ctx, 4, bot.IncResolved, "", who, march.Add(-23*time.Hour)))
+
+	r := &bot.Reports{Store: f.db, SLOs: &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy()}}
+	m, err := r.SLAReport(ctx, march, march.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "3 in all · P0 1 · P1 1 · P2 1 · P3 0\n" +
+		"P0: MTTA 5 min · MTTR 1 h\n" +
+		"P1: MTTA 2 h · MTTR 2 h\n" +
+		"P2: MTTA — · MTTR —\n" +
+		"all: MTTA 1 h 3 min · MTTR 1 h 30 min"
+	if got := calField(m, "Incidents"); got != want {
+		t.Errorf("incidents field:\n%s\nwant:\n%s", got, want)
+	}
+	// A month without incidents says so.
+	m, err = r.SLAReport(ctx, march.AddDate(0, -2, 0), march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := calField(m, "Incidents"); got != "none" {
+		t.Errorf("January incidents field %q, want none", got)
+	}
+}

@@ -85,8 +85,8 @@ type Outage struct {
 
 // OutageSource lists outages overlapping a window. Alert groups labelled
 // with a service are one source (AlertOutages); incidents with affected
-// services will be another: implement Outages from the incident record and
-// add it to SLOs.Sources.
+// services are another (IncidentOutages). Both are in SLOs.Sources as
+// wired by cmd/klaxon.
 type OutageSource interface {
 	Outages(tx Tx, from, to time.Time) ([]Outage, error)
 }
@@ -553,7 +553,7 @@ func BudgetFields(b Budget, loc *time.Location) []Field {
 		{Name: "Runs out", Value: runsOut, Inline: true},
 		{Name: "Objectives", Value: fmt.Sprintf("latency < %s · errors < %s", FormatDuration(b.SLO.Latency), FormatPercent(b.SLO.ErrorRate, 3)), Inline: true},
 	}
-	src := fmt.Sprintf("%d outage(s) from the alert record", len(b.Outages))
+	src := fmt.Sprintf("%d outage(s) from the alert and incident record", len(b.Outages))
 	if b.Source == "prometheus" {
 		src = "Prometheus query"
 	}

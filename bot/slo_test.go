@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,105 @@ func TestFormatting(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+// TestIncidentOutagesCountAgainstSLOs: an incident's affected services
+// count against their SLOs from its start until it was mitigated (or
+// resolved), weighted by its priority, through the real lifecycle on SQLite.
+func TestIncidentOutagesCountAgainstSLOs(t *testing.T) {
+	ctx := context.Background()
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	now := march.Add(30 * 24 * time.Hour) // 2026-03-31 00:00
+	d := march.Add(4 * 24 * time.Hour)
+	who := bot.Actor{UserID: "501", Via: "command"}
+	type step struct {
+		after time.Duration // from the declaration
+		to    bot.IncidentStatus
+	}
+	tests := []struct {
+		name      string
+		p         bot.Priority
+		services  []string
+		at        time.Time
+		steps     []step
+		alert     [2]time.Time // an alert group on web as well (zero: none)
+		wantSpent time.Duration
+		wantOuts  int
+	}{
+		{name: "P0 counts from its start until mitigated", p: bot.P0, services: []string{"web"}, at: d,
+			steps: []step{{30 * time.Minute, bot.Mitigated}, {time.Hour, bot.IncResolved}}, wantSpent: 30 * time.Minute, wantOuts: 1},
+		{name: "resolved without mitigation counts until resolved", p: bot.P0, services: []string{"web"}, at: d,
+			steps: []step{{40 * time.Minute, bot.IncResolved}}, wantSpent: 40 * time.Minute, wantOuts: 1},
+		{name: "P2 counts a quarter", p: bot.P2, services: []string{"web"}, at: d,
+			steps: []step{{time.Hour, bot.IncResolved}}, wantSpent: 15 * time.Minute, wantOuts: 1},
+		{name: "P3 does not count", p: bot.P3, services: []string{"web"}, at: d,
+			steps: []step{{time.Hour, bot.IncResolved}}, wantSpent: 0, wantOuts: 1},
+		{name: "an open incident runs until now", p: bot.P1, services: []string{"web"}, at: now.Add(-2 * time.Hour),
+			steps: []step{{10 * time.Minute, bot.Investigating}}, wantSpent: time.Hour, wantOuts: 1},
+		{name: "still mitigated stops at the mitigation", p: bot.P0, services: []string{"web"}, at: now.Add(-3 * time.Hour),
+			steps: []step{{time.Hour, bot.Mitigated}}, wantSpent: time.Hour, wantOuts: 1},
+		{name: "reopened after a mitigation is ongoing again", p: bot.P0, services: []string{"web"}, at: now.Add(-3 * time.Hour),
+			steps: []step{{time.Hour, bot.Mitigated}, {2 * time.Hour, bot.Investigating}}, wantSpent: 3 * time.Hour, wantOuts: 1},
+		{name: "a service alias counts", p: bot.P0, services: []string{"website"}, at: d,
+			steps: []step{{20 * time.Minute, bot.IncResolved}}, wantSpent: 20 * time.Minute, wantOuts: 1},
+		{name: "another service does not count", p: bot.P0, services: []string{"database"}, at: d,
+			steps: []step{{20 * time.Minute, bot.IncResolved}}, wantSpent: 0, wantOuts: 0},
+		{name: "no affected services, nothing counts", p: bot.P0, at: d,
+			steps: []step{{20 * time.Minute, bot.IncResolved}}, wantSpent: 0, wantOuts: 0},
+		{name: "an overlapping alert on the service counts once", p: bot.P0, services: []string{"web"}, at: d,
+			steps: []step{{30 * time.Minute, bot.IncResolved}}, alert: [2]time.Time{d.Add(10 * time.Minute), d.Add(40 * time.Minute)},
+			wantSpent: 40 * time.Minute, wantOuts: 2},
+		{name: "begun last month counts from the 1st", p: bot.P0, services: []string{"web"}, at: march.Add(-time.Hour),
+			steps: []step{{2 * time.Hour, bot.IncResolved}}, wantSpent: time.Hour, wantOuts: 1},
+		{name: "resolved before the month does not count", p: bot.P0, services: []string{"web"}, at: march.Add(-3 * time.Hour),
+			steps: []step{{time.Hour, bot.IncResolved}}, wantSpent: 0, wantOuts: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newIncidents(t, "", nil)
+			inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "web trouble", Priority: tc.p, Services: tc.services, Source: "command"}, who, tc.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.steps {
+				if _, err := f.inc.SetStatus(ctx, inc.ID, s.to, "", who, tc.at.Add(s.after)); err != nil {
+					t.Fatalf("%s: %v", s.to, err)
+				}
+			}
+			if !tc.alert[0].IsZero() {
+				calGroup(t, f.db, "WebDown", "web", bot.P0, tc.alert[0], tc.alert[1], nil)
+			}
+			slos := &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy(), Sources: []bot.OutageSource{bot.AlertOutages{}, bot.IncidentOutages{}}}
+			bs, err := slos.Budgets(ctx, now, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var web bot.Budget
+			for _, b := range bs {
+				if b.SLO.Service == "web" {
+					web = b
+				} else if b.Spent != 0 && !slices.Contains(tc.services, "database") {
+					t.Errorf("%s spent %s", b.SLO.Service, b.Spent)
+				}
+			}
+			if web.Spent != tc.wantSpent || len(web.Outages) != tc.wantOuts {
+				t.Errorf("web spent %s with %d outage(s) %+v; want %s with %d", web.Spent, len(web.Outages), web.Outages, tc.wantSpent, tc.wantOuts)
+			}
+			if tc.wantOuts > 0 && !slices.ContainsFunc(web.Outages, func(o bot.Outage) bool { return o.Ref == fmt.Sprintf("incident:%d", inc.ID) }) {
+				t.Errorf("outages %+v do not name the incident", web.Outages)
+			}
+			// Without the incident source only the alert record counts.
+			only := &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy()}
+			bs, err = only.Budgets(ctx, now, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range bs {
+				if b.SLO.Service == "web" && tc.alert[0].IsZero() && b.Spent != 0 {
+					t.Errorf("alerts only: web spent %s, want 0", b.Spent)
+				}
+			}
+		})
 	}
 }

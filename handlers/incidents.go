@@ -226,6 +226,7 @@ func (h *Incidents) move(ctx context.Context, r *Request, id int64, to bot.Incid
 func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error) {
 	var groups []*bot.Group
 	var st *bot.IncidentState
+	var actions []*bot.ActionItem
 	err := h.Store.View(ctx, func(tx bot.Tx) (err error) {
 		for _, id := range inc.GroupIDs {
 			g, err := tx.Group(id)
@@ -234,13 +235,29 @@ func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error)
 			}
 			groups = append(groups, g)
 		}
+		if actions, err = tx.ActionItems(inc.ID, true); err != nil {
+			return err
+		}
 		st, err = tx.IncidentState(inc.ID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	e := embedOf(h.Incidents.IncidentSummary(inc, groups, h.now()))
+	now := h.now()
+	e := embedOf(h.Incidents.IncidentSummary(inc, groups, now))
+	if len(actions) > 0 { // the post-mortem's open follow-ups, visible on the incident
+		var lines []string
+		for _, a := range actions {
+			line := fmt.Sprintf("**#%d** %s — <@%s>, due <t:%d:D>", a.ID, truncateRunes(a.Text, 120), a.OwnerID, a.DueAt.Unix())
+			if a.Overdue(now) {
+				line = "⚠️ " + line + " (**overdue**)"
+			}
+			lines = append(lines, line)
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: fmt.Sprintf("Open action items (%d)", len(actions)),
+			Value: truncateRunes(strings.Join(lines, "\n"), 1024)})
+	}
 	if st.ThreadError != "" {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "⚠️ Thread problem", Value: truncateRunes(st.ThreadError, 1000)})
 	}

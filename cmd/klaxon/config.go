@@ -382,6 +382,9 @@ func (c *Config) validate() Problems {
 	ps = append(ps, more...)
 	c.postmortems, more = buildPostmortems(c.file, c.line, c.Runbooks, c.Postmortems, c.LLM)
 	ps = append(ps, more...)
+	if c.calendar != nil && c.postmortems != nil { // a post-mortem's error budget uses the configured SLOs
+		c.postmortems.Policy.SLOs, c.postmortems.Policy.Weights = c.calendar.SLO.Services, c.calendar.SLO.Weights
+	}
 	_, more = c.buildIncidents()
 	ps = append(ps, more...)
 	return ps

@@ -321,7 +321,10 @@ func (cs *CalendarSettings) Wire(db *store.DB, clock bot.Clock, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	slos := &bot.SLOs{Store: db, Policy: cs.SLO, Log: log.With("component", "slo")}
+	// Downtime comes from alert groups labelled with a service and from
+	// incidents' affected services (overlaps count once).
+	slos := &bot.SLOs{Store: db, Policy: cs.SLO, Sources: []bot.OutageSource{bot.AlertOutages{}, bot.IncidentOutages{}},
+		Log: log.With("component", "slo")}
 	if cs.PrometheusURL != "" {
 		slos.Prometheus = &promquery.Client{URL: cs.PrometheusURL}
 	}

@@ -200,3 +200,62 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Errorf("backup without a directory: %d %q", code, errs)
 	}
 }
+
+// TestWiredSLOsCountIncidents: the SLOs serve builds count an incident's
+// affected services, not only alerts labelled with a service.
+func TestWiredSLOsCountIncidents(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cs, ps := calendarFromYAML(t, "{}\n")
+	if len(ps) != 0 {
+		t.Fatal(ps)
+	}
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	start := now.Add(-48 * time.Hour)
+	inc := &bot.Incident{Title: "Web down", Priority: bot.P0, Services: []string{"web"}, Status: bot.IncResolved, Roles: map[string]string{},
+		StartedAt: start, DetectedAt: start, AckedAt: start, MitigatedAt: start.Add(50 * time.Minute), ResolvedAt: start.Add(time.Hour), Version: 1}
+	if err := db.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		return tx.SaveIncidentMeasure(bot.IncidentMeasure{IncidentID: inc.ID, Priority: bot.P0, DetectedAt: start, Acked: true,
+			Mitigated: true, TimeToMitigate: 50 * time.Minute, Resolved: true, TimeToResolve: time.Hour, ImpactDuration: time.Hour})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := cs.Wire(db, bot.NewFakeClock(now), nil)
+	bs, err := f.SLOs.Budgets(ctx, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		want := time.Duration(0)
+		if b.SLO.Service == "web" {
+			want = 50 * time.Minute
+		}
+		if b.Spent != want {
+			t.Errorf("%s: spent %s, want %s (outages %+v)", b.SLO.Service, b.Spent, want, b.Outages)
+		}
+	}
+	// The monthly report built on them says so too.
+	m, err := f.Reports.SLAReport(ctx, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var web, incs string
+	for _, fl := range m.Fields {
+		switch {
+		case strings.Contains(fl.Name, "web"):
+			web = fl.Value
+		case strings.HasPrefix(fl.Name, "Incidents"):
+			incs = fl.Value
+		}
+	}
+	if !strings.Contains(web, "50 min of 3 h 43 min") || !strings.Contains(incs, "1 in all · P0 1") {
+		t.Errorf("report: web %q, incidents %q", web, incs)
+	}
+}

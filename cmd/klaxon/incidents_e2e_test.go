@@ -456,3 +456,95 @@ func TestIncidentsEndToEnd(t *testing.T) {
 	iw.clock.Jump(25 * time.Hour)
 	iw.await("INC-2's thread archived", func() bool { th, _ := d.Channel(inc2.ThreadID); return th.Archived })
 }
+
+// TestIncidentCommandsEndToEnd covers the commands TestIncidentsEndToEnd
+// does not: autocomplete, declaring from an alert (promotion), priority,
+// link and mitigate, through the fake Discord over the gateway.
+func TestIncidentCommandsEndToEnd(t *testing.T) {
+	iw := newIncidentWorld(t)
+	d := iw.discord
+	for _, name := range []string{"ShopSlow", "CartErrors"} { // P2: no incident opens by itself
+		resp := postJSON(t, iw.url("/webhook/alertmanager"), webhookToken, webhookBody(name, "warning", time.Now().Add(-time.Minute)))
+		resp.Body.Close()
+	}
+	iw.await("two P2 cards", func() bool { return len(d.Messages(iw.channels[2])) == 2 })
+	card := d.Messages(iw.channels[2])[0]
+	if n := iw.countIncidents(); n != 0 {
+		t.Fatalf("%d incidents opened by P2 alerts, want none", n)
+	}
+
+	// Autocomplete offers the alerts not in an incident yet.
+	id, _ := d.Interact(d.Autocomplete(iw.channels[2], iw.anna, "incident", discordtest.Subcommand("declare", discordtest.Focused(discordtest.Option("from", "shop")))))
+	if got := iw.answer(id); !strings.Contains(got, "ShopSlow") || strings.Contains(got, "CartErrors") {
+		t.Errorf("autocomplete of from: %s", got)
+	}
+
+	// Promote the alert: the incident takes the alert's priority and its thread is on the card.
+	got := iw.command(iw.channels[2], iw.anna, "declare", discordtest.Option("title", "Shop is slow"), discordtest.Option("from", "1"),
+		discordtest.Option("services", "web"))
+	if !strings.Contains(got, "INC-1 declared") || !strings.Contains(got, "P2") {
+		t.Fatalf("declare from an alert: %s", got)
+	}
+	inc := iw.ready(1)
+	if inc.ThreadID != card.ID || inc.Priority != bot.P2 || !slices.Equal(inc.GroupIDs, []int64{1}) {
+		t.Errorf("INC-1 = thread %s priority %s groups %v; want the card %s, P2, [1]", inc.ThreadID, inc.Priority, inc.GroupIDs, card.ID)
+	}
+	id, _ = d.Interact(d.Autocomplete(iw.channels[2], iw.anna, "incident", discordtest.Subcommand("declare", discordtest.Focused(discordtest.Option("from", "")))))
+	if got := iw.answer(id); strings.Contains(got, "ShopSlow") || !strings.Contains(got, "CartErrors") {
+		t.Errorf("autocomplete after the promotion: %s", got)
+	}
+
+	// Outside the thread, the incident argument autocompletes.
+	id, _ = d.Interact(d.Autocomplete(iw.incidents, iw.anna, "incident", discordtest.Subcommand("status", discordtest.Focused(discordtest.Option("incident", "slow")))))
+	if got := iw.answer(id); !strings.Contains(got, "INC-1") {
+		t.Errorf("autocomplete of incident: %s", got)
+	}
+	if got := iw.command(iw.incidents, iw.anna, "status", discordtest.Option("incident", "1")); !strings.Contains(got, "INC-1") {
+		t.Errorf("status by argument: %s", got)
+	}
+
+	// Reclassify, link the other alert, mitigate: inside the thread the incident is implied.
+	if got := iw.command(inc.ThreadID, iw.anna, "priority", discordtest.Option("priority", "P1"), discordtest.Option("impact", "Players cannot buy")); !strings.Contains(got, "is P1") {
+		t.Errorf("priority: %s", got)
+	}
+	if got := iw.command(inc.ThreadID, iw.anna, "link", discordtest.Option("alert", "2")); !strings.Contains(got, "Alert #2 linked to **INC-1**") {
+		t.Errorf("link: %s", got)
+	}
+	if got := iw.command(inc.ThreadID, iw.anna, "mitigate", discordtest.Option("note", "Cache flushed")); !strings.Contains(got, "is now **mitigated**") {
+		t.Errorf("mitigate: %s", got)
+	}
+	inc, tl := iw.incident(1)
+	if inc.Priority != bot.P1 || inc.Impact != "Players cannot buy" || !slices.Equal(inc.GroupIDs, []int64{1, 2}) || inc.Status != bot.Mitigated || inc.MitigatedAt.IsZero() {
+		t.Errorf("INC-1 = %s %q groups %v %s mitigated at %v", inc.Priority, inc.Impact, inc.GroupIDs, inc.Status, inc.MitigatedAt)
+	}
+	var kinds []string
+	for _, e := range tl {
+		if e.Actor.UserID == iw.anna {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	for _, want := range []string{"declared", "priority changed", "alert linked", "status changed"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("timeline by anna %v lacks %q", kinds, want)
+		}
+	}
+	iw.await("the pinned summary showing P1 and mitigated", func() bool {
+		m, _ := d.Message(inc.SummaryID)
+		if len(m.Embeds) == 0 {
+			return false
+		}
+		text := m.Embeds[0].Title + fieldsText(m.Embeds[0])
+		return strings.Contains(text, "P1") && strings.Contains(text, "mitigated")
+	})
+	iw.await("the mitigation in the status channel", func() bool { return strings.Contains(iw.threadText(iw.status), "INC-1 mitigated") })
+}
+
+func (iw *incidentWorld) countIncidents() int {
+	var n int
+	_ = iw.main.DB.View(context.Background(), func(tx bot.Tx) error {
+		is, err := tx.Incidents(false, 100)
+		n = len(is)
+		return err
+	})
+	return n
+}

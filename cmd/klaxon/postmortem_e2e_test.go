@@ -376,6 +376,15 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 		t.Fatalf("/postmortem create = %+v", a)
 	}
 	created := a.MessageID
+	if err := w.main.DB.View(ctx, func(tx bot.Tx) error {
+		cur, err := tx.Incident(inc.ID)
+		if err == nil && cur.Status != bot.PostMortem {
+			t.Errorf("INC-1 is %s after /postmortem create, want post-mortem", cur.Status)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Edit through the modal: from the button on the draft, and from /postmortem edit.
 	a = w.interact(w.discord.ButtonClick(w.thread, created, w.bo, "pmedit:1:summary"))
@@ -398,6 +407,11 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 		t.Fatalf("action add = %q", a.Content)
 	}
 	actionDue := w.clock.Now().Add(3 * 24 * time.Hour)
+	// Open action items are visible on the incident.
+	if a = w.command(w.thread, w.ana, "incident", sub("status")); !strings.Contains(a.text(), "Open action items (1)") ||
+		!strings.Contains(a.text(), "Alert on DB connections at 80%") {
+		t.Errorf("/incident status does not show the open action item: %s", a.text())
+	}
 
 	// Export: the .md as an attachment, with the edit and the action item.
 	a = w.command(w.thread, w.bo, "postmortem", sub("export"))
