@@ -126,18 +126,8 @@ func serve(ctx context.Context, path string, getenv func(string) string, stderr 
 	for _, p := range problems {
 		m.Log.Warn("configuration", "problem", p.String())
 	}
-	// SIGHUP reloads what can change without a restart: the runbooks.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer func() { signal.Stop(hup); close(hup) }()
-	go func() {
-		for range hup {
-			m.Log.Info("SIGHUP: reloading runbooks")
-			if m.Runbooks != nil {
-				_ = m.Runbooks.Reload() // logs what it kept and why
-			}
-		}
-	}()
+	stopHUP := m.reloadOnHUP()
+	defer stopHUP()
 	<-ctx.Done()
 	if err := m.Close(); err != nil {
 		fmt.Fprintf(stderr, "klaxon: shutdown: %v\n", err)
