@@ -49,6 +49,9 @@ type Main struct {
 	closeMu sync.Mutex
 	closed  bool
 	unlock  func() error
+
+	gwCancel context.CancelFunc // stops gateway connection attempts
+	gwg      sync.WaitGroup
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -159,10 +162,18 @@ func (m *Main) Run(ctx context.Context) error {
 	m.ln = ln
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 
+	gwCtx, gwCancel := context.WithCancel(context.Background())
+	m.gwCancel = gwCancel
 	if cfg.Env.DiscordGateway {
 		if err := s.Open(); err != nil {
-			ln.Close()
-			return fmt.Errorf("connect to the Discord gateway: %w (set KLAXON_DISCORD_GATEWAY=off to run without it)", err)
+			// The pager must start when Discord is down: alerts are stored and
+			// delivered over REST when it is back; the gateway keeps trying.
+			m.Log.Warn("Discord gateway not reachable; retrying in the background", "err", err)
+			m.gwg.Add(1)
+			go func() {
+				defer m.gwg.Done()
+				m.openGateway(gwCtx)
+			}()
 		}
 	}
 
@@ -256,6 +267,10 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		m.ln.Close()
 	}
+	if m.gwCancel != nil {
+		m.gwCancel()
+		m.gwg.Wait()
+	}
 	if m.Session != nil && m.Config.Env.DiscordGateway {
 		errs = append(errs, m.Session.Close())
 	}
@@ -331,5 +346,26 @@ func (m *Main) reloadOnHUP() (stop func()) {
 		signal.Stop(hup)
 		close(hup)
 		<-done
+	}
+}
+
+// openGateway retries the gateway connection with backoff (1 s doubling to
+// 1 min) until it succeeds or ctx ends. After one success discordgo
+// reconnects by itself.
+func (m *Main) openGateway(ctx context.Context) {
+	wait := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		err := m.Session.Open()
+		if err == nil {
+			m.Log.Info("connected to the Discord gateway")
+			return
+		}
+		wait = min(2*wait, time.Minute)
+		m.Log.Warn("Discord gateway still not reachable", "err", err, "retry_in", wait.String())
 	}
 }
