@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/marola-rp/klaxon/bot/discordtest"
 )
 
 func webhookBody(alertname, severity string, start time.Time) map[string]any {
@@ -118,5 +116,3 @@ func uniqueMatches(re *regexp.Regexp, s string) []string {
 	}
 	return out
 }
-
-var _ = discordtest.Message{}
