@@ -80,19 +80,9 @@ func (t *Tx) scanIncidents(op, q string, args ...any) ([]*bot.Incident, error) {
 	}
 	rows.Close()
 	for _, i := range out {
-		ids, err := t.query(op, "SELECT group_id FROM incident_groups WHERE incident_id = ? ORDER BY group_id", i.ID)
-		if err != nil {
+		if i.GroupIDs, err = column[int64](t, op, "SELECT group_id FROM incident_groups WHERE incident_id = ? ORDER BY group_id", i.ID); err != nil {
 			return nil, err
 		}
-		for ids.Next() {
-			var g int64
-			if err := ids.Scan(&g); err != nil {
-				ids.Close()
-				return nil, dbError(op, err)
-			}
-			i.GroupIDs = append(i.GroupIDs, g)
-		}
-		ids.Close()
 	}
 	return out, nil
 }

@@ -115,20 +115,7 @@ func (t *Tx) AddThreadMember(incidentID int64, userID string) error {
 
 // PendingThreadMembers implements bot.IncidentMoreTx.
 func (t *Tx) PendingThreadMembers(incidentID int64) ([]string, error) {
-	rows, err := t.query("pending thread members", "SELECT user_id FROM incident_members WHERE incident_id = ? AND result = '' ORDER BY rowid", incidentID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, dbError("pending thread members", err)
-		}
-		out = append(out, u)
-	}
-	return out, dbErrorOrNil("pending thread members", rows.Err())
+	return column[string](t, "pending thread members", "SELECT user_id FROM incident_members WHERE incident_id = ? AND result = '' ORDER BY rowid", incidentID)
 }
 
 // ThreadMemberAdded implements bot.IncidentMoreTx.

@@ -382,20 +382,25 @@ func (t *Tx) CountGroups(postID int64) (int, error) {
 
 // GroupIDs implements bot.Tx.
 func (t *Tx) GroupIDs(postID int64) ([]int64, error) {
-	rows, err := t.query("group ids", "SELECT group_id FROM post_groups WHERE post_id = ? ORDER BY position", postID)
+	return column[int64](t, "group ids", "SELECT group_id FROM post_groups WHERE post_id = ? ORDER BY position", postID)
+}
+
+// column runs a query of one column and returns its values.
+func column[T any](t *Tx, op, q string, args ...any) ([]T, error) {
+	rows, err := t.query(op, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, dbError("group ids", err)
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, dbError(op, err)
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, dbErrorOrNil("group ids", rows.Err())
+	return out, dbErrorOrNil(op, rows.Err())
 }
 
 // GroupsOfPost implements bot.Tx.
