@@ -25,6 +25,7 @@ type SendError struct {
 	Status     int           // HTTP status, 0 for transport errors
 	Code       int           // provider error code, e.g. Discord's 50001
 	Temporary  bool          // 5xx, transport error, 429: try again
+	Gone       bool          // the target (channel, message, user) no longer exists
 	Paced      bool          // not sent at all: a rate-limit bucket is empty
 	Global     bool          // the limit that applies is the global one
 	RetryAfter time.Duration // when Paced or rate limited: how long to wait

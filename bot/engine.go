@@ -12,35 +12,44 @@ import (
 	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
-// Engine is the one loop that drives all timed and outbound work: it folds
-// storms into digests and delivers the outbox to Discord. Work lives in the
-// database; the engine only reads the clock once per cycle and acts.
+// Engine drives all timed and outbound work. Its loop runs the timed jobs
+// and folds storms into digests; beside it, its dispatcher sends the
+// outbound queue to Discord, so that a slow or hung Discord never stops
+// escalations, reminders or readiness. Work lives in the database; each
+// reads the clock once per cycle and acts.
 type Engine struct {
 	Store       Store
 	Discord     Discord
-	Messenger   Messenger              // delivers queued plain messages; nil: they wait
+	Messenger   Messenger              // sends queued plain messages; nil: they wait
+	Threads     Threads                // sends queued messages with buttons (incident threads)
+	Senders     map[ItemKind]Sender    // the senders of ItemIncident and ItemForum, by the features that own them
 	Jobs        []Job                  // timed features, run every cycle in order
-	Hooks       map[string]SentHook    // by Outgoing.Kind: told of each delivery or drop
+	Hooks       map[string]SentHook    // by Outgoing.Kind: told of each delivery or dead letter
 	Prepare     map[string]PrepareHook // by Outgoing.Kind: may hold a message back or complete it before sending
 	Policy      *Policy
 	Clock       Clock
 	Log         *slog.Logger
 	Interval    time.Duration // between cycles when nothing triggers one; default 2s
-	Batch       int           // deliveries read per cycle; default 100
-	StepTimeout time.Duration // per Discord request; default 15s
+	Batch       int           // queue items read per dispatch pass; default 100
+	StepTimeout time.Duration // per Discord request; default 10s
 
-	once    sync.Once
-	trigger chan struct{}
-	syncReq chan chan error
-	mu      sync.Mutex
-	last    time.Time // when the last cycle ended without error (Clock time)
-	lastErr error
+	once        sync.Once
+	trigger     chan struct{}
+	kick        chan struct{}
+	syncReq     chan chan error
+	dispatchReq chan chan error
+	mu          sync.Mutex
+	last        time.Time // when the last cycle ended without error (Clock time)
+	lastErr     error
+	out         outage
 }
 
 func (e *Engine) init() {
 	e.once.Do(func() {
 		e.trigger = make(chan struct{}, 1)
+		e.kick = make(chan struct{}, 1)
 		e.syncReq = make(chan chan error)
+		e.dispatchReq = make(chan chan error)
 		if e.Interval <= 0 {
 			e.Interval = 2 * time.Second
 		}
@@ -48,7 +57,7 @@ func (e *Engine) init() {
 			e.Batch = 100
 		}
 		if e.StepTimeout <= 0 {
-			e.StepTimeout = 15 * time.Second
+			e.StepTimeout = 10 * time.Second
 		}
 		if e.Clock == nil {
 			e.Clock = SystemClock{}
@@ -59,11 +68,19 @@ func (e *Engine) init() {
 	})
 }
 
-// Trigger asks for a cycle as soon as possible. It never blocks.
+// Trigger asks for a cycle and a dispatch pass as soon as possible. It never blocks.
 func (e *Engine) Trigger() {
 	e.init()
 	select {
 	case e.trigger <- struct{}{}:
+	default:
+	}
+	e.kickDispatch()
+}
+
+func (e *Engine) kickDispatch() {
+	select {
+	case e.kick <- struct{}{}:
 	default:
 	}
 }
@@ -76,29 +93,76 @@ func (e *Engine) LastSuccess() (time.Time, error) {
 	return e.last, e.lastErr
 }
 
-// Run cycles until ctx is done, then returns after the cycle in flight.
+// Run cycles until ctx is done, then returns after the cycle and the
+// request in flight. It runs the dispatcher in a goroutine of its own.
 func (e *Engine) Run(ctx context.Context) error {
 	e.init()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.runDispatcher(ctx)
+	}()
+	defer wg.Wait()
 	t := time.NewTicker(e.Interval)
 	defer t.Stop()
 	for {
-		if err := e.Cycle(ctx); err != nil && ctx.Err() == nil {
+		if err := e.cycle(ctx); err != nil && ctx.Err() == nil {
 			e.Log.Error("engine cycle failed", "err", err)
 		}
+		e.kickDispatch()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		case <-e.trigger:
 		case done := <-e.syncReq:
-			done <- e.Cycle(ctx) // asked for by CycleAndWait
+			// Asked for by CycleAndWait: a cycle, then a dispatch pass.
+			err := e.cycle(ctx)
+			dd := make(chan error, 1)
+			select {
+			case e.dispatchReq <- dd:
+				err = errors.Join(err, <-dd)
+			case <-ctx.Done():
+			}
+			done <- err
 		}
 	}
 }
 
-// CycleAndWait asks the running loop for one more cycle and returns its
-// error once it has finished. Tests use it to move a fake clock and see
-// the effect, without sleeping.
+// dispatchTick is how often the dispatcher looks for items that became
+// due (a paced item, a probe during an outage) without being kicked.
+const dispatchTick = 250 * time.Millisecond
+
+// runDispatcher sends the outbound queue whenever kicked, and every
+// dispatchTick for items that became due meanwhile.
+func (e *Engine) runDispatcher(ctx context.Context) {
+	t := time.NewTicker(min(e.Interval, dispatchTick))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.kick:
+		case done := <-e.dispatchReq:
+			done <- e.pass(ctx)
+			continue
+		}
+		if err := e.pass(ctx); err != nil && ctx.Err() == nil {
+			e.Log.Error("dispatch failed", "err", err)
+		}
+	}
+}
+
+// pass is one dispatch pass at the clock's current time.
+func (e *Engine) pass(ctx context.Context) error {
+	return e.dispatch(ctx, e.Clock.Now())
+}
+
+// CycleAndWait asks the running loop for one more cycle and dispatch pass
+// and returns their error once they have finished. Tests use it to move a
+// fake clock and see the effect, without sleeping.
 func (e *Engine) CycleAndWait(ctx context.Context) error {
 	e.init()
 	done := make(chan error, 1)
@@ -115,8 +179,15 @@ func (e *Engine) CycleAndWait(ctx context.Context) error {
 	}
 }
 
-// Cycle runs one engine cycle at the clock's current time.
-func (e *Engine) Cycle(ctx context.Context) (err error) {
+// Cycle runs one engine cycle and then one dispatch pass at the clock's
+// current time, in the caller's goroutine.
+func (e *Engine) Cycle(ctx context.Context) error {
+	e.init()
+	return errors.Join(e.cycle(ctx), e.pass(ctx))
+}
+
+// cycle runs the jobs and folds storms.
+func (e *Engine) cycle(ctx context.Context) (err error) {
 	e.init()
 	start := time.Now()
 	now := e.Clock.Now()
@@ -141,16 +212,6 @@ func (e *Engine) Cycle(ctx context.Context) (err error) {
 		if err := e.runJob(ctx, j, now); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	interrupted, err := e.deliver(ctx, now)
-	if err != nil {
-		return err
-	}
-	if interrupted {
-		return errors.Join(errs...) // new work came in: the next cycle starts at once, from the most urgent
-	}
-	if err := e.deliverMessages(ctx, now); err != nil {
-		return err
 	}
 	if err := e.observe(ctx, now); err != nil {
 		return err
@@ -206,213 +267,19 @@ func (e *Engine) foldStorms(ctx context.Context, now time.Time) error {
 	})
 }
 
-// deliver sends due outbox entries, most urgent first. It stops early when
-// a trigger says new work arrived, so that a fresh P0 waits for at most one
-// request in flight.
-func (e *Engine) deliver(ctx context.Context, now time.Time) (interrupted bool, err error) {
-	var due []Delivery
-	if err := e.Store.View(ctx, func(tx Tx) (err error) {
-		due, err = tx.DueDeliveries(now, e.Batch)
-		return err
-	}); err != nil {
-		return false, fmt.Errorf("read outbox: %w", err)
-	}
-	blocked := map[string]bool{}
-	for _, d := range due {
-		if ctx.Err() != nil {
-			return true, nil
-		}
-		select {
-		case <-e.trigger:
-			e.Trigger() // run again right away, from the most urgent work
-			return true, nil
-		default:
-		}
-		global, err := e.deliverOne(ctx, d, now, blocked)
-		if err != nil {
-			return false, err
-		}
-		if global {
-			return false, nil
-		}
-	}
-	return false, nil
-}
-
-// deliverOne publishes one post. It reports whether a global rate limit stops the cycle.
-func (e *Engine) deliverOne(ctx context.Context, d Delivery, now time.Time, blocked map[string]bool) (bool, error) {
-	var v View
-	var digest *Post
-	ready := true
-	err := e.Store.View(ctx, func(tx Tx) error {
-		p, err := tx.Post(d.PostID)
-		if err != nil {
-			return err
-		}
-		v = View{Post: *p, Now: now}
-		if v.Groups, err = tx.GroupsOfPost(p.ID); err != nil {
-			return err
-		}
-		switch p.Kind {
-		case Digest:
-			v.Stats, err = tx.DigestStats(p.ID)
-		case Page:
-			if digest, err = tx.Post(p.DigestID); err != nil {
-				return err
-			}
-			v.Post.ChannelID = digest.ThreadID
-			ready = digest.ThreadID != ""
-		}
-		return err
-	})
-	if ErrorCode(err) == ENotFound {
-		return false, e.Store.Update(ctx, func(tx Tx) error { return tx.CompleteDelivery(d.PostID, d.Version) })
-	}
-	if err != nil {
-		return false, fmt.Errorf("load post %d: %w", d.PostID, err)
-	}
-	log := e.Log.With("post", v.Post.ID, "kind", string(v.Post.Kind), "channel", v.Post.ChannelID, "priority", v.Post.Priority.String())
-	if !ready {
-		// The digest's thread comes first; its creation marks the pages dirty.
-		return false, e.Store.Update(ctx, func(tx Tx) error { return tx.DeferDelivery(d.PostID, now.Add(30*time.Second), false, "") })
-	}
-	if blocked[v.Post.ChannelID] {
-		return false, nil
-	}
-
-	sctx, cancel := context.WithTimeout(ctx, e.StepTimeout)
-	msgID, err := e.Discord.Publish(sctx, v)
-	threadID := ""
-	if err == nil && v.Post.Kind == Digest && v.Post.ThreadID == "" {
-		threadID, err = e.Discord.StartThread(sctx, v.Post.ChannelID, msgID, digestThreadName(v))
-		if err != nil {
-			err = fmt.Errorf("start digest thread: %w", err)
-		}
-	}
-	cancel()
-
-	created := v.Post.MessageID == "" && msgID != ""
-	if err == nil {
-		return false, e.Store.Update(ctx, func(tx Tx) error {
-			if created || threadID != "" || v.Post.LastError != "" {
-				p := v.Post
-				if created {
-					p.MessageID = msgID
-				}
-				if threadID != "" {
-					p.ThreadID = threadID
-				}
-				p.LastError = ""
-				if p.Kind == Page {
-					p.ChannelID = digest.ChannelID
-				}
-				if err := tx.UpdatePost(&p); err != nil {
-					return err
-				}
-			}
-			if threadID != "" {
-				pages, err := tx.Pages(v.Post.ID)
-				if err != nil {
-					return err
-				}
-				for _, pg := range pages {
-					if err := tx.MarkDirty(pg.ID, pg.Priority, now); err != nil {
-						return err
-					}
-				}
-			}
-			return tx.CompleteDelivery(d.PostID, d.Version)
-		})
-	}
-
-	se := AsSendError(err)
-	var due time.Time
-	attempt := true
-	if se.Code == codeUnknownMessage && !created && v.Post.MessageID != "" {
-		// Someone deleted the message: post it again at once rather than
-		// retrying an edit Discord will never accept.
-		log.Warn("discord message was deleted; posting it again", "message", v.Post.MessageID)
-		return false, e.Store.Update(ctx, func(tx Tx) error {
-			p, err := tx.Post(v.Post.ID)
-			if err != nil {
-				return err
-			}
-			p.MessageID, p.LastError = "", ""
-			if err := tx.UpdatePost(p); err != nil {
-				return err
-			}
-			return tx.DeferDelivery(d.PostID, now, false, "")
-		})
-	}
-	switch {
-	case se.Paced:
-		blocked[v.Post.ChannelID] = true
-		due, attempt = now.Add(max(se.RetryAfter, 100*time.Millisecond)), false
-		metrics.PacingWait.Add(se.RetryAfter.Seconds())
-	case se.Temporary:
-		due = now.Add(Backoff(d.Attempts))
-		if se.RetryAfter > 0 {
-			due = now.Add(se.RetryAfter)
-			blocked[v.Post.ChannelID] = true
-		}
-		log.Warn("discord delivery failed; will retry", "attempt", d.Attempts+1, "retry_at", due, "err", err)
-	default:
-		due = now.Add(15 * time.Minute)
-		log.Error("discord refused delivery; check the bot's access to the channel", "status", se.Status, "code", se.Code, "err", err)
-	}
-	uerr := e.Store.Update(ctx, func(tx Tx) error {
-		if created {
-			p := v.Post
-			p.MessageID = msgID
-			if p.Kind == Page {
-				p.ChannelID = digest.ChannelID
-			}
-			if err := tx.UpdatePost(&p); err != nil {
-				return err
-			}
-		}
-		if !se.Paced && !se.Temporary {
-			p, err := tx.Post(v.Post.ID)
-			if err != nil {
-				return err
-			}
-			p.LastError = se.Error()
-			if err := tx.UpdatePost(p); err != nil {
-				return err
-			}
-		}
-		msg := ""
-		if attempt {
-			msg = se.Error()
-		}
-		return tx.DeferDelivery(d.PostID, due, attempt, msg)
-	})
-	return se.Paced && se.Global, uerr
-}
-
 // codeUnknownMessage is Discord's "Unknown Message" error code.
 const codeUnknownMessage = 10008
-
-// Backoff is the wait before retry number attempts+1 of a temporary failure:
-// 1 s doubling to at most 5 minutes.
-func Backoff(attempts int) time.Duration {
-	d := time.Second
-	for i := 0; i < attempts && d < 5*time.Minute; i++ {
-		d *= 2
-	}
-	return min(d, 5*time.Minute)
-}
 
 func digestThreadName(v View) string {
 	return fmt.Sprintf("Alert storm %s — all groups", v.Now.UTC().Format("2006-01-02 15:04"))
 }
 
 func (e *Engine) observe(ctx context.Context, now time.Time) error {
-	var depth int
+	var depth, dead int
 	var oldest time.Time
 	var counts map[Priority]map[string]int
 	err := e.Store.View(ctx, func(tx Tx) (err error) {
-		if depth, oldest, err = tx.OutboxStats(); err != nil {
+		if depth, oldest, dead, err = tx.QueueStats(); err != nil {
 			return err
 		}
 		counts, err = tx.GroupCounts(now.Add(-24 * time.Hour))
@@ -422,6 +289,7 @@ func (e *Engine) observe(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("outbox stats: %w", err)
 	}
 	metrics.OutboxDepth.Set(float64(depth))
+	metrics.DeadLetters.Set(float64(dead))
 	age := 0.0
 	if depth > 0 && !oldest.IsZero() {
 		age = max(now.Sub(oldest).Seconds(), 0)

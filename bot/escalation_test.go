@@ -78,7 +78,7 @@ func pages(t *testing.T, db *store.DB, gid int64) map[string]int {
 func queuedMessages(t *testing.T, db *store.DB) []bot.Outgoing {
 	t.Helper()
 	var ms []bot.Outgoing
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = tx.DueMessages(t0.Add(24*time.Hour), 100); return err }); err != nil {
+	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = dueMessages(tx, t0.Add(24*time.Hour), 100); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return ms

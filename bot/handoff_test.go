@@ -63,7 +63,7 @@ func (e *hoEnv) run() []bot.Outgoing {
 	}
 	var all []bot.Outgoing
 	if err := e.db.View(context.Background(), func(tx bot.Tx) (err error) {
-		all, err = tx.DueMessages(hoUTC(12, 31, 0, 0), 1000)
+		all, err = dueMessages(tx, hoUTC(12, 31, 0, 0), 1000)
 		return err
 	}); err != nil {
 		e.t.Fatal(err)

@@ -6,10 +6,6 @@ import (
 	"time"
 )
 
-// maxIncidentPostAttempts bounds retries of a thread message Discord keeps
-// refusing (4xx), like maxMessageAttempts.
-const maxIncidentPostAttempts = 12
-
 // Name implements Job.
 func (s *Incidents) Name() string { return "incidents" }
 
@@ -27,23 +23,109 @@ func (s *Incidents) Run(ctx context.Context, now time.Time) error {
 	if s.Threads == nil {
 		return nil
 	}
-	var incs []*Incident
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { incs, err = tx.IncidentsToSync(200); return err }); err != nil {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		incs, err := tx.IncidentsToSync(200)
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			need, err := s.needsSync(tx, inc, now)
+			if err != nil {
+				return fmt.Errorf("%s: %w", inc.Ref(), err)
+			}
+			if need {
+				if err := tx.EnsureItem(ItemIncident, inc.ID, inc.Priority, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// needsSync reports whether the incident has Discord work for the queue:
+// a thread to create, a summary to post or refresh, members to add, a
+// thread to archive. It mirrors syncThread's conditions.
+func (s *Incidents) needsSync(tx Tx, inc *Incident, now time.Time) (bool, error) {
+	st, err := tx.IncidentState(inc.ID)
+	if err != nil {
+		return false, err
+	}
+	if inc.ThreadID == "" {
+		if inc.Status == Closed {
+			return false, nil
+		}
+		if st.PostID != 0 && now.Sub(inc.DetectedAt) < 2*time.Minute {
+			card, err := tx.Post(st.PostID)
+			if err == nil && card.MessageID == "" {
+				return false, nil // the card is on its way; its thread comes after it
+			}
+		}
+		return true, nil
+	}
+	if inc.SummaryID == "" || (st.SummaryVersion < inc.Version && !st.Archived) {
+		return true, nil
+	}
+	members, err := tx.PendingThreadMembers(inc.ID)
+	if err != nil || len(members) > 0 {
+		return len(members) > 0, err
+	}
+	if IncidentIsOpen(inc.Status) || st.Archived {
+		return false, nil
+	}
+	end := inc.ResolvedAt
+	if end.IsZero() {
+		end = inc.ClosedAt
+	}
+	if s.Policy.ArchiveAfter > 0 && !end.IsZero() {
+		return !now.Before(end.Add(s.Policy.ArchiveAfter)), nil
+	}
+	return inc.Status == Closed, nil
+}
+
+// Send implements Sender for ItemIncident: it brings the incident's thread
+// up to date.
+func (s *Incidents) Send(ctx context.Context, it Item, now time.Time) (func(Tx) error, bool, error) {
+	var inc *Incident
+	err := s.Store.View(ctx, func(tx Tx) (err error) { inc, err = tx.Incident(it.Target); return err })
+	if ErrorCode(err) == ENotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return nil, false, s.syncThread(ctx, inc, now)
+}
+
+// Dead implements Sender: the refusal is shown with the incident.
+func (s *Incidents) Dead(ctx context.Context, tx Tx, it Item, se *SendError, now time.Time) error {
+	st, err := tx.IncidentState(it.Target)
+	if err != nil {
 		return err
 	}
-	for _, inc := range incs {
-		if ctx.Err() != nil {
-			return nil
-		}
-		stop, err := s.syncThread(ctx, inc, now)
-		if err != nil {
-			return fmt.Errorf("%s: %w", inc.Ref(), err)
-		}
-		if stop {
-			return nil // paced: the rest waits for the next cycle
-		}
+	st.ThreadError = se.Error()
+	return tx.SaveIncidentState(st)
+}
+
+// ReportSent is the SentHook of triage messages: it records the message's
+// id on the report.
+func (s *Incidents) ReportSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
+	var rid int64
+	if sendErr != nil {
+		return nil
 	}
-	return s.deliverPosts(ctx, now)
+	if _, err := fmt.Sscanf(m.Ref, "report:%d", &rid); err != nil {
+		return nil
+	}
+	r, err := tx.Report(rid)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.MessageID = messageID
+	return tx.SaveReport(r)
 }
 
 // syncActions copies the action log of linked alert groups (acknowledged,
@@ -231,9 +313,9 @@ func mentionText(m Mentions) string {
 }
 
 // syncThread creates the thread, pins and refreshes the summary, adds
-// members and archives, as far as the incident needs. It reports whether
-// Discord paced a request (the cycle should stop).
-func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time) (bool, error) {
+// members and archives, as far as the incident needs. A Discord failure is
+// returned as it is: the outbound queue decides what follows.
+func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time) error {
 	var st *IncidentState
 	var card *Post
 	var groups []*Group
@@ -261,46 +343,19 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 		return err
 	})
 	if err != nil {
-		return false, err
+		return err
 	}
 	log := s.log().With("incident", inc.Ref(), "priority", inc.Priority.String())
-	// failed handles a Discord error: paced stops the cycle, temporary
-	// waits for the next one, a refusal is recorded and retried slowly.
-	failed := func(what string, err error) (bool, error) {
-		se := AsSendError(err)
-		switch {
-		case se.Paced:
-			return true, nil
-		case se.Temporary:
-			log.Warn("discord failed; will retry", "step", what, "err", err)
-			return false, nil
-		}
-		log.Error("discord refused an incident step; retrying in 5 minutes", "step", what, "status", se.Status, "code", se.Code, "err", err)
-		if s.retry == nil {
-			s.retry = map[int64]time.Time{}
-		}
-		s.retry[inc.ID] = now.Add(5 * time.Minute)
-		return false, s.Store.Update(ctx, func(tx Tx) error {
-			cur, err := tx.IncidentState(inc.ID)
-			if err != nil {
-				return err
-			}
-			cur.ThreadError = what + ": " + se.Error()
-			return tx.SaveIncidentState(cur)
-		})
-	}
-	if t, ok := s.retry[inc.ID]; ok && now.Before(t) {
-		return false, nil
-	}
+	failed := func(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
 
 	if inc.ThreadID == "" {
 		if inc.Status == Closed {
-			return false, nil
+			return nil
 		}
 		var threadID, channelID, announceID string
 		switch {
 		case card != nil && card.MessageID == "" && now.Sub(inc.DetectedAt) < 2*time.Minute:
-			return false, nil // the card is on its way; its thread comes next cycle
+			return nil // the card is on its way; its thread comes next cycle
 		case card != nil && card.MessageID != "":
 			channelID = card.ChannelID
 			threadID, err = s.Threads.StartThread(ctx, card.ChannelID, card.MessageID, IncidentThreadName(inc))
@@ -311,7 +366,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			}
 			if channelID == "" {
 				log.Warn("incident has no channel for its thread: set incidents.channel")
-				return false, nil
+				return nil
 			}
 			m := Message{Content: fmt.Sprintf("🚨 **%s** · %s %s · %s", inc.Ref(), inc.Priority, inc.Priority.Meaning(), inc.Title)}
 			if st.Source != "alert" {
@@ -322,6 +377,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 					m.Mentions = Mentions{}
 				}
 			}
+			m.Nonce = fmt.Sprintf("kxi%da", inc.ID) // the announcement is posted once: a repeat returns it
 			threadID, announceID, err = s.Threads.CreateThread(ctx, channelID, IncidentThreadName(inc), m)
 		}
 		if err != nil {
@@ -345,7 +401,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return tx.SaveIncidentState(cst)
 		})
 		if err != nil {
-			return false, err
+			return err
 		}
 		st.AnnounceID, st.ThreadError = announceID, ""
 		log.Info("incident thread created", "thread", threadID)
@@ -355,17 +411,17 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 		m := s.IncidentSummary(inc, groups, now)
 		summaryID := inc.SummaryID
 		if summaryID == "" {
+			m.Nonce = fmt.Sprintf("kxi%ds", inc.ID) // the summary is posted once: a repeat returns it
 			if summaryID, err = s.Threads.Send(ctx, inc.ThreadID, m, nil); err != nil {
 				return failed("post summary", err)
 			}
 			// Save the id before pinning: a failed pin must not post a second summary.
 			if err := s.saveSummary(ctx, inc, summaryID, 0); err != nil {
-				return false, err
+				return err
 			}
 			if err := s.Threads.Pin(ctx, inc.ThreadID, summaryID); err != nil {
-				if paced, err := failed("pin summary", err); paced || err != nil {
-					return paced, err
-				}
+				// Cosmetic: the summary is there, unpinned. Not worth holding the thread's work for.
+				log.Warn("cannot pin the incident summary", "err", err)
 			}
 		} else if st.Archived {
 			// An archived thread's messages cannot be edited; it stays as it was.
@@ -373,7 +429,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return failed("edit summary", err)
 		}
 		if err := s.saveSummary(ctx, inc, summaryID, inc.Version); err != nil {
-			return false, err
+			return err
 		}
 	}
 
@@ -382,13 +438,13 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 		if err := s.Threads.AddMember(ctx, inc.ThreadID, u); err != nil {
 			se := AsSendError(err)
 			if se.Paced || se.Temporary {
-				return se.Paced, nil
+				return failed("add member", err)
 			}
 			result = "failed: " + se.Error()
 			log.Warn("cannot add a member to the incident thread", "user", u, "err", err)
 		}
 		if err := s.Store.Update(ctx, func(tx Tx) error { return tx.ThreadMemberAdded(inc.ID, u, result) }); err != nil {
-			return false, err
+			return err
 		}
 	}
 
@@ -398,7 +454,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 	}
 	if !IncidentIsOpen(inc.Status) && !st.Archived && s.Policy.ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.Policy.ArchiveAfter)) {
 		if pending, err := s.pendingPosts(ctx, inc.ID); err != nil || pending {
-			return false, err // the closing summary goes out first
+			return err // the closing summary goes out first
 		}
 		if err := s.Threads.Archive(ctx, inc.ThreadID); err != nil {
 			return failed("archive thread", err)
@@ -412,12 +468,12 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return tx.SaveIncidentState(cst)
 		})
 		if err != nil {
-			return false, err
+			return err
 		}
 		log.Info("incident thread archived", "thread", inc.ThreadID)
 	} else if inc.Status == Closed && !st.Archived && (s.Policy.ArchiveAfter == 0 || end.IsZero()) {
 		// Nothing will archive it: stop syncing it.
-		return false, s.Store.Update(ctx, func(tx Tx) error {
+		return s.Store.Update(ctx, func(tx Tx) error {
 			cst, err := tx.IncidentState(inc.ID)
 			if err != nil {
 				return err
@@ -426,7 +482,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return tx.SaveIncidentState(cst)
 		})
 	}
-	return false, nil
+	return nil
 }
 
 func (s *Incidents) saveSummary(ctx context.Context, inc *Incident, summaryID string, version int64) error {
@@ -454,100 +510,7 @@ func (s *Incidents) saveSummary(ctx context.Context, inc *Incident, summaryID st
 	})
 }
 
-func (s *Incidents) pendingPosts(ctx context.Context, incidentID int64) (bool, error) {
-	var due []IncidentPost
-	err := s.Store.View(ctx, func(tx Tx) (err error) { due, err = tx.DueIncidentPosts(time.Unix(1<<40, 0), 500); return err })
-	for _, p := range due {
-		if p.IncidentID == incidentID {
-			return true, err
-		}
-	}
-	return false, err
-}
-
-// deliverPosts sends due thread and channel messages, oldest first.
-func (s *Incidents) deliverPosts(ctx context.Context, now time.Time) error {
-	var due []IncidentPost
-	if err := s.Store.View(ctx, func(tx Tx) (err error) { due, err = tx.DueIncidentPosts(now, 50); return err }); err != nil {
-		return err
-	}
-	threads := map[int64]string{}
-	blocked := map[string]bool{}
-	for _, p := range due {
-		if ctx.Err() != nil {
-			return nil
-		}
-		channel := p.ChannelID
-		if channel == "" {
-			th, ok := threads[p.IncidentID]
-			if !ok {
-				err := s.Store.View(ctx, func(tx Tx) error {
-					inc, err := tx.Incident(p.IncidentID)
-					if err == nil {
-						th = inc.ThreadID
-					}
-					return err
-				})
-				if ErrorCode(err) == ENotFound {
-					if err := s.Store.Update(ctx, func(tx Tx) error { return tx.IncidentPostSent(p.ID) }); err != nil {
-						return err
-					}
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				threads[p.IncidentID] = th
-			}
-			if th == "" {
-				continue // waits for the thread; it is created first
-			}
-			channel = th
-		}
-		if blocked[channel] {
-			continue
-		}
-		msgID, err := s.Threads.Send(ctx, channel, p.Message, p.Buttons)
-		if err == nil {
-			if err := s.Store.Update(ctx, func(tx Tx) error {
-				var rid int64
-				if _, err := fmt.Sscanf(p.Ref, "report:%d", &rid); err == nil {
-					if r, err := tx.Report(rid); err == nil {
-						r.MessageID = msgID
-						if err := tx.SaveReport(r); err != nil {
-							return err
-						}
-					}
-				}
-				return tx.IncidentPostSent(p.ID)
-			}); err != nil {
-				return err
-			}
-			continue
-		}
-		se := AsSendError(err)
-		var uerr error
-		switch {
-		case se.Paced:
-			blocked[channel] = true
-			if se.Global {
-				return nil
-			}
-		case se.Temporary:
-			blocked[channel] = true
-			uerr = s.Store.Update(ctx, func(tx Tx) error {
-				return tx.DeferIncidentPost(p.ID, now.Add(max(Backoff(p.Attempts), se.RetryAfter)), se.Error())
-			})
-		case p.Attempts+1 >= maxIncidentPostAttempts:
-			s.log().Error("incident message dropped", "incident", p.IncidentID, "kind", p.Kind, "err", err)
-			uerr = s.Store.Update(ctx, func(tx Tx) error { return tx.IncidentPostSent(p.ID) })
-		default:
-			s.log().Error("discord refused an incident message; will retry slowly", "incident", p.IncidentID, "kind", p.Kind, "err", err)
-			uerr = s.Store.Update(ctx, func(tx Tx) error { return tx.DeferIncidentPost(p.ID, now.Add(Backoff(p.Attempts+3)), se.Error()) })
-		}
-		if uerr != nil {
-			return uerr
-		}
-	}
-	return nil
+func (s *Incidents) pendingPosts(ctx context.Context, incidentID int64) (pending bool, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error { pending, err = tx.PendingMessages(incidentID); return err })
+	return pending, err
 }

@@ -30,23 +30,6 @@ type IncidentButton struct {
 	Style    string // "primary", "secondary", "success", "danger"
 }
 
-// IncidentPost is a message for an incident's thread or a channel, with
-// buttons, stored until Discord confirmed it. A post for the incident's
-// thread (ChannelID "") waits until the thread exists.
-type IncidentPost struct {
-	ID         int64
-	IncidentID int64
-	ChannelID  string // "" = the incident's thread
-	Kind       string // "update", "reminder", "closing", "triage", ...
-	Ref        string // optional: "report:7" records the message id on the report
-	Message    Message
-	Buttons    []IncidentButton
-	DueAt      time.Time
-	Attempts   int
-	LastError  string
-	CreatedAt  time.Time
-}
-
 // UserReport is a problem a member reported with /report: a triage item.
 type UserReport struct {
 	ID              int64
@@ -96,15 +79,6 @@ type IncidentMoreTx interface {
 	// IncidentsToSync returns the incidents the engine job still has work
 	// for: not closed, or closed with a thread not yet archived; oldest first.
 	IncidentsToSync(limit int) ([]*Incident, error)
-
-	// AddIncidentPost stores p for delivery (setting p.ID).
-	AddIncidentPost(p *IncidentPost) error
-	// DueIncidentPosts returns posts due at now, oldest first.
-	DueIncidentPosts(now time.Time, limit int) ([]IncidentPost, error)
-	// IncidentPostSent deletes a delivered post.
-	IncidentPostSent(id int64) error
-	// DeferIncidentPost reschedules a post, counting an attempt when lastErr is not "".
-	DeferIncidentPost(id int64, due time.Time, lastErr string) error
 
 	// AddThreadMember asks for userID to be added to the incident's thread.
 	AddThreadMember(incidentID int64, userID string) error

@@ -646,7 +646,7 @@ func (s *Incidents) event(tx Tx, inc *Incident, at time.Time, kind string, a Act
 
 // post queues a message for the incident's thread (sent once it exists).
 func (s *Incidents) post(tx Tx, inc *Incident, kind string, m Message, buttons []IncidentButton, now time.Time) error {
-	return tx.AddIncidentPost(&IncidentPost{IncidentID: inc.ID, Kind: kind, Message: m, Buttons: buttons, DueAt: now, CreatedAt: now})
+	return tx.Enqueue(&Outgoing{IncidentID: inc.ID, Priority: inc.Priority, Kind: kind, Message: m, Buttons: buttons, DueAt: now, CreatedAt: now})
 }
 
 // announce queues a line in the status channel, when there is one.

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,6 +111,8 @@ type incFixture struct {
 	pol     *bot.Policy
 	inc     *bot.Incidents
 	threads *fakeThreads
+	engine  *bot.Engine
+	clock   *bot.FakeClock
 }
 
 func newIncidents(t *testing.T, path string, tune func(*bot.IncidentPolicy)) *incFixture {
@@ -128,7 +131,11 @@ func newIncidents(t *testing.T, path string, tune func(*bot.IncidentPolicy)) *in
 	th := newFakeThreads()
 	inc := &bot.Incidents{Store: db, Policy: ip, Alerts: pol, Threads: th}
 	pol.OnGroupChange = append(pol.OnGroupChange, inc.OnGroupChange)
-	return &incFixture{db: db, pg: pg, pol: pol, inc: inc, threads: th}
+	clock := bot.NewFakeClock(t0)
+	// The outbound queue, without the card path: thread work and thread messages.
+	e := &bot.Engine{Store: db, Policy: pol, Clock: clock, Threads: th, Senders: map[bot.ItemKind]bot.Sender{bot.ItemIncident: inc},
+		Hooks: map[string]bot.SentHook{"triage": inc.ReportSent}, Log: slog.New(slog.DiscardHandler)}
+	return &incFixture{db: db, pg: pg, pol: pol, inc: inc, threads: th, engine: e, clock: clock}
 }
 
 func (f *incFixture) get(t *testing.T, id int64) (*bot.Incident, *bot.IncidentState, []bot.TimelineEvent) {
@@ -156,6 +163,10 @@ func (f *incFixture) run(t *testing.T, now time.Time) {
 	t.Helper()
 	if err := f.inc.Run(context.Background(), now); err != nil {
 		t.Fatalf("job at %s: %v", now, err)
+	}
+	f.clock.Set(now)
+	if err := f.engine.Cycle(context.Background()); err != nil {
+		t.Fatalf("queue at %s: %v", now, err)
 	}
 }
 
@@ -367,7 +378,7 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	}
 	// The DM with the instructions is queued.
 	var dms []bot.Outgoing
-	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { dms, err = tx.DueMessages(t0.Add(time.Hour), 100); return err })
+	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { dms, err = dueMessages(tx, t0.Add(time.Hour), 100); return err })
 	foundDM := false
 	for _, m := range dms {
 		if m.UserID == "601" && m.Kind == "incident-role" && strings.Contains(m.Message.Description, "lead the response") {
@@ -382,7 +393,7 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	}
 	statusPosts := 0
 	_ = f.db.View(ctx, func(tx bot.Tx) error {
-		ms, _ := tx.DueMessages(t0.Add(time.Hour), 100)
+		ms, _ := dueMessages(tx, t0.Add(time.Hour), 100)
 		for _, m := range ms {
 			if m.ChannelID == "301" && strings.Contains(m.Message.Description, "Restarted the proxy") {
 				statusPosts++

@@ -220,7 +220,6 @@ type Incidents struct {
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle
 
-	retry map[int64]time.Time // thread creation backoff after a refusal (only a throttle: losing it loses nothing)
 }
 
 func (s *Incidents) log() *slog.Logger {

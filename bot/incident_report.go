@@ -34,7 +34,7 @@ func (s *Incidents) Report(ctx context.Context, text, fromChannel string, a Acto
 		if err := tx.SaveReport(r); err != nil {
 			return err
 		}
-		return tx.AddIncidentPost(&IncidentPost{ChannelID: ch, Kind: "triage", Ref: fmt.Sprintf("report:%d", r.ID),
+		return tx.Enqueue(&Outgoing{ChannelID: ch, Priority: P2, Kind: "triage", Ref: fmt.Sprintf("report:%d", r.ID),
 			Message: ReportMessage(r, nil), Buttons: ReportButtons(r.ID), DueAt: now, CreatedAt: now})
 	})
 	if err != nil {

@@ -18,6 +18,9 @@ type Message struct {
 	Footer      string
 	Files       []File
 	ReplyTo     string // message id to reply to in the same channel
+	// Nonce, when set, is sent with enforce_nonce: Discord answers a repeated
+	// create with the message it created the first time. Set at send time.
+	Nonce string `json:"-"`
 }
 
 // Field is a named value shown on a message.
@@ -44,35 +47,23 @@ type Messenger interface {
 	DM(ctx context.Context, userID string, m Message) (messageID string, err error)
 }
 
-// Outgoing is a queued plain message: stored in the same transaction as the
-// change that causes it, delivered by the engine, deleted only once Discord
-// confirmed it.
+// Outgoing is a queued plain message (an ItemMessage of the outbound
+// queue): stored in the same transaction as the change that causes it,
+// delivered by the engine, deleted only once Discord confirmed it.
 type Outgoing struct {
-	ID        int64
-	ChannelID string // or "" with UserID set for a DM
-	UserID    string
-	Priority  Priority
-	Message   Message
-	Kind      string // what it is, for logs and metrics: "page", "reminder", "handoff", ...
-	Ref       string // optional caller reference, e.g. "page:42"
-	DueAt     time.Time
-	Attempts  int
-	LastError string
-	CreatedAt time.Time
-}
-
-// MessageTx is the part of Tx that queues plain messages.
-type MessageTx interface {
-	// Enqueue stores m for delivery (setting m.ID).
-	Enqueue(m *Outgoing) error
-	// DueMessages returns queued messages due at now, most urgent first.
-	DueMessages(now time.Time, limit int) ([]Outgoing, error)
-	// MessageSent deletes a delivered message.
-	MessageSent(id int64) error
-	// DeferMessage reschedules a message.
-	DeferMessage(id int64, due time.Time, attempt bool, lastErr string) error
-	// DropMessage removes a message that cannot be delivered, keeping a record of why.
-	DropMessage(id int64, reason string) error
+	ID         int64
+	ChannelID  string // or "" with UserID set for a DM, or with IncidentID for the incident's thread
+	UserID     string
+	IncidentID int64
+	Priority   Priority
+	Message    Message
+	Buttons    []IncidentButton // incident messages: buttons under the message
+	Kind       string           // what it is, for logs and metrics: "page", "reminder", "handoff", ...
+	Ref        string           // optional caller reference, e.g. "page:42"
+	DueAt      time.Time
+	Attempts   int
+	LastError  string
+	CreatedAt  time.Time
 }
 
 // SentHook is told when a queued message was delivered or dropped, so the

@@ -47,6 +47,7 @@ type View struct {
 	Groups []*Group // for a card, one; for a digest or page, the ones it lists
 	Stats  DigestStats
 	Now    time.Time
+	Nonce  string // for a create: the queue item's nonce, so that a repeat returns the first message
 }
 
 // DigestStats are the counts a digest shows over all of its groups.
@@ -56,15 +57,4 @@ type DigestStats struct {
 	Resolved int
 	Pages    int
 	Since    time.Time
-}
-
-// Delivery is one pending outbox entry: the post must be (re)rendered and sent.
-type Delivery struct {
-	PostID   int64
-	Priority Priority
-	Version  int64 // bumped when the post changes again before delivery
-	DueAt    time.Time
-	Attempts int
-	LastErr  string
-	Created  time.Time
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,44 +15,46 @@ import (
 type ForumPublisher interface {
 	// CreateForumPost creates a post (a thread with a starter message) in
 	// the forum channel and returns the thread's id, which is also the
-	// starter message's id.
+	// starter message's id. Forum posts take no nonce: an implementation
+	// looks for an active post of that name first and returns it, so that
+	// a create whose answer was lost is not made twice.
 	CreateForumPost(ctx context.Context, forumID, name string, m Message) (threadID string, err error)
 	// EditForumPost replaces the starter message of a forum post.
 	EditForumPost(ctx context.Context, threadID string, m Message) error
 }
 
 // PublishJob keeps published post-mortems' forum posts in step with their
-// documents: it creates the post, edits it after every change, and retries
-// until Discord confirms. State lives in the postmortems table.
+// documents: it queues an ItemForum for each post-mortem whose post is out
+// of date, and as the queue's Sender for ItemForum creates the post or
+// edits it. State lives in the postmortems table.
 type PublishJob struct {
 	Postmortems *Postmortems
 	Forum       ForumPublisher
-	StepTimeout time.Duration // per Discord request; default 15s
 	Log         *slog.Logger
 }
 
-var _ Job = (*PublishJob)(nil)
+var (
+	_ Job    = (*PublishJob)(nil)
+	_ Sender = (*PublishJob)(nil)
+)
 
 // Name implements Job.
 func (j *PublishJob) Name() string { return "postmortem-publish" }
 
 // Run implements Job.
 func (j *PublishJob) Run(ctx context.Context, now time.Time) error {
-	p := j.Postmortems
-	var due []*Postmortem
-	if err := p.Store.View(ctx, func(tx Tx) (err error) {
-		due, err = tx.DuePublications(now, 20)
-		return err
-	}); err != nil {
-		return err
-	}
-	var errs []error
-	for _, pm := range due {
-		if err := j.publish(ctx, pm.ID, now); err != nil {
-			errs = append(errs, fmt.Errorf("post-mortem %d: %w", pm.ID, err))
+	return j.Postmortems.Store.Update(ctx, func(tx Tx) error {
+		due, err := tx.DuePublications(now, 20)
+		if err != nil {
+			return err
 		}
-	}
-	return errors.Join(errs...)
+		for _, pm := range due {
+			if err := tx.EnsureItem(ItemForum, pm.ID, P2, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (j *PublishJob) log() *slog.Logger {
@@ -63,11 +64,12 @@ func (j *PublishJob) log() *slog.Logger {
 	return j.Log
 }
 
-func (j *PublishJob) publish(ctx context.Context, id int64, now time.Time) error {
+// Send implements Sender for ItemForum.
+func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx) error, bool, error) {
 	p := j.Postmortems
 	var rec *PostmortemRecord
-	if err := p.Store.View(ctx, func(tx Tx) error {
-		pm, err := tx.Postmortem(id)
+	err := p.Store.View(ctx, func(tx Tx) error {
+		pm, err := tx.Postmortem(it.Target)
 		if err != nil {
 			return err
 		}
@@ -76,74 +78,81 @@ func (j *PublishJob) publish(ctx context.Context, id int64, now time.Time) error
 		}
 		rec.Postmortem = pm
 		return nil
-	}); err != nil {
-		return err
+	})
+	if ErrorCode(err) == ENotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
 	}
 	pm := rec.Postmortem
+	if !pm.PublishDirty || pm.ForumChannelID == "" {
+		return nil, false, nil
+	}
 	md := RenderPostmortem(rec)
 	hash := documentHash(md)
 	threadID := pm.ForumThreadID
-	var sendErr error
-	if threadID == "" || hash != pm.PublishedHash {
-		timeout := j.StepTimeout
-		if timeout <= 0 {
-			timeout = 15 * time.Second
-		}
-		sctx, cancel := context.WithTimeout(ctx, timeout)
-		msg := ForumMessage(rec, md)
-		if threadID == "" {
-			threadID, sendErr = j.Forum.CreateForumPost(sctx, pm.ForumChannelID, ForumPostName(rec.Incident), msg)
-		} else {
-			sendErr = j.Forum.EditForumPost(sctx, threadID, msg)
-		}
-		cancel()
-	}
 	log := j.log().With("postmortem", pm.ID, "incident", pm.IncidentID, "forum", pm.ForumChannelID)
-	return p.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Postmortem(id)
+	if threadID == "" || hash != pm.PublishedHash {
+		msg := ForumMessage(rec, md)
+		var sendErr error
+		if threadID == "" {
+			threadID, sendErr = j.Forum.CreateForumPost(ctx, pm.ForumChannelID, ForumPostName(rec.Incident), msg)
+		} else {
+			sendErr = j.Forum.EditForumPost(ctx, threadID, msg)
+			if se := AsSendError(sendErr); sendErr != nil && (se.Gone || se.Code == codeUnknownMessage) {
+				// The post was deleted: create a new one next.
+				log.Warn("the post-mortem's forum post was deleted; publishing it again", "thread", threadID)
+				return func(tx Tx) error {
+					cur, err := tx.Postmortem(pm.ID)
+					if err != nil {
+						return err
+					}
+					cur.ForumThreadID, cur.PublishedHash = "", ""
+					return tx.SavePostmortem(cur)
+				}, true, nil
+			}
+		}
+		if sendErr != nil {
+			return nil, false, sendErr
+		}
+	}
+	return func(tx Tx) error {
+		cur, err := tx.Postmortem(pm.ID)
 		if err != nil {
 			return err
 		}
-		if sendErr == nil {
-			created := cur.ForumThreadID == "" && threadID != ""
-			cur.ForumThreadID, cur.PublishedHash = threadID, hash
-			cur.PublishAttempts, cur.PublishError = 0, ""
-			// Changed while we were sending? Then stay dirty for the next cycle.
-			r2, err := p.Record(tx, cur.IncidentID)
-			if err != nil {
-				return err
-			}
-			r2.Postmortem = cur
-			if documentHash(RenderPostmortem(r2)) == hash {
-				cur.PublishDirty, cur.PublishNextAt = false, time.Time{}
-			}
-			if created {
-				log.Info("post-mortem published to the forum", "thread", threadID)
-			}
-			return tx.SavePostmortem(cur)
+		created := cur.ForumThreadID == "" && threadID != ""
+		cur.ForumThreadID, cur.PublishedHash = threadID, hash
+		cur.PublishAttempts, cur.PublishError = 0, ""
+		// Changed while we were sending? Then stay dirty for the next round.
+		r2, err := p.Record(tx, cur.IncidentID)
+		if err != nil {
+			return err
 		}
-		se := AsSendError(sendErr)
-		switch {
-		case se.Paced:
-			cur.PublishNextAt = now.Add(max(se.RetryAfter, 100*time.Millisecond))
-		case se.Temporary:
-			cur.PublishNextAt = now.Add(max(Backoff(cur.PublishAttempts), se.RetryAfter))
-			cur.PublishAttempts++
-			log.Warn("forum publication failed; will retry", "attempt", cur.PublishAttempts, "err", sendErr)
-		default:
-			if cur.ForumThreadID != "" && (se.Code == 10008 || se.Code == 10003) {
-				// The post was deleted: create a new one.
-				cur.ForumThreadID, cur.PublishedHash = "", ""
-				cur.PublishNextAt = now
-			} else {
-				cur.PublishNextAt = now.Add(15 * time.Minute)
-			}
-			cur.PublishAttempts++
-			cur.PublishError = se.Error()
-			log.Error("discord refused the forum post; check the forum channel and the bot's permissions there", "err", sendErr)
+		r2.Postmortem = cur
+		if documentHash(RenderPostmortem(r2)) == hash {
+			cur.PublishDirty, cur.PublishNextAt = false, time.Time{}
+		}
+		if created {
+			log.Info("post-mortem published to the forum", "thread", threadID)
 		}
 		return tx.SavePostmortem(cur)
-	})
+	}, false, nil
+}
+
+// Dead implements Sender: the refusal is shown with the post-mortem.
+func (j *PublishJob) Dead(ctx context.Context, tx Tx, it Item, se *SendError, now time.Time) error {
+	cur, err := tx.Postmortem(it.Target)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cur.PublishAttempts++
+	cur.PublishError = se.Error()
+	return tx.SavePostmortem(cur)
 }
 
 // ForumPostName is the forum post's title.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,7 +109,7 @@ func (e *pmEnv) timeline() []bot.TimelineEvent {
 
 func (e *pmEnv) queued(now time.Time) []bot.Outgoing {
 	var ms []bot.Outgoing
-	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { ms, err = tx.DueMessages(now, 100); return err }); err != nil {
+	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { ms, err = dueMessages(tx, now, 100); return err }); err != nil {
 		e.t.Fatal(err)
 	}
 	return ms
@@ -117,7 +118,7 @@ func (e *pmEnv) queued(now time.Time) []bot.Outgoing {
 func (e *pmEnv) sent(ms []bot.Outgoing) {
 	if err := e.db.Update(e.ctx, func(tx bot.Tx) error {
 		for _, m := range ms {
-			if err := tx.MessageSent(m.ID); err != nil {
+			if err := tx.RemoveItem(m.ID); err != nil {
 				return err
 			}
 		}
@@ -576,18 +577,47 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	e := newPMEnv(t)
 	forum := &fakeForum{}
 	job := &bot.PublishJob{Postmortems: e.pms, Forum: forum}
+	clock := bot.NewFakeClock(pmT0)
+	queue := &bot.Engine{Store: e.db, Policy: &bot.Policy{}, Clock: clock, Senders: map[bot.ItemKind]bot.Sender{bot.ItemForum: job},
+		Log: slog.New(slog.DiscardHandler)}
+	run := func(at time.Time) {
+		t.Helper()
+		clock.Set(at)
+		if err := job.Run(e.ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := queue.Cycle(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t1 := pmT0.Add(24 * time.Hour)
 	pm, err := e.pms.Create(e.ctx, e.inc.ID, bot.Actor{UserID: "501"}, t1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func() *bot.Postmortem {
+	load := func() (*bot.Postmortem, *bot.Item) {
 		var p *bot.Postmortem
-		_ = e.db.View(e.ctx, func(tx bot.Tx) (err error) { p, err = tx.Postmortem(pm.ID); return err })
-		return p
+		var item *bot.Item
+		_ = e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+			if p, err = tx.Postmortem(pm.ID); err != nil {
+				return err
+			}
+			live, err := tx.DueItems(t1.Add(1000*time.Hour), 100)
+			if err != nil {
+				return err
+			}
+			dead, err := tx.DeadItems(100)
+			for _, it := range append(live, dead...) {
+				if it.Kind == bot.ItemForum && it.Target == pm.ID {
+					item = &it
+				}
+			}
+			return err
+		})
+		return p, item
 	}
-	if err := job.Run(e.ctx, t1); err != nil || forum.calls != 0 {
-		t.Fatalf("a draft must not be posted: calls %d, %v", forum.calls, err)
+	if run(t1); forum.calls != 0 {
+		t.Fatalf("a draft must not be posted: calls %d", forum.calls)
 	}
 	if _, err := e.pms.Publish(e.ctx, pm.ID, bot.Actor{UserID: "501"}, t1); err != nil {
 		t.Fatal(err)
@@ -597,68 +627,70 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 		&bot.SendError{Op: "create", Status: 502, Temporary: true, Err: errors.New("bad gateway")},
 	}
 	steps := []struct {
-		name      string
-		at        time.Time
-		calls     int
-		thread    string
-		dirty     bool
-		attempts  int
-		errSubstr string
+		name     string
+		at       time.Time
+		calls    int
+		thread   string
+		dirty    bool
+		attempts int // of the queue item; -1: no item
 	}{
-		{"paced: not sent, no attempt counted", t1, 1, "", true, 0, ""},
-		{"waits for the pacer", t1.Add(time.Second), 1, "", true, 0, ""},
-		{"5xx: retried with backoff", t1.Add(2 * time.Second), 2, "", true, 1, ""},
-		{"confirmed", t1.Add(10 * time.Second), 3, "thread-900", false, 0, ""},
-		{"nothing to do", t1.Add(20 * time.Second), 3, "thread-900", false, 0, ""},
+		{"paced: not sent, no attempt counted", t1, 1, "", true, 0},
+		{"waits for the pacer", t1.Add(time.Second), 1, "", true, 0},
+		{"5xx: Discord is down, the item keeps its place", t1.Add(2 * time.Second), 2, "", true, 1},
+		{"still within the outage backoff", t1.Add(2*time.Second + bot.OutageBackoffMin/2), 2, "", true, 1},
+		{"the probe after the backoff is confirmed", t1.Add(3 * time.Second), 3, "thread-900", false, -1},
+		{"nothing to do", t1.Add(20 * time.Second), 3, "thread-900", false, -1},
 	}
 	for _, s := range steps {
-		if err := job.Run(e.ctx, s.at); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+		run(s.at)
+		p, item := load()
+		attempts := -1
+		if item != nil {
+			attempts = item.Attempts
 		}
-		p := load()
-		if forum.calls != s.calls || p.ForumThreadID != s.thread || p.PublishDirty != s.dirty || p.PublishAttempts != s.attempts {
+		if forum.calls != s.calls || p.ForumThreadID != s.thread || p.PublishDirty != s.dirty || attempts != s.attempts {
 			t.Fatalf("%s: calls %d thread %q dirty %v attempts %d; want %d %q %v %d", s.name, forum.calls, p.ForumThreadID, p.PublishDirty,
-				p.PublishAttempts, s.calls, s.thread, s.dirty, s.attempts)
+				attempts, s.calls, s.thread, s.dirty, s.attempts)
 		}
 	}
 	post := forum.posts["thread-900"]
 	if len(post.Files) != 1 || post.Files[0].Name != "INC-1-postmortem.md" || !strings.Contains(string(post.Files[0].Data), "## Root cause analysis") {
 		t.Errorf("forum post files = %+v", post.Files)
 	}
-	// An edit updates the post; a refusal is recorded and retried slowly.
+	// An edit updates the post; a refusal is a dead letter, not retried
+	// until requeued.
 	t2 := t1.Add(time.Hour)
 	if _, err := e.pms.Edit(e.ctx, pm.ID, "lessons_learned", "Alert on connections before they run out.", 0, bot.Actor{UserID: "502"}, t2); err != nil {
 		t.Fatal(err)
 	}
 	forum.fail = []error{&bot.SendError{Op: "edit", Status: 403, Code: 50013, Err: errors.New("Missing Permissions")}}
-	if err := job.Run(e.ctx, t2); err != nil {
+	run(t2)
+	if p, item := load(); !p.PublishDirty || !strings.Contains(p.PublishError, "50013") || item == nil || item.DeadAt.IsZero() {
+		t.Errorf("after a refusal: %+v, item %+v", p, item)
+	}
+	calls := forum.calls
+	if run(t2.Add(time.Hour)); forum.calls != calls {
+		t.Errorf("a dead letter was retried by itself: %d calls, want %d", forum.calls, calls)
+	}
+	if err := e.db.Update(e.ctx, func(tx bot.Tx) error { _, err := tx.RequeueDead(t2.Add(time.Hour)); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if p := load(); !p.PublishDirty || !strings.Contains(p.PublishError, "50013") || !p.PublishNextAt.Equal(t2.Add(15*time.Minute)) {
-		t.Errorf("after a refusal: %+v", p)
-	}
-	if err := job.Run(e.ctx, t2.Add(15*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if p := load(); p.PublishDirty || p.PublishError != "" || !strings.Contains(string(forum.posts["thread-900"].Files[0].Data), "before they run out") {
-		t.Errorf("after the retry: dirty %v err %q", p.PublishDirty, p.PublishError)
+	run(t2.Add(time.Hour))
+	if p, item := load(); p.PublishDirty || p.PublishError != "" || item != nil || !strings.Contains(string(forum.posts["thread-900"].Files[0].Data), "before they run out") {
+		t.Errorf("after the requeue: dirty %v err %q item %+v", p.PublishDirty, p.PublishError, item)
 	}
 	// Action items change the document too.
 	if _, err := e.pms.AddActionItem(e.ctx, e.inc.ID, "502", t2.Add(48*time.Hour), "Pool limits", bot.Actor{UserID: "501"}, t2.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if p := load(); !p.PublishDirty {
+	if p, _ := load(); !p.PublishDirty {
 		t.Error("adding an action item did not mark the forum post for update")
 	}
 	// The post was deleted on Discord: it is created again.
 	delete(forum.posts, "thread-900")
-	if err := job.Run(e.ctx, t2.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := job.Run(e.ctx, t2.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if p := load(); p.PublishDirty || p.ForumThreadID != "thread-900" || !strings.Contains(string(forum.posts["thread-900"].Files[0].Data), "Pool limits") {
+	run(t2.Add(2 * time.Hour))
+	run(t2.Add(2 * time.Hour))
+	if p, _ := load(); p.PublishDirty || p.ForumThreadID != "thread-900" || !strings.Contains(string(forum.posts["thread-900"].Files[0].Data), "Pool limits") {
 		t.Errorf("after deletion: %+v", p)
 	}
 }

@@ -20,7 +20,7 @@ type Store interface {
 // Tx is the set of operations available inside a transaction. Each feature
 // adds its operations as an interface of its own, embedded here.
 type Tx interface {
-	MessageTx
+	QueueTx
 	EscalationTx
 	ScheduleTx
 	IncidentTx
@@ -71,20 +71,9 @@ type Tx interface {
 	// Backlog returns, per channel, how many cards of priority >= min wait to be created.
 	Backlog(min Priority) (map[string]int, error)
 
-	// MarkDirty queues the post for (re)delivery at now, coalescing with a
-	// delivery already queued.
-	MarkDirty(postID int64, p Priority, now time.Time) error
-	// DueDeliveries returns deliveries due at now, most urgent first.
-	DueDeliveries(now time.Time, limit int) ([]Delivery, error)
-	// CompleteDelivery removes the delivery if its version is still version.
-	CompleteDelivery(postID, version int64) error
-	// DeferDelivery reschedules a delivery; attempt says whether it counts as a failed attempt.
-	DeferDelivery(postID int64, due time.Time, attempt bool, lastErr string) error
 	// FailedPosts returns posts whose last delivery Discord refused (4xx), newest first.
 	FailedPosts(limit int) ([]Post, error)
 	// GroupCounts counts groups by priority and state ("firing",
 	// "acknowledged", and "resolved" since the given time).
 	GroupCounts(resolvedSince time.Time) (map[Priority]map[string]int, error)
-	// OutboxStats returns how many deliveries wait and when the oldest was queued.
-	OutboxStats() (depth int, oldest time.Time, err error)
 }

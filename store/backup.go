@@ -459,7 +459,7 @@ func inspect(ctx context.Context, path string) (map[string]int64, []string, erro
 	if err != nil {
 		return nil, append(problems, "counting rows failed: "+err.Error()), nil
 	}
-	for _, need := range []string{"schema_migrations", "alert_groups", "messages"} {
+	for _, need := range []string{"schema_migrations", "alert_groups", "queue"} {
 		if _, ok := tables[need]; !ok {
 			problems = append(problems, "table "+need+" is missing: not a Klaxon database")
 		}

@@ -120,8 +120,7 @@ func (t *Tx) CancelPages(groupID int64) (int, error) {
 		return 0, err
 	}
 	n, _ := r.RowsAffected()
-	if _, err := t.exec("cancel page messages", "DELETE FROM messages WHERE kind = 'page' AND ref LIKE ?",
-		"group:"+itoa(groupID)+":page:%"); err != nil {
+	if err := t.CancelMessages("page", "group:"+itoa(groupID)+":page:"); err != nil {
 		return 0, err
 	}
 	return int(n), nil

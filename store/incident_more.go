@@ -45,68 +45,6 @@ func (t *Tx) IncidentsToSync(limit int) ([]*bot.Incident, error) {
 		ORDER BY i.id LIMIT ?`, limit)
 }
 
-// AddIncidentPost implements bot.IncidentMoreTx.
-func (t *Tx) AddIncidentPost(p *bot.IncidentPost) error {
-	buttons := p.Buttons
-	if buttons == nil {
-		buttons = []bot.IncidentButton{}
-	}
-	msg, err := json.Marshal(p.Message)
-	if err != nil {
-		return bot.WrapError(bot.EInternal, err, "encode incident message")
-	}
-	r, err := t.exec("add incident post", `INSERT INTO incident_posts (incident_id, channel_id, kind, ref, message, buttons, due_at,
-		attempts, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.IncidentID, p.ChannelID, p.Kind, p.Ref, string(msg),
-		encode(buttons), ts(p.DueAt), p.Attempts, p.LastError, ts(p.CreatedAt))
-	if err != nil {
-		return err
-	}
-	p.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add incident post", err)
-}
-
-// DueIncidentPosts implements bot.IncidentMoreTx.
-func (t *Tx) DueIncidentPosts(now time.Time, limit int) ([]bot.IncidentPost, error) {
-	rows, err := t.query("due incident posts", `SELECT id, incident_id, channel_id, kind, ref, message, buttons, due_at, attempts,
-		last_error, created_at FROM incident_posts WHERE due_at <= ? ORDER BY due_at, id LIMIT ?`, ts(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bot.IncidentPost
-	for rows.Next() {
-		var p bot.IncidentPost
-		var msg, buttons string
-		var due, created int64
-		if err := rows.Scan(&p.ID, &p.IncidentID, &p.ChannelID, &p.Kind, &p.Ref, &msg, &buttons, &due, &p.Attempts, &p.LastError, &created); err != nil {
-			return nil, dbError("due incident posts", err)
-		}
-		if err := errors.Join(json.Unmarshal([]byte(msg), &p.Message), json.Unmarshal([]byte(buttons), &p.Buttons)); err != nil {
-			return nil, dbError("due incident posts", err)
-		}
-		p.DueAt, p.CreatedAt = fromTS(due), fromTS(created)
-		out = append(out, p)
-	}
-	return out, dbErrorOrNil("due incident posts", rows.Err())
-}
-
-// IncidentPostSent implements bot.IncidentMoreTx.
-func (t *Tx) IncidentPostSent(id int64) error {
-	_, err := t.exec("incident post sent", "DELETE FROM incident_posts WHERE id = ?", id)
-	return err
-}
-
-// DeferIncidentPost implements bot.IncidentMoreTx.
-func (t *Tx) DeferIncidentPost(id int64, due time.Time, lastErr string) error {
-	inc := 0
-	if lastErr != "" {
-		inc = 1
-	}
-	_, err := t.exec("defer incident post", `UPDATE incident_posts SET due_at = ?, attempts = attempts + ?,
-		last_error = CASE WHEN ? = '' THEN last_error ELSE ? END WHERE id = ?`, ts(due), inc, lastErr, lastErr, id)
-	return err
-}
-
 // AddThreadMember implements bot.IncidentMoreTx.
 func (t *Tx) AddThreadMember(incidentID int64, userID string) error {
 	_, err := t.exec("add thread member", "INSERT OR IGNORE INTO incident_members (incident_id, user_id) VALUES (?, ?)", incidentID, userID)

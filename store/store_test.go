@@ -81,30 +81,30 @@ func TestOutboxCoalescesAndHonoursVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var due []bot.Delivery
-	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueDeliveries(now, 10); return err })
+	var due []bot.Item
+	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueItems(now, 10); return err })
 	if len(due) != 1 || due[0].Version != 3 {
 		t.Fatalf("due: got %+v, want one delivery at version 3", due)
 	}
 	// A change after the read: completing the old version must keep the entry.
 	db.Update(ctx, func(tx bot.Tx) error { return tx.MarkDirty(post.ID, bot.P0, now) })
-	db.Update(ctx, func(tx bot.Tx) error { return tx.CompleteDelivery(post.ID, due[0].Version) })
-	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueDeliveries(now, 10); return err })
+	db.Update(ctx, func(tx bot.Tx) error { return tx.ItemDone(due[0].ID, due[0].Version) })
+	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueItems(now, 10); return err })
 	if len(due) != 1 || due[0].Version != 4 || due[0].Priority != bot.P0 {
 		t.Fatalf("after stale completion: got %+v, want version 4 at P0", due)
 	}
-	db.Update(ctx, func(tx bot.Tx) error { return tx.DeferDelivery(post.ID, now.Add(time.Minute), true, "boom") })
-	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueDeliveries(now, 10); return err })
+	db.Update(ctx, func(tx bot.Tx) error { return tx.RetryItem(due[0].ID, now.Add(time.Minute), true, "boom") })
+	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueItems(now, 10); return err })
 	if len(due) != 0 {
 		t.Fatalf("deferred delivery is due too early: %+v", due)
 	}
-	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueDeliveries(now.Add(time.Minute), 10); return err })
-	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastErr != "boom" {
+	db.View(ctx, func(tx bot.Tx) (err error) { due, err = tx.DueItems(now.Add(time.Minute), 10); return err })
+	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "boom" {
 		t.Fatalf("deferred delivery: got %+v", due)
 	}
-	db.Update(ctx, func(tx bot.Tx) error { return tx.CompleteDelivery(post.ID, due[0].Version) })
+	db.Update(ctx, func(tx bot.Tx) error { return tx.ItemDone(due[0].ID, due[0].Version) })
 	var depth int
-	db.View(ctx, func(tx bot.Tx) (err error) { depth, _, err = tx.OutboxStats(); return err })
+	db.View(ctx, func(tx bot.Tx) (err error) { depth, _, _, err = tx.QueueStats(); return err })
 	if depth != 0 {
 		t.Errorf("outbox depth after completion = %d, want 0", depth)
 	}

@@ -333,7 +333,13 @@ func (t *Tx) UpdatePost(p *bot.Post) error {
 
 // DeletePost implements bot.Tx.
 func (t *Tx) DeletePost(id int64) error {
-	_, err := t.exec("delete post", "DELETE FROM posts WHERE id = ? AND message_id = ''", id)
+	r, err := t.exec("delete post", "DELETE FROM posts WHERE id = ? AND message_id = ''", id)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		_, err = t.exec("delete post", "DELETE FROM queue WHERE kind = 'post' AND target = ?", id)
+	}
 	return err
 }
 
@@ -488,65 +494,6 @@ func (t *Tx) Backlog(min bot.Priority) (map[string]int, error) {
 		out[ch] = n
 	}
 	return out, dbErrorOrNil("backlog", rows.Err())
-}
-
-// MarkDirty implements bot.Tx.
-func (t *Tx) MarkDirty(postID int64, p bot.Priority, now time.Time) error {
-	_, err := t.exec("mark dirty", `INSERT INTO outbox (post_id, priority, version, due_at, created_at)
-		VALUES (?, ?, 1, ?, ?)
-		ON CONFLICT (post_id) DO UPDATE SET version = outbox.version + 1, priority = MIN(outbox.priority, excluded.priority),
-			due_at = CASE WHEN outbox.attempts = 0 THEN MIN(outbox.due_at, excluded.due_at) ELSE outbox.due_at END`,
-		postID, int(p), ts(now), ts(now))
-	return err
-}
-
-// DueDeliveries implements bot.Tx.
-func (t *Tx) DueDeliveries(now time.Time, limit int) ([]bot.Delivery, error) {
-	rows, err := t.query("due deliveries", `SELECT post_id, priority, version, due_at, attempts, last_error, created_at
-		FROM outbox WHERE due_at <= ? ORDER BY priority, created_at, post_id LIMIT ?`, ts(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bot.Delivery
-	for rows.Next() {
-		var d bot.Delivery
-		var due, created int64
-		if err := rows.Scan(&d.PostID, &d.Priority, &d.Version, &due, &d.Attempts, &d.LastErr, &created); err != nil {
-			return nil, dbError("due deliveries", err)
-		}
-		d.DueAt, d.Created = fromTS(due), fromTS(created)
-		out = append(out, d)
-	}
-	return out, dbErrorOrNil("due deliveries", rows.Err())
-}
-
-// CompleteDelivery implements bot.Tx.
-func (t *Tx) CompleteDelivery(postID, version int64) error {
-	_, err := t.exec("complete delivery", "DELETE FROM outbox WHERE post_id = ? AND version = ?", postID, version)
-	return err
-}
-
-// DeferDelivery implements bot.Tx.
-func (t *Tx) DeferDelivery(postID int64, due time.Time, attempt bool, lastErr string) error {
-	inc := 0
-	if attempt {
-		inc = 1
-	}
-	_, err := t.exec("defer delivery", `UPDATE outbox SET due_at = ?, attempts = attempts + ?,
-		last_error = CASE WHEN ? = '' THEN last_error ELSE ? END WHERE post_id = ?`,
-		ts(due), inc, lastErr, lastErr, postID)
-	return err
-}
-
-// OutboxStats implements bot.Tx.
-func (t *Tx) OutboxStats() (int, time.Time, error) {
-	var n int
-	var oldest sql.NullInt64
-	if err := t.tx.QueryRowContext(t.ctx, "SELECT count(*), MIN(created_at) FROM outbox").Scan(&n, &oldest); err != nil {
-		return 0, time.Time{}, dbError("outbox stats", err)
-	}
-	return n, fromTS(oldest.Int64), nil
 }
 
 // GroupCounts implements bot.Tx.

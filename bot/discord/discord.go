@@ -19,6 +19,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,7 +36,9 @@ import (
 // Discord JSON error codes the adapter tells apart.
 const (
 	CodeUnknownChannel     = 10003
+	CodeUnknownGuild       = 10004
 	CodeUnknownMessage     = 10008
+	CodeUnknownUser        = 10013
 	CodeMissingAccess      = 50001
 	CodeCannotDM           = 50007
 	CodeMissingPermissions = 50013
@@ -157,7 +160,7 @@ func (c *Client) Publish(ctx context.Context, v bot.View) (string, error) {
 		return "", &bot.SendError{Op: op, Err: err}
 	}
 	if v.Post.MessageID == "" {
-		msg, err := c.send(ctx, op, v.Post.ChannelID, m.Send())
+		msg, err := c.send(ctx, op, v.Post.ChannelID, m.Send(), v.Nonce)
 		if err != nil {
 			return "", err
 		}
@@ -198,7 +201,14 @@ func (c *Client) StartThread(ctx context.Context, channelID, messageID, name str
 // Send creates a message in channelID, paced, with errors mapped to
 // *bot.SendError like Publish.
 func (c *Client) Send(ctx context.Context, channelID string, m *discordgo.MessageSend) (*discordgo.Message, error) {
-	return c.send(ctx, "create message", channelID, m)
+	return c.send(ctx, "create message", channelID, m, "")
+}
+
+// SendNonce is Send with a nonce and enforce_nonce: when the same nonce was
+// used in the last few minutes, Discord answers with the message it created
+// then instead of creating a second one. "" sends no nonce.
+func (c *Client) SendNonce(ctx context.Context, channelID string, m *discordgo.MessageSend, nonce string) (*discordgo.Message, error) {
+	return c.send(ctx, "create message", channelID, m, nonce)
 }
 
 // Edit edits message m.ID in m.Channel, paced, with errors mapped to
@@ -207,13 +217,62 @@ func (c *Client) Edit(ctx context.Context, m *discordgo.MessageEdit) (*discordgo
 	return c.edit(ctx, "edit message", m)
 }
 
-func (c *Client) send(ctx context.Context, op, channelID string, m *discordgo.MessageSend) (*discordgo.Message, error) {
+func (c *Client) send(ctx context.Context, op, channelID string, m *discordgo.MessageSend, nonce string) (*discordgo.Message, error) {
 	var msg *discordgo.Message
 	err := c.do(ctx, op, http.MethodPost, discordgo.EndpointChannelMessages(channelID), target{channel: channelID}, func(o discordgo.RequestOption) (err error) {
-		msg, err = c.s.ChannelMessageSendComplex(channelID, m, o)
+		if nonce == "" {
+			msg, err = c.s.ChannelMessageSendComplex(channelID, m, o)
+			return err
+		}
+		msg, err = sendWithNonce(c.s, channelID, m, nonce, o)
 		return err
 	})
 	return msg, err
+}
+
+// MaxNonce is the longest string nonce Discord accepts.
+const MaxNonce = 25
+
+// nonceSend is a message-create body with Discord's nonce fields, which
+// discordgo's MessageSend lacks.
+type nonceSend struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
+}
+
+// sendWithNonce creates a message like ChannelMessageSendComplex, with
+// nonce and enforce_nonce in the body (JSON, or payload_json beside files).
+func sendWithNonce(s *discordgo.Session, channelID string, m *discordgo.MessageSend, nonce string, o discordgo.RequestOption) (*discordgo.Message, error) {
+	if len(nonce) > MaxNonce {
+		return nil, fmt.Errorf("nonce %q is longer than %d characters", nonce, MaxNonce)
+	}
+	for _, e := range m.Embeds {
+		if e.Type == "" {
+			e.Type = discordgo.EmbedTypeRich
+		}
+	}
+	body := nonceSend{MessageSend: m, Nonce: nonce, EnforceNonce: true}
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	var resp []byte
+	var err error
+	if len(m.Files) > 0 {
+		contentType, b, encErr := discordgo.MultipartBodyWithJSON(body, m.Files)
+		if encErr != nil {
+			return nil, encErr
+		}
+		resp, err = s.RequestRaw(http.MethodPost, endpoint, contentType, b, endpoint, 0, o)
+	} else {
+		resp, err = s.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var msg discordgo.Message
+	if err := json.Unmarshal(resp, &msg); err != nil {
+		return nil, fmt.Errorf("decode created message: %w", err)
+	}
+	return &msg, nil
 }
 
 func (c *Client) edit(ctx context.Context, op string, m *discordgo.MessageEdit) (*discordgo.Message, error) {
@@ -322,6 +381,10 @@ func (c *Client) mapError(op string, t target, err error) *bot.SendError {
 			se.Err = err
 		default:
 			se.Err = explain(status, code, msg, t, err)
+			switch code {
+			case CodeUnknownChannel, CodeUnknownMessage, CodeUnknownGuild, CodeUnknownUser:
+				se.Gone = true
+			}
 		}
 		return se
 	}
@@ -404,4 +467,37 @@ func IsMissingAccess(err error) bool {
 		return true
 	}
 	return se.Status == http.StatusForbidden
+}
+
+// FindThread returns the id of an active thread named name in channel
+// parentID (a forum post, or a thread in a text channel), or "" when there
+// is none. Creates that take no nonce look first, so that one whose answer
+// was lost is not made twice.
+func (c *Client) FindThread(ctx context.Context, parentID, name string) (string, error) {
+	const op = "find thread"
+	var ch *discordgo.Channel
+	err := c.do(ctx, op, http.MethodGet, discordgo.EndpointChannel(parentID), target{channel: parentID}, func(o discordgo.RequestOption) (err error) {
+		ch, err = c.s.Channel(parentID, o)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if ch.GuildID == "" {
+		return "", nil
+	}
+	var list *discordgo.ThreadsList
+	err = c.do(ctx, op, http.MethodGet, discordgo.EndpointGuildActiveThreads(ch.GuildID), target{channel: parentID}, func(o discordgo.RequestOption) (err error) {
+		list, err = c.s.GuildThreadsActive(ch.GuildID, o)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, th := range list.Threads {
+		if th.ParentID == parentID && th.Name == name {
+			return th.ID, nil
+		}
+	}
+	return "", nil
 }

@@ -90,6 +90,10 @@ func (t *IncidentThreads) CreateThread(ctx context.Context, channelID, name stri
 	name = truncate(singleLine(name), MaxThreadName)
 	if typ == discordgo.ChannelTypeGuildForum || typ == discordgo.ChannelTypeGuildMedia {
 		const op = "create forum post"
+		// Forum posts take no nonce: one whose answer was lost is found, not made twice.
+		if id, err := t.C.FindThread(ctx, channelID, name); err != nil || id != "" {
+			return id, id, err
+		}
 		var th *discordgo.Channel
 		err := t.C.do(ctx, op, http.MethodPost, discordgo.EndpointChannelThreads(channelID), target{channel: channelID}, func(o discordgo.RequestOption) (err error) {
 			th, err = t.C.s.ForumThreadStartComplex(channelID, &discordgo.ThreadStart{Name: name, AutoArchiveDuration: ThreadArchiveMinutes}, RenderMessage(m), o)
@@ -100,7 +104,7 @@ func (t *IncidentThreads) CreateThread(ctx context.Context, channelID, name stri
 		}
 		return th.ID, th.ID, nil
 	}
-	msg, err := t.C.Send(ctx, channelID, RenderMessage(m))
+	msg, err := t.C.SendNonce(ctx, channelID, RenderMessage(m), m.Nonce)
 	if err != nil {
 		return "", "", err
 	}
@@ -113,7 +117,7 @@ func (t *IncidentThreads) CreateThread(ctx context.Context, channelID, name stri
 
 // Send implements bot.Threads.
 func (t *IncidentThreads) Send(ctx context.Context, channelID string, m bot.Message, buttons []bot.IncidentButton) (string, error) {
-	msg, err := t.C.Send(ctx, channelID, RenderIncidentMessage(m, buttons))
+	msg, err := t.C.SendNonce(ctx, channelID, RenderIncidentMessage(m, buttons), m.Nonce)
 	if err != nil {
 		return "", err
 	}

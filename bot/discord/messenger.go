@@ -73,7 +73,7 @@ func orDash(s string) string {
 
 // Send implements bot.Messenger.
 func (m *Messenger) Send(ctx context.Context, channelID string, msg bot.Message) (string, error) {
-	got, err := m.C.Send(ctx, channelID, RenderMessage(msg))
+	got, err := m.C.SendNonce(ctx, channelID, RenderMessage(msg), msg.Nonce)
 	if err != nil {
 		return "", err
 	}

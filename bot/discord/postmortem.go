@@ -29,6 +29,10 @@ func (f *Forum) CreateForumPost(ctx context.Context, forumID, name string, m bot
 	if !isSnowflake(forumID) {
 		return "", &bot.SendError{Op: op, Err: fmt.Errorf("forum channel id %q is not a Discord id (digits only)", forumID)}
 	}
+	// Forum posts take no nonce: one whose answer was lost is found, not made twice.
+	if id, err := f.C.FindThread(ctx, forumID, name); err != nil || id != "" {
+		return id, err
+	}
 	send := RenderMessage(m)
 	var ch *discordgo.Channel
 	err := f.C.do(ctx, op, http.MethodPost, discordgo.EndpointChannelThreads(forumID), target{channel: forumID}, func(o discordgo.RequestOption) (err error) {

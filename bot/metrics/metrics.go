@@ -30,7 +30,7 @@ var (
 	// OutboxDepth is the number of Discord deliveries waiting.
 	OutboxDepth = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "klaxon_outbox_depth",
-		Help: "Deliveries waiting in the outbox.",
+		Help: "Items waiting in the outbound queue (dead letters not counted).",
 	})
 
 	// OutboxOldestAge is the age of the oldest waiting delivery.
@@ -50,6 +50,24 @@ var (
 		Name: "klaxon_discord_rate_limited_total",
 		Help: "Discord 429 responses, by route class and scope (user, global, shared).",
 	}, []string{"route", "scope"})
+
+	// Dead counts queue items Discord refused for good (dead letters), by item kind.
+	Dead = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "klaxon_outbound_dead_letters_total",
+		Help: "Outbound items Discord refused for good (kept as dead letters until requeued), by kind.",
+	}, []string{"kind"})
+
+	// DeadLetters is the number of dead letters kept now.
+	DeadLetters = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "klaxon_outbound_dead_letters",
+		Help: "Outbound items refused for good and not requeued yet (see klaxon check-config --online).",
+	})
+
+	// DiscordReachable is 1 while Discord answers, 0 during an outage (5xx, timeouts).
+	DiscordReachable = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "klaxon_discord_reachable",
+		Help: "1 while Discord answers requests, 0 while the outbound queue waits out an outage (5xx, timeouts, network).",
+	})
 
 	// PacingWait sums the time work waited for a rate-limit bucket.
 	PacingWait = prometheus.NewCounter(prometheus.CounterOpts{
@@ -107,7 +125,7 @@ func init() {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		WebhooksReceived, Alerts, OutboxDepth, OutboxOldestAge, DiscordRequests, DiscordRateLimited,
-		PacingWait, Pages, AckLatency, EngineCycle, EngineLastSuccess, DBErrors, DiscordLastAuth, BuildInfo,
+		PacingWait, Dead, DeadLetters, DiscordReachable, Pages, AckLatency, EngineCycle, EngineLastSuccess, DBErrors, DiscordLastAuth, BuildInfo,
 	)
 	for _, r := range []string{"accepted", "duplicate", "bad_request", "unauthorized", "too_large", "error"} {
 		WebhooksReceived.WithLabelValues(r)

@@ -191,8 +191,9 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	rb.Register(m.Interactions)
 	core := &bot.Postmortems{Store: m.DB, Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
 	(&handlers.Postmortems{Core: core, Store: m.DB, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)
-	m.Engine.Jobs = append(m.Engine.Jobs, core, &bot.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord},
-		Log: m.Log.With("component", "postmortems")})
+	publish := &bot.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord}, Log: m.Log.With("component", "postmortems")}
+	m.Engine.Jobs = append(m.Engine.Jobs, core, publish)
+	m.Engine.Senders[bot.ItemForum] = publish
 	if m.Engine.Hooks == nil {
 		m.Engine.Hooks = map[string]bot.SentHook{}
 	}

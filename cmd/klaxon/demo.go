@@ -625,7 +625,7 @@ func (d *demo) settle(ctx context.Context) error {
 		}
 		d.flush()
 		var depth int
-		if err := d.main.DB.View(ctx, func(tx bot.Tx) (err error) { depth, _, err = tx.OutboxStats(); return err }); err != nil {
+		if err := d.main.DB.View(ctx, func(tx bot.Tx) (err error) { depth, _, _, err = tx.QueueStats(); return err }); err != nil {
 			return err
 		}
 		if depth == 0 {

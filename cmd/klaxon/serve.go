@@ -99,7 +99,7 @@ func (m *Main) Run(ctx context.Context) error {
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
 		Store: db, Discord: m.Discord, Messenger: &discord.Messenger{C: m.Discord}, Policy: policy, Clock: m.Clock,
-		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval),
+		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval), Senders: map[bot.ItemKind]bot.Sender{},
 	}
 	m.Paging = &bot.Paging{Store: db, Policy: policy, Policies: cfg.policies, OnCall: bot.NewScheduleSet(cfg.schedules),
 		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger}

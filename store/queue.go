@@ -1,0 +1,177 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// Enqueue implements bot.QueueTx.
+func (t *Tx) Enqueue(m *bot.Outgoing) error {
+	body, err := json.Marshal(m.Message)
+	if err != nil {
+		return dbError("enqueue", err)
+	}
+	buttons := m.Buttons
+	if buttons == nil {
+		buttons = []bot.IncidentButton{}
+	}
+	r, err := t.exec("enqueue", `INSERT INTO queue (kind, priority, channel_id, user_id, incident_id, body, buttons, tag, ref, due_at, created_at)
+		VALUES ('message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, int(m.Priority), m.ChannelID, m.UserID, m.IncidentID, string(body),
+		encode(buttons), m.Kind, m.Ref, ts(m.DueAt), ts(m.CreatedAt))
+	if err != nil {
+		return err
+	}
+	m.ID, err = r.LastInsertId()
+	return dbErrorOrNil("enqueue", err)
+}
+
+// MarkDirty implements bot.QueueTx.
+func (t *Tx) MarkDirty(postID int64, p bot.Priority, now time.Time) error {
+	return t.MarkItem(bot.ItemPost, postID, p, now)
+}
+
+// MarkItem implements bot.QueueTx. A change to a target whose item waits
+// out a failure does not make it due sooner: the queue's retry policy
+// decides that.
+func (t *Tx) MarkItem(kind bot.ItemKind, target int64, p bot.Priority, now time.Time) error {
+	_, err := t.exec("mark item", `INSERT INTO queue (kind, target, priority, due_at, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (kind, target) WHERE target IS NOT NULL DO UPDATE SET version = queue.version + 1,
+			priority = MIN(queue.priority, excluded.priority),
+			due_at = CASE WHEN queue.attempts = 0 OR queue.dead_at != 0 THEN MIN(queue.due_at, excluded.due_at) ELSE queue.due_at END,
+			dead_at = 0`,
+		string(kind), target, int(p), ts(now), ts(now))
+	return err
+}
+
+const itemCols = `id, kind, target, priority, version, channel_id, user_id, incident_id, body, buttons, tag, ref, due_at, attempts,
+	sends, last_error, dead_at, created_at`
+
+func (t *Tx) scanItems(op, q string, args ...any) ([]bot.Item, error) {
+	rows, err := t.query(op, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.Item
+	for rows.Next() {
+		var it bot.Item
+		var target sql.NullInt64
+		var m bot.Outgoing
+		var body, buttons string
+		var due, dead, created int64
+		if err := rows.Scan(&it.ID, &it.Kind, &target, &it.Priority, &it.Version, &m.ChannelID, &m.UserID, &m.IncidentID,
+			&body, &buttons, &m.Kind, &m.Ref, &due, &it.Attempts, &it.Sends, &it.LastError, &dead, &created); err != nil {
+			return nil, dbError(op, err)
+		}
+		it.Target = target.Int64
+		it.DueAt, it.DeadAt, it.CreatedAt = fromTS(due), fromTS(dead), fromTS(created)
+		if it.Kind == bot.ItemMessage {
+			if err := errors.Join(json.Unmarshal([]byte(body), &m.Message), json.Unmarshal([]byte(buttons), &m.Buttons)); err != nil {
+				return nil, dbError(op, err)
+			}
+			m.ID, m.Priority, m.DueAt, m.CreatedAt = it.ID, it.Priority, it.DueAt, it.CreatedAt
+			m.Attempts, m.LastError = it.Attempts, it.LastError
+			it.Message = &m
+		}
+		out = append(out, it)
+	}
+	return out, dbErrorOrNil(op, rows.Err())
+}
+
+// DueItems implements bot.QueueTx.
+func (t *Tx) DueItems(now time.Time, limit int) ([]bot.Item, error) {
+	// Within a priority: cards first, then the incident threads started on
+	// them, then messages (pages reply to cards, thread messages need the thread).
+	return t.scanItems("due items", "SELECT "+itemCols+` FROM queue WHERE dead_at = 0 AND due_at <= ?
+		ORDER BY priority, CASE kind WHEN 'post' THEN 0 WHEN 'incident' THEN 1 ELSE 2 END, created_at, id LIMIT ?`, ts(now), limit)
+}
+
+// ItemDone implements bot.QueueTx.
+func (t *Tx) ItemDone(id, version int64) error {
+	_, err := t.exec("item done", "DELETE FROM queue WHERE id = ? AND version = ?", id, version)
+	if err != nil {
+		return err
+	}
+	// Changed meanwhile: the next round starts afresh.
+	_, err = t.exec("item done", "UPDATE queue SET attempts = 0, sends = 0, last_error = '' WHERE id = ?", id)
+	return err
+}
+
+// RemoveItem implements bot.QueueTx.
+func (t *Tx) RemoveItem(id int64) error {
+	_, err := t.exec("remove item", "DELETE FROM queue WHERE id = ?", id)
+	return err
+}
+
+// EnsureItem implements bot.QueueTx.
+func (t *Tx) EnsureItem(kind bot.ItemKind, target int64, p bot.Priority, now time.Time) error {
+	_, err := t.exec("ensure item", `INSERT INTO queue (kind, target, priority, due_at, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (kind, target) WHERE target IS NOT NULL DO NOTHING`, string(kind), target, int(p), ts(now), ts(now))
+	return err
+}
+
+// RetryItem implements bot.QueueTx.
+func (t *Tx) RetryItem(id int64, due time.Time, attempt bool, lastErr string) error {
+	inc := 0
+	if attempt {
+		inc = 1
+	}
+	_, err := t.exec("retry item", `UPDATE queue SET due_at = ?, attempts = attempts + ?,
+		last_error = CASE WHEN ? = '' THEN last_error ELSE ? END WHERE id = ?`, ts(due), inc, lastErr, lastErr, id)
+	return err
+}
+
+// ItemSending implements bot.QueueTx.
+func (t *Tx) ItemSending(id int64) error {
+	_, err := t.exec("item sending", "UPDATE queue SET sends = sends + 1 WHERE id = ?", id)
+	return err
+}
+
+// DeadItem implements bot.QueueTx.
+func (t *Tx) DeadItem(id int64, reason string, now time.Time) error {
+	_, err := t.exec("dead item", "UPDATE queue SET dead_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?", ts(now), reason, id)
+	return err
+}
+
+// DeadItems implements bot.QueueTx.
+func (t *Tx) DeadItems(limit int) ([]bot.Item, error) {
+	return t.scanItems("dead items", "SELECT "+itemCols+" FROM queue WHERE dead_at != 0 ORDER BY dead_at DESC, id DESC LIMIT ?", limit)
+}
+
+// RequeueDead implements bot.QueueTx.
+func (t *Tx) RequeueDead(now time.Time) (int, error) {
+	r, err := t.exec("requeue dead", "UPDATE queue SET dead_at = 0, due_at = ?, attempts = 0 WHERE dead_at != 0", ts(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.RowsAffected()
+	return int(n), dbErrorOrNil("requeue dead", err)
+}
+
+// QueueStats implements bot.QueueTx.
+func (t *Tx) QueueStats() (int, time.Time, int, error) {
+	var n, dead int
+	var oldest sql.NullInt64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FILTER (WHERE dead_at = 0), MIN(created_at) FILTER (WHERE dead_at = 0),
+		count(*) FILTER (WHERE dead_at != 0) FROM queue`).Scan(&n, &oldest, &dead); err != nil {
+		return 0, time.Time{}, 0, dbError("queue stats", err)
+	}
+	return n, fromTS(oldest.Int64), dead, nil
+}
+
+// PendingMessages implements bot.QueueTx.
+func (t *Tx) PendingMessages(incidentID int64) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM queue WHERE incident_id = ? AND kind = 'message' AND dead_at = 0", incidentID).Scan(&n)
+	return n > 0, dbErrorOrNil("pending messages", err)
+}
+
+// CancelMessages implements bot.QueueTx.
+func (t *Tx) CancelMessages(tag, refPrefix string) error {
+	_, err := t.exec("cancel messages", "DELETE FROM queue WHERE kind = 'message' AND tag = ? AND substr(ref, 1, ?) = ?", tag, len(refPrefix), refPrefix)
+	return err
+}
