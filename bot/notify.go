@@ -59,16 +59,30 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 		return tx.UpdatePage(pg)
 	}
 	metrics.Pages.WithLabelValues(channel, "failed").Inc()
-	pg.Status, pg.Detail = PageFailed, sendErr.Error()
+	pg.Status, pg.Detail = PageFailed, "not sent: "+sendErr.Error()
 	if err := tx.UpdatePage(pg); err != nil {
 		return err
-	}
-	if AsSendError(sendErr).Code != 50007 || m.UserID == "" {
-		return nil
 	}
 	g, err := tx.Group(gid)
 	if err != nil {
 		return err
+	}
+	if AsSendError(sendErr).Code != 50007 || m.UserID == "" {
+		// Nothing to fall back to: say so on the card, in the log and the action log.
+		who := "the channel page"
+		if m.UserID != "" {
+			who = fmt.Sprintf("the DM to <@%s>", m.UserID)
+		}
+		p.Log.Warn("page not sent: Discord refused it", "group", gid, "page", pid, "priority", g.Priority.String(), "via", channel, "err", sendErr)
+		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, clipRunes(AsSendError(sendErr).Error(), 200)))
+		g.Version++
+		if err := tx.SaveGroup(g); err != nil {
+			return err
+		}
+		if err := tx.RecordAction(gid, "page failed", Action{Actor: Actor{Via: "engine"}, At: now}, sendErr.Error()); err != nil {
+			return err
+		}
+		return markGroupDirty(tx, g, now)
 	}
 	if g.Ack != nil || g.Status != Firing {
 		return nil

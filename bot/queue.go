@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -50,6 +51,30 @@ type Item struct {
 // Nonce is the item's Discord message nonce: the same for every attempt,
 // never reused by another item (ids are never reused), at most 25 characters.
 func (it Item) Nonce() string { return "kx" + strconv.FormatInt(it.ID, 36) }
+
+// Describe says what the item is, for people: logs, diagnostics.
+func (it Item) Describe() string {
+	switch it.Kind {
+	case ItemPost:
+		return fmt.Sprintf("%s card/digest post %d", it.Priority, it.Target)
+	case ItemIncident:
+		return fmt.Sprintf("the thread of incident INC-%d", it.Target)
+	case ItemForum:
+		return fmt.Sprintf("the forum post of post-mortem %d", it.Target)
+	}
+	m := it.Message
+	if m == nil {
+		return fmt.Sprintf("item %d", it.ID)
+	}
+	switch {
+	case m.ChannelID != "":
+		return fmt.Sprintf("a %s message (%s) in channel %s", it.Priority, m.Kind, m.ChannelID)
+	case m.UserID != "":
+		return fmt.Sprintf("a %s direct message (%s) to user %s", it.Priority, m.Kind, m.UserID)
+	default:
+		return fmt.Sprintf("a %s message (%s) in the thread of incident INC-%d", it.Priority, m.Kind, m.IncidentID)
+	}
+}
 
 // QueueTx is the part of Tx for the outbound queue.
 type QueueTx interface {

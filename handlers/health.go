@@ -10,6 +10,10 @@ import (
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	// Degraded marks a condition that is reported but does not make the
+	// instance unready: readiness means "can accept and store webhooks",
+	// so that a probe never takes the only pager out during a Discord outage.
+	Degraded bool
 }
 
 // Healthz answers 200 while the process serves HTTP.
@@ -17,21 +21,31 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// Readyz answers 200 when every check passes, else 503 with the reasons.
+// Readyz answers 200 when every check that is not Degraded passes, else
+// 503 with the reasons. Failing Degraded checks are listed under "degraded".
 func Readyz(checks ...Check) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		failed := map[string]string{}
+		failed, degraded := map[string]string{}, map[string]string{}
 		for _, c := range checks {
 			if err := c.Fn(ctx); err != nil {
-				failed[c.Name] = err.Error()
+				if c.Degraded {
+					degraded[c.Name] = err.Error()
+				} else {
+					failed[c.Name] = err.Error()
+				}
 			}
 		}
+		body := map[string]any{"status": "ready"}
+		if len(degraded) > 0 {
+			body["degraded"] = degraded
+		}
 		if len(failed) > 0 {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "failed": failed})
+			body["status"], body["failed"] = "not ready", failed
+			writeJSON(w, http.StatusServiceUnavailable, body)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		writeJSON(w, http.StatusOK, body)
 	})
 }

@@ -22,7 +22,7 @@ func TestDemoTranscript(t *testing.T) {
 	}{
 		{name: "built-in", args: []string{"demo", "--no-color"},
 			want: []string{"📞 phone call to", "DM @anna sends a DM", "Every request passed the fake Discord's checks"}},
-		{name: "storm", args: []string{"demo", "--no-color", "--storm", "12"},
+		{name: "storm", args: []string{"demo", "--no-color", "--storm", "30"},
 			want: []string{"🌩️ Alert storm — ", "opens a thread “Alert storm"}},
 		{name: "operator config", args: []string{"demo", "--no-color", "--config", "../../deploy/klaxon.example.yaml"},
 			want: []string{"channel  100000000000000010 (priorities.P0.channel) → #alerts-p0", "Alertmanager silences are off in the demo"}},

@@ -27,6 +27,7 @@ Usage:
   klaxon register-commands [--global]  register the slash commands (in discord.guild_id, or globally)
   klaxon demo [--config FILE] [--storm N]  fire sample alerts through the real pipeline into a fake Discord, print what would be posted
   klaxon backup [--dir DIR]            snapshot the database now (safe while serve runs)
+  klaxon requeue                       retry every dead letter (outbound items Discord refused for good) in KLAXON_DB
   klaxon restore --from FILE           verify a backup and restore it (Klaxon must be stopped)
   klaxon version                       print the version
   klaxon healthcheck                   exit 0 if the local /healthz answers 200 (for Docker)
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return checkConfig(ctx, *configPath, *online, getenv, stdout, stderr)
 	case "serve":
 		return serve(ctx, *configPath, getenv, stderr)
+	case "requeue":
+		return requeueCmd(ctx, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(getenv, stderr)
 	case "help", "-h", "--help":

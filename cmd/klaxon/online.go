@@ -50,10 +50,11 @@ func checkOnline(ctx context.Context, cfg *Config) Problems {
 		return ps
 	}
 	defer db.Close()
-	var failed []bot.Post
-	_ = db.View(ctx, func(tx bot.Tx) (err error) { failed, err = tx.FailedPosts(20); return err })
-	for _, p := range failed {
-		add(0, true, "Discord refused %s post %d in channel %s: %s", p.Kind, p.ID, p.ChannelID, p.LastError)
+	var dead []bot.Item
+	_ = db.View(ctx, func(tx bot.Tx) (err error) { dead, err = tx.DeadItems(20); return err })
+	for _, it := range dead {
+		add(0, true, "dead letter since %s: Discord refused %s: %s (fix it, then reload with SIGHUP or run `klaxon requeue`)",
+			it.DeadAt.UTC().Format(time.RFC3339), it.Describe(), it.LastError)
 	}
 	return ps
 }

@@ -32,8 +32,18 @@ func TestCheckConfigOnline(t *testing.T) {
 	}
 	now := time.Now()
 	db.Update(context.Background(), func(tx bot.Tx) error {
-		return tx.CreatePost(&bot.Post{Kind: bot.Card, ChannelID: ok, CreatedAt: now, UpdatedAt: now,
-			LastError: "create card: HTTP 403 (code 50001): Klaxon lacks access to channel"})
+		p := &bot.Post{Kind: bot.Card, ChannelID: ok, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreatePost(p); err != nil {
+			return err
+		}
+		if err := tx.MarkDirty(p.ID, bot.P0, now); err != nil {
+			return err
+		}
+		items, err := tx.DueItems(now, 1)
+		if err != nil {
+			return err
+		}
+		return tx.DeadItem(items[0].ID, "create card: HTTP 403 (code 50001): Klaxon lacks access to channel", now)
 	})
 	db.Close()
 	cfg := filepath.Join(dir, "k.yaml")
@@ -44,7 +54,7 @@ func TestCheckConfigOnline(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{cfg + ":5: error: priorities.P1.channel 999999999999", "Discord refused card post 1", "50001"} {
+	for _, want := range []string{cfg + ":5: error: priorities.P1.channel 999999999999", "dead letter since", "Discord refused P0 card/digest post 1", "50001", "klaxon requeue"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

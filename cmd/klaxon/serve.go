@@ -151,7 +151,8 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
 		handlers.Check{Name: "engine", Fn: m.engineReady},
-		handlers.Check{Name: "discord", Fn: m.discordReady},
+		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true},
+		handlers.Check{Name: "outbound", Fn: m.outboundReady, Degraded: true},
 	))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 
@@ -196,9 +197,24 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.wg.Done()
 		_ = m.Engine.Run(runCtx)
 	}()
+	m.requeueDead(ctx, "start") // the configuration or the bot's access may have changed since
 	m.Log.Info("klaxon serving", "version", version, "addr", ln.Addr().String(), "db", cfg.Env.DB,
 		"gateway", cfg.Env.DiscordGateway)
 	return nil
+}
+
+// requeueDead makes the dead letters due again: after a restart or a
+// reload, what Discord refused may go through now.
+func (m *Main) requeueDead(ctx context.Context, why string) {
+	var n int
+	err := m.DB.Update(ctx, func(tx bot.Tx) (err error) { n, err = tx.RequeueDead(m.Clock.Now()); return err })
+	switch {
+	case err != nil:
+		m.Log.Error("cannot requeue dead letters", "why", why, "err", err)
+	case n > 0:
+		m.Log.Info("dead letters requeued", "why", why, "items", n)
+		m.Engine.Trigger()
+	}
 }
 
 // Addr is the address the HTTP server listens on.
@@ -217,6 +233,27 @@ func (m *Main) engineReady(context.Context) error {
 		return fmt.Errorf("last successful engine cycle was %s ago (%v)", m.Clock.Now().Sub(last).Round(time.Second), err)
 	}
 	return nil
+}
+
+// outboundReady reports a Discord outage the queue is waiting out, and
+// dead letters (items Discord refused for good).
+func (m *Main) outboundReady(ctx context.Context) error {
+	var errs []error
+	if down, since, last := m.Engine.Outage(); down {
+		errs = append(errs, fmt.Errorf("Discord has been failing for %s; the queue holds everything and probes every few seconds (last error: %s)",
+			m.Clock.Now().Sub(since).Round(time.Second), last))
+	}
+	var dead []bot.Item
+	if err := m.DB.View(ctx, func(tx bot.Tx) (err error) { dead, err = tx.DeadItems(3); return err }); err != nil {
+		return err
+	}
+	for _, it := range dead {
+		errs = append(errs, fmt.Errorf("dead letter: Discord refused %s: %s", it.Describe(), it.LastError))
+	}
+	if len(dead) > 0 {
+		errs = append(errs, errors.New("fix the cause, then reload (SIGHUP) or run `klaxon requeue`; `klaxon check-config --online` lists them all"))
+	}
+	return errors.Join(errs...)
 }
 
 // discordReady fails when Discord refused the token last, or never accepted it.
@@ -336,10 +373,11 @@ func (m *Main) reloadOnHUP() (stop func()) {
 	go func() {
 		defer close(done)
 		for range hup {
-			m.Log.Info("SIGHUP: reloading runbooks")
+			m.Log.Info("SIGHUP: reloading runbooks and retrying dead letters")
 			if m.Runbooks != nil {
 				_ = m.Runbooks.Reload() // logs what it kept and why
 			}
+			m.requeueDead(context.Background(), "reload")
 		}
 	}()
 	return func() {
