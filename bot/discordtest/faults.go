@@ -15,10 +15,21 @@ type Fault struct {
 	Route        string // exact OpenAPI template; "" = any
 
 	Latency time.Duration // delay before answering (or before the other effects)
-	Drop    bool          // close the connection without answering
-	Status  int           // answer with this status instead of handling
-	Code    int           // Discord error code in the JSON body (with Status)
-	Message string        // error message (default: status text)
+	Drop    bool          // close the connection without handling or answering
+	// DropAfterHandle handles the request completely (the message is
+	// created, the edit applied, the thread started, gateway events
+	// dispatched) and then closes the connection without sending the
+	// response: the client sees a transport error although Discord acted,
+	// like a connection reset after Discord created the message. Status,
+	// Code, Message and RetryAfter are ignored; Drop wins over it. The
+	// request is recorded with the status the client never received and
+	// Faulted set. Go's http.Transport may resend an idempotent request
+	// (GET, HEAD) that fails this way on a reused connection; it never
+	// resends a POST or PATCH.
+	DropAfterHandle bool
+	Status          int    // answer with this status instead of handling
+	Code            int    // Discord error code in the JSON body (with Status)
+	Message         string // error message (default: status text)
 	// RetryAfter is used in the body/headers when Status is 429.
 	RetryAfter time.Duration
 
@@ -67,12 +78,13 @@ func (s *Server) takeFault(c *call) *Fault {
 	return nil
 }
 
-// applyFault applies a matching fault; done reports that the request has
-// been answered (or dropped) and must not be handled further.
-func (s *Server) applyFault(w http.ResponseWriter, c *call) (status int, done bool) {
-	f := s.takeFault(c)
+// applyFault applies a matching fault. done reports that the request has
+// been answered (or dropped) and must not be handled further; otherwise f
+// is the fault still to apply after handling (nil if none).
+func (s *Server) applyFault(w http.ResponseWriter, c *call) (f *Fault, status int, done bool) {
+	f = s.takeFault(c)
 	if f == nil {
-		return 0, false
+		return nil, 0, false
 	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
@@ -80,23 +92,19 @@ func (s *Server) applyFault(w http.ResponseWriter, c *call) (status int, done bo
 		case <-t.C:
 		case <-c.r.Context().Done():
 			t.Stop()
-			return 0, true
+			return f, 0, true
 		case <-s.closing:
 			t.Stop()
-			return 0, true
+			return f, 0, true
 		}
 	}
 	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return 0, true
-			}
-		}
-		panic(http.ErrAbortHandler) // fallback: net/http aborts the response
+		s.record(c, 0, true)
+		hangUp(w)
+		return f, 0, true
 	}
-	if f.Status == 0 {
-		return 0, false
+	if f.DropAfterHandle || f.Status == 0 {
+		return f, 0, false
 	}
 	msg := f.Message
 	if msg == "" {
@@ -112,5 +120,16 @@ func (s *Server) applyFault(w http.ResponseWriter, c *call) (status int, done bo
 		c.header.Set("Retry-After", fmtSeconds(after))
 		c.header.Set("X-RateLimit-Scope", "shared")
 	}
-	return s.writeError(w, c, e), true
+	return f, s.writeError(w, c, e), true
+}
+
+// hangUp closes the request's connection without writing a response.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // fallback: net/http aborts the response
 }

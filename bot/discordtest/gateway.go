@@ -34,6 +34,7 @@ type gateway struct {
 	closed   bool
 	conns    map[*gwConn]bool
 	sessions map[string]*gwSession
+	events   []GatewayEvent // every broadcast dispatch, see GatewayEvents
 
 	wgMu     sync.Mutex // serialises Server.wg.Add with Close
 	wgClosed bool
@@ -45,10 +46,11 @@ func (g *gateway) init() {
 }
 
 type gwSession struct {
-	id   string
-	seq  int64
-	log  []gwEvent
-	conn *gwConn
+	id      string
+	intents int // from identify
+	seq     int64
+	log     []gwEvent
+	conn    *gwConn
 }
 
 type gwEvent struct {
@@ -210,7 +212,7 @@ func (s *Server) gatewayOp(c *gwConn, p gwPayload) bool {
 			s.closeWith(c, 4013, "Invalid intent(s)")
 			return false
 		}
-		return s.identify(c) == nil
+		return s.identify(c, *d.Intents) == nil
 	case opResume:
 		var d struct {
 			Token     string `json:"token"`
@@ -247,7 +249,7 @@ func newSessionID() string {
 	return hex.EncodeToString(b)
 }
 
-func (s *Server) identify(c *gwConn) error {
+func (s *Server) identify(c *gwConn, intents int) error {
 	// Build payloads under the state lock, then send under the gateway lock.
 	s.mu.Lock()
 	var guilds []any
@@ -263,7 +265,7 @@ func (s *Server) identify(c *gwConn) error {
 	user["verified"], user["mfa_enabled"] = true, false
 	s.mu.Unlock()
 
-	sess := &gwSession{id: newSessionID()}
+	sess := &gwSession{id: newSessionID(), intents: intents}
 	ready := map[string]any{
 		"v": 10, "user": user, "guilds": guilds, "session_id": sess.id,
 		"resume_gateway_url": s.GatewayURL(), "shard": []int{0, 1},
@@ -344,16 +346,76 @@ func (s *Server) Dispatch(event string, data any) int {
 }
 
 func (s *Server) dispatchRaw(event string, raw json.RawMessage) int {
+	return s.dispatchIntent(event, raw, 0)
+}
+
+// dispatchIntent dispatches an event to the sessions that identified with
+// the intent (0: every session) and records it for GatewayEvents.
+func (s *Server) dispatchIntent(event string, raw json.RawMessage, intent int) int {
 	s.gw.mu.Lock()
 	defer s.gw.mu.Unlock()
+	s.gw.events = append(s.gw.events, GatewayEvent{Name: event, Data: raw})
 	n := 0
 	for _, sess := range s.gw.sessions {
+		if intent != 0 && sess.intents&intent == 0 {
+			continue
+		}
 		live := sess.conn != nil
 		if err := s.sendLocked(sess, event, raw); err == nil && live {
 			n++
 		}
 	}
 	return n
+}
+
+// GatewayEvent is a dispatch (op 0) the fake sent to the bot's gateway
+// sessions.
+type GatewayEvent struct {
+	Name string          // e.g. "MESSAGE_CREATE"
+	Data json.RawMessage // the event's "d"
+}
+
+// GatewayEvents returns the events dispatched so far with the given name
+// ("" = all), in order: MESSAGE_CREATE for messages the bot created with
+// POST /channels/{channel.id}/messages, INTERACTION_CREATE from Interact,
+// and everything sent with Dispatch. Each event is listed once, however
+// many sessions received it (none, if no session was connected or had
+// the intent). READY, GUILD_CREATE and RESUMED are not listed.
+func (s *Server) GatewayEvents(name string) []GatewayEvent {
+	s.gw.mu.Lock()
+	defer s.gw.mu.Unlock()
+	var out []GatewayEvent
+	for _, ev := range s.gw.events {
+		if name == "" || ev.Name == name {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// pendingDispatch is a gateway event a handler queued; it is dispatched
+// once the handler has returned and released the state lock.
+type pendingDispatch struct {
+	name   string
+	data   any
+	intent int // required intent, 0 = none
+}
+
+// dispatch queues a gateway event for after the handler.
+func (c *call) dispatch(name string, data any, intent int) {
+	c.dispatches = append(c.dispatches, pendingDispatch{name: name, data: data, intent: intent})
+}
+
+func (s *Server) flushDispatches(c *call) {
+	for _, d := range c.dispatches {
+		raw, err := json.Marshal(d.data)
+		if err != nil {
+			s.violate(&Violation{Kind: "gateway", Detail: "marshal " + d.name + ": " + err.Error()})
+			continue
+		}
+		s.dispatchIntent(d.name, raw, d.intent)
+	}
+	c.dispatches = nil
 }
 
 // DropGateway abruptly closes every gateway connection (no close frame),

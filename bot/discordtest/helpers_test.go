@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,4 +89,43 @@ func wait(t *testing.T, s *Server, what string, cond func() bool) {
 	if !s.Await(10*time.Second, cond) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
+}
+
+// checkResponse validates a response body against the schema the OpenAPI
+// description gives for the route's 200 answer.
+func checkResponse(t *testing.T, s *Server, method, route string, body []byte) {
+	t.Helper()
+	frag := pointer("paths", route, strings.ToLower(method), "responses", "200", "content", "application/json", "schema")
+	sch, err := s.spec.compile(frag)
+	if err != nil {
+		t.Fatalf("compile response schema of %s %s: %v", method, route, err)
+	}
+	for _, fe := range validateJSON(sch, body) {
+		t.Errorf("%s %s answer does not match Discord's description: %s", method, route, fe)
+	}
+}
+
+// apiErrorBody is Discord's JSON error body.
+type apiErrorBody struct {
+	Code    int            `json:"code"`
+	Message string         `json:"message"`
+	Errors  map[string]any `json:"errors"`
+}
+
+// collect records violations instead of failing the test.
+type collect struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (c *collect) add(err error) {
+	c.mu.Lock()
+	c.errs = append(c.errs, err)
+	c.mu.Unlock()
+}
+
+func (c *collect) list() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.errs)
 }

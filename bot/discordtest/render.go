@@ -17,7 +17,7 @@ func (s *Server) userJSON(id string) map[string]any {
 	}
 	m := map[string]any{
 		"id": u.ID, "username": u.Username, "discriminator": "0", "avatar": nil,
-		"global_name": nilIfEmpty(u.GlobalName), "public_flags": 0, "flags": 0,
+		"global_name": nilIfEmpty(u.GlobalName), "public_flags": 0, "flags": 0, "primary_guild": nil,
 	}
 	if u.Bot {
 		m["bot"] = true
@@ -58,7 +58,7 @@ func (s *Server) channelJSON(c *Channel) map[string]any {
 		m["thread_metadata"] = map[string]any{
 			"archived": c.Archived, "locked": c.Locked, "invitable": c.Invitable,
 			"auto_archive_duration": c.AutoArchiveDuration,
-			"archive_timestamp":     isoTime(c.CreatedAt),
+			"archive_timestamp":     isoTime(c.archiveTimestamp()),
 			"create_timestamp":      isoTime(c.CreatedAt),
 		}
 		return m
@@ -77,10 +77,14 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 	atts := []any{}
 	for _, a := range m.Attachments {
 		url := s.hs.URL + "/attachments/" + m.ChannelID + "/" + a.ID + "/" + a.Filename
-		atts = append(atts, map[string]any{
+		att := map[string]any{
 			"id": a.ID, "filename": a.Filename, "size": len(a.Data), "url": url, "proxy_url": url,
-			"content_type": a.ContentType, "description": nilIfEmpty(a.Description),
-		})
+			"content_type": a.ContentType,
+		}
+		if a.Description != "" { // a string when present, never null
+			att["description"] = a.Description
+		}
+		atts = append(atts, att)
 	}
 	embeds := []any{}
 	for _, e := range m.Embeds {

@@ -26,15 +26,14 @@ func init() {
 		"GET /guilds/{guild_id}/members/{user_id}":                    hGetMember,
 		"PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}":    hMemberRole(true),
 		"DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": hMemberRole(false),
-		"GET /guilds/{guild_id}/threads/active":                       hActiveThreads,
-		"GET /users/@me":                                              hGetMe,
-		"GET /users/{user_id}":                                        hGetUser,
-		"GET /users/@me/guilds":                                       hMyGuilds,
-		"POST /users/@me/channels":                                    hCreateDM,
-		"GET /gateway":                                                hGateway(false),
-		"GET /gateway/bot":                                            hGateway(true),
-		"GET /applications/@me":                                       hApplication,
-		"GET /oauth2/applications/@me":                                hApplication,
+		"GET /users/@me":               hGetMe,
+		"GET /users/{user_id}":         hGetUser,
+		"GET /users/@me/guilds":        hMyGuilds,
+		"POST /users/@me/channels":     hCreateDM,
+		"GET /gateway":                 hGateway(false),
+		"GET /gateway/bot":             hGateway(true),
+		"GET /applications/@me":        hApplication,
+		"GET /oauth2/applications/@me": hApplication,
 	})
 }
 
@@ -98,6 +97,9 @@ func hPatchChannel(c *call) (int, any) {
 			return 0, errArchivedThread
 		}
 		if p.Archived != nil {
+			if cp.Archived != *p.Archived {
+				cp.ArchiveTimestamp = s.opts.Now()
+			}
 			cp.Archived = *p.Archived
 		}
 		if p.Locked != nil {
@@ -133,8 +135,10 @@ func (s *Server) newThreadLocked(id string, parent *Channel, p *threadPayload, t
 	t := &Channel{
 		ID: id, GuildID: parent.GuildID, Name: p.Name, Type: typ, ParentID: parent.ID,
 		OwnerID: s.opts.BotUserID, AutoArchiveDuration: dur, Invitable: p.Invitable == nil || *p.Invitable,
-		MemberIDs: []string{s.opts.BotUserID}, CreatedAt: s.opts.Now(),
+		MemberIDs: []string{s.opts.BotUserID},
 	}
+	t.CreatedAt = s.opts.Now()
+	t.ArchiveTimestamp = t.CreatedAt
 	s.st.channels[id] = t
 	s.st.channelOrder = append(s.st.channelOrder, id)
 	return t
@@ -292,23 +296,6 @@ func hGuildChannels(c *call) (int, any) {
 		}
 	}
 	return 200, out
-}
-
-func hActiveThreads(c *call) (int, any) {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	gid := c.params["guild_id"]
-	if s.st.guilds[gid] == nil {
-		return 0, errUnknownGuild
-	}
-	out := []any{}
-	for _, id := range s.st.channelOrder {
-		if ch := s.st.channels[id]; ch.GuildID == gid && ch.IsThread() && !ch.Archived {
-			out = append(out, s.channelJSON(ch))
-		}
-	}
-	return 200, map[string]any{"threads": out, "members": []any{}}
 }
 
 func hGuildRoles(c *call) (int, any) {

@@ -1,9 +1,11 @@
 package discordtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -51,6 +53,10 @@ type msgPayload struct {
 		MessageID string `json:"message_id"`
 	} `json:"message_reference"`
 	Username string `json:"username"`
+	// Nonce and EnforceNonce are read by POST /channels/{channel.id}/messages
+	// only (see nonce.go).
+	Nonce        json.RawMessage `json:"nonce"`
+	EnforceNonce *bool           `json:"enforce_nonce"`
 }
 
 func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
@@ -147,6 +153,7 @@ func (s *Server) postableLocked(id string) (*Channel, *apiError) {
 			return nil, errArchivedThread
 		}
 		ch.Archived = false // posting unarchives an unlocked thread
+		ch.ArchiveTimestamp = s.opts.Now()
 	}
 	return ch, nil
 }
@@ -182,17 +189,38 @@ func hCreateMessage(c *call) (int, any) {
 		c.violate("body", "empty message (no content, embeds, components, files, stickers or poll)")
 		return 0, errEmptyMessage
 	}
+	nonce, hasNonce := parseNonce(p.Nonce)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, e := s.postableLocked(c.params["channel_id"])
+	chID, author, now := c.params["channel_id"], s.botUser(), s.opts.Now()
+	if s.st.channels[chID] == nil {
+		return 0, errUnknownChannel
+	}
+	if hasNonce && p.EnforceNonce != nil && *p.EnforceNonce {
+		if first := s.firstWithNonceLocked(nonceKey{channel: chID, author: author.ID, nonce: nonce}, now); first != nil {
+			if first.Deleted {
+				return 0, errUnknownMessage
+			}
+			return 200, s.createdJSON(first)
+		}
+	}
+	ch, e := s.postableLocked(chID)
 	if e != nil {
 		return 0, e
 	}
-	m, e := s.newMessageLocked(ch, &p, c.files, s.botUser())
+	m, e := s.newMessageLocked(ch, &p, c.files, author)
 	if e != nil {
 		return 0, e
 	}
-	return 200, s.messageJSON(m)
+	if hasNonce {
+		s.setNonceLocked(m, nonce, p.Nonce)
+	}
+	intent := discordgo.IntentsGuildMessages
+	if ch.Type == discordgo.ChannelTypeDM {
+		intent = discordgo.IntentsDirectMessages
+	}
+	c.dispatch("MESSAGE_CREATE", s.createdJSON(m), int(intent))
+	return 200, s.createdJSON(m)
 }
 
 // messageLocked finds a message in a channel.
@@ -218,31 +246,70 @@ func hGetMessage(c *call) (int, any) {
 	return 200, s.messageJSON(m)
 }
 
+// hListMessages is GET /channels/{channel.id}/messages: with before, the
+// newest limit messages older than it; with after, the oldest limit
+// messages newer than it; with around, the message and those around it
+// (half of limit on each side); otherwise the newest limit. Always newest
+// first, as Discord answers. Nonces are not included: Discord does not
+// store them.
 func hListMessages(c *call) (int, any) {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.channels[c.params["channel_id"]] == nil {
+	chID := c.params["channel_id"]
+	if s.st.channels[chID] == nil {
 		return 0, errUnknownChannel
 	}
 	limit := 50
-	if l, err := strconv.Atoi(c.query.Get("limit")); err == nil && l > 0 && l <= 100 {
-		limit = l
+	if l, err := strconv.Atoi(c.query.Get("limit")); err == nil && l > 0 {
+		limit = l // the query check has bounded it to 1–100
 	}
-	before, _ := strconv.ParseInt(c.query.Get("before"), 10, 64)
-	after, _ := strconv.ParseInt(c.query.Get("after"), 10, 64)
-	ids := s.st.channelMsgs[c.params["channel_id"]]
-	out := []any{}
-	// newest first, as Discord does
-	for i := len(ids) - 1; i >= 0 && len(out) < limit; i-- {
-		m := s.st.messages[ids[i]]
-		n, _ := strconv.ParseInt(m.ID, 10, 64)
-		if m.Deleted || (before != 0 && n >= before) || (after != 0 && n <= after) {
-			continue
+	var anchors []string
+	for _, k := range []string{"around", "before", "after"} {
+		if c.query.Has(k) {
+			anchors = append(anchors, k)
 		}
-		out = append(out, s.messageJSON(m))
+	}
+	if len(anchors) > 1 {
+		c.violate("query", "around, before and after are mutually exclusive; got "+strings.Join(anchors, ", ")+" (the fake uses "+anchors[0]+")")
+	}
+	var live []*Message // oldest first
+	for _, id := range s.st.channelMsgs[chID] {
+		if m := s.st.messages[id]; !m.Deleted {
+			live = append(live, m)
+		}
+	}
+	var sel []*Message // oldest first
+	if len(anchors) == 0 {
+		sel = live[max(0, len(live)-limit):]
+	} else {
+		x, _ := strconv.ParseInt(c.query.Get(anchors[0]), 10, 64)
+		// live[:i] are older than x, live[i:] are x and newer
+		i, _ := slices.BinarySearchFunc(live, x, func(m *Message, x int64) int { return cmp.Compare(snowflake(m.ID), x) })
+		switch anchors[0] {
+		case "before":
+			sel = live[max(0, i-limit):i]
+		case "after":
+			if i < len(live) && snowflake(live[i].ID) == x {
+				i++
+			}
+			sel = live[i:min(len(live), i+limit)]
+		case "around":
+			newer := live[i:min(len(live), i+(limit+1)/2)]
+			older := live[max(0, i-(limit-len(newer))):i]
+			sel = append(slices.Clone(older), newer...)
+		}
+	}
+	out := []any{}
+	for i := len(sel) - 1; i >= 0; i-- {
+		out = append(out, s.messageJSON(sel[i]))
 	}
 	return 200, out
+}
+
+func snowflake(id string) int64 {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return n
 }
 
 func hEditMessage(c *call) (int, any) {

@@ -24,17 +24,17 @@ type Request struct {
 	Version   string // "v9", "v10" or "" for unversioned /api/...
 	Route     string // OpenAPI template, e.g. /channels/{channel_id}/messages
 	Query     url.Values
-	Status    int
+	Status    int // status answered (DropAfterHandle: the one the client never got; Drop: 0)
 	Body      []byte
 	Header    http.Header
 	ChannelID string // channel the request acted on, when known
-	Faulted   bool   // answered by an injected fault
+	Faulted   bool   // answered (or dropped) by an injected fault
 }
 
 // Violation describes a request (or gateway/interaction behaviour) that a
 // real Discord would reject or that breaks a documented rule.
 type Violation struct {
-	Kind   string // "route", "method", "auth", "body", "limit", "ratelimit", "interaction", "gateway", "unimplemented", "state"
+	Kind   string // "route", "method", "auth", "query", "body", "limit", "ratelimit", "interaction", "gateway", "unimplemented", "state"
 	Method string
 	Path   string
 	Route  string
@@ -140,6 +140,8 @@ type call struct {
 	chanID  string
 	idx     int // index in state.requests
 	pending []*Violation
+	// gateway events to dispatch once the handler has returned
+	dispatches []pendingDispatch
 }
 
 // violate queues a violation, reported once the handler has returned (and
@@ -191,15 +193,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	status, faulted := s.handle(w, c, body, path == "" && r.URL.Path != "/api")
+	s.record(c, status, faulted)
+	s.notify()
+}
 
+// record completes the request's entry in Requests. Faults that hang up
+// call it first: the client sees the closed connection at once.
+func (s *Server) record(c *call, status int, faulted bool) {
 	s.mu.Lock()
 	rq := &s.st.requests[c.idx]
 	rq.Status, rq.Route, rq.ChannelID, rq.Faulted = status, c.route, c.chanID, faulted
 	s.mu.Unlock()
-	s.notify()
 }
 
-// handle runs the pipeline and returns the status written.
+// handle runs the pipeline and returns the status written (or, when an
+// injected fault lost the response, the status the client never saw) and
+// whether a fault applied.
 func (s *Server) handle(w http.ResponseWriter, c *call, body []byte, notAPI bool) (int, bool) {
 	var rt *specRoute
 	if !notAPI {
@@ -213,40 +222,68 @@ func (s *Server) handle(w http.ResponseWriter, c *call, body []byte, notAPI bool
 	}
 	c.chanID = c.params["channel_id"]
 
-	if st, done := s.applyFault(w, c); done {
+	f, st, done := s.applyFault(w, c)
+	if done {
 		return st, true
 	}
-	if rt == nil {
-		s.violate(&Violation{Kind: "route", Method: c.method, Path: c.r.URL.Path, Detail: "no such route in Discord's OpenAPI description"})
-		return s.writeError(w, c, errf(404, 0, "404: Not Found")), false
-	}
-	op := rt.ops[c.method]
-	if op == nil {
-		s.violate(&Violation{Kind: "method", Method: c.method, Path: c.path, Route: c.route, Detail: "method not allowed for route"})
-		return s.writeError(w, c, errf(405, 0, "405: Method Not Allowed")), false
-	}
-	if err := s.checkAuth(c); err != nil {
-		return s.writeError(w, c, err), false
-	}
-	if err := s.takeRateLimit(c); err != nil {
-		return s.writeError(w, c, err), false
-	}
-	if err := s.parseBody(c, op, body); err != nil {
-		return s.writeError(w, c, err), false
-	}
-	h := handlers[c.method+" "+c.route]
-	if h == nil {
-		s.violate(&Violation{Kind: "unimplemented", Method: c.method, Path: c.path, Route: c.route, Detail: "route is valid but not implemented by discordtest"})
-		return s.writeError(w, c, errf(501, 0, "discordtest: route not implemented")), false
-	}
-	status, resp := h(c)
+	status, resp := s.run(c, rt, body)
 	for _, v := range c.pending {
 		s.violate(v)
+	}
+	s.flushDispatches(c)
+	if f != nil && f.DropAfterHandle {
+		status = statusOf(status, resp)
+		s.record(c, status, true)
+		hangUp(w)
+		return status, true
 	}
 	if e, ok := resp.(*apiError); ok {
 		return s.writeError(w, c, e), false
 	}
 	return s.writeJSON(w, c, status, resp), false
+}
+
+// run checks the request and calls its handler. The answer is a status
+// and a JSON value, or an *apiError.
+func (s *Server) run(c *call, rt *specRoute, body []byte) (int, any) {
+	if rt == nil {
+		s.violate(&Violation{Kind: "route", Method: c.method, Path: c.r.URL.Path, Detail: "no such route in Discord's OpenAPI description"})
+		return 0, errf(404, 0, "404: Not Found")
+	}
+	op := rt.ops[c.method]
+	if op == nil {
+		s.violate(&Violation{Kind: "method", Method: c.method, Path: c.path, Route: c.route, Detail: "method not allowed for route"})
+		return 0, errf(405, 0, "405: Method Not Allowed")
+	}
+	if err := s.checkAuth(c); err != nil {
+		return 0, err
+	}
+	if err := s.takeRateLimit(c); err != nil {
+		return 0, err
+	}
+	if err := s.checkQuery(c, op); err != nil {
+		return 0, err
+	}
+	if err := s.parseBody(c, op, body); err != nil {
+		return 0, err
+	}
+	h := handlers[c.method+" "+c.route]
+	if h == nil {
+		s.violate(&Violation{Kind: "unimplemented", Method: c.method, Path: c.path, Route: c.route, Detail: "route is valid but not implemented by discordtest"})
+		return 0, errf(501, 0, "discordtest: route not implemented")
+	}
+	return h(c)
+}
+
+// statusOf is the status writeJSON/writeError would send for an answer.
+func statusOf(status int, resp any) int {
+	if e, ok := resp.(*apiError); ok {
+		return e.status
+	}
+	if status == 0 {
+		return http.StatusNoContent
+	}
+	return status
 }
 
 func (s *Server) checkAuth(c *call) *apiError {

@@ -34,6 +34,10 @@ type Options struct {
 	// in a separate bucket, message edits) per channel. Default 5 per 5s.
 	ChannelMessageLimit  int
 	ChannelMessageWindow time.Duration
+	// NonceWindow is how long a nonce sent with enforce_nonce dedupes
+	// message creates (Discord: "the past few minutes"). Default
+	// DefaultNonceWindow.
+	NonceWindow time.Duration
 	// GlobalLimit is the number of bot requests allowed per second. Default 50.
 	GlobalLimit int
 	// RouteLimit is the per-route, per-major-parameter limit applied to all
@@ -112,6 +116,9 @@ func NewOnAddr(addr string, opts Options) (*Server, error) {
 	}
 	if opts.ChannelMessageWindow <= 0 {
 		opts.ChannelMessageWindow = 5 * time.Second
+	}
+	if opts.NonceWindow <= 0 {
+		opts.NonceWindow = DefaultNonceWindow
 	}
 	if opts.GlobalLimit <= 0 {
 		opts.GlobalLimit = 50

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -54,6 +55,18 @@ type specOp struct {
 	BodyRequired bool
 	// content type -> JSON pointer (URL fragment) of the body schema
 	bodies map[string]string
+	// query parameters (the path's and the operation's)
+	query []specParam
+}
+
+// specParam is one query parameter of an operation.
+type specParam struct {
+	Name     string
+	Required bool
+	// Type is the JSON type a value is read as: "string", "integer",
+	// "number" or "boolean"; "" for arrays and unions, which are not checked.
+	Type string
+	ptr  string // JSON pointer (URL fragment) of the parameter's schema
 }
 
 var (
@@ -73,10 +86,20 @@ func parseSpec(raw []byte) (*spec, error) {
 		return nil, fmt.Errorf("discordtest: parse openapi.json: %w", err)
 	}
 	var shape struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	type paramShape struct {
+		Name     string          `json:"name"`
+		In       string          `json:"in"`
+		Required bool            `json:"required"`
+		Schema   json.RawMessage `json:"schema"`
 	}
 	type opShape struct {
-		OperationID string `json:"operationId"`
+		OperationID string       `json:"operationId"`
+		Parameters  []paramShape `json:"parameters"`
 		RequestBody *struct {
 			Required bool                       `json:"required"`
 			Content  map[string]json.RawMessage `json:"content"`
@@ -93,6 +116,26 @@ func parseSpec(raw []byte) (*spec, error) {
 	sp := &spec{compiler: c, schemas: map[string]*compiledSchema{}}
 	for tmpl, methods := range shape.Paths {
 		r := &specRoute{Template: tmpl, segs: splitPath(tmpl), ops: map[string]*specOp{}}
+		var pathParams []paramShape
+		if rawParams, ok := methods["parameters"]; ok {
+			if err := json.Unmarshal(rawParams, &pathParams); err != nil {
+				return nil, fmt.Errorf("discordtest: parse openapi.json parameters of %s: %w", tmpl, err)
+			}
+		}
+		queryParams := func(ps []paramShape, ptr ...string) []specParam {
+			var out []specParam
+			for i, p := range ps {
+				if p.In != "query" {
+					continue
+				}
+				out = append(out, specParam{
+					Name: p.Name, Required: p.Required,
+					Type: scalarType(p.Schema, shape.Components.Schemas),
+					ptr:  pointer(append(ptr, strconv.Itoa(i), "schema")...),
+				})
+			}
+			return out
+		}
 		for m, rawOp := range methods {
 			switch m {
 			case "get", "post", "put", "patch", "delete":
@@ -104,6 +147,7 @@ func parseSpec(raw []byte) (*spec, error) {
 				return nil, fmt.Errorf("discordtest: parse openapi.json %s %s: %w", m, tmpl, err)
 			}
 			o := &specOp{ID: op.OperationID, bodies: map[string]string{}}
+			o.query = append(queryParams(pathParams, "paths", tmpl, "parameters"), queryParams(op.Parameters, "paths", tmpl, m, "parameters")...)
 			if op.RequestBody != nil {
 				o.BodyRequired = op.RequestBody.Required
 				for ct := range op.RequestBody.Content {
@@ -117,6 +161,26 @@ func parseSpec(raw []byte) (*spec, error) {
 	// Deterministic order; matching picks the most literal template anyway.
 	sort.Slice(sp.routes, func(i, j int) bool { return sp.routes[i].Template < sp.routes[j].Template })
 	return sp, nil
+}
+
+// scalarType is the JSON type of a parameter schema ("" unless it is one
+// scalar type), following one $ref into components/schemas.
+func scalarType(raw json.RawMessage, schemas map[string]json.RawMessage) string {
+	var sch struct {
+		Ref  string `json:"$ref"`
+		Type any    `json:"type"`
+	}
+	if json.Unmarshal(raw, &sch) != nil {
+		return ""
+	}
+	if name, ok := strings.CutPrefix(sch.Ref, "#/components/schemas/"); ok {
+		return scalarType(schemas[name], nil)
+	}
+	switch t, _ := sch.Type.(string); t {
+	case "string", "integer", "number", "boolean":
+		return t
+	}
+	return ""
 }
 
 // pointer builds a URL fragment holding a JSON pointer to the given tokens.
@@ -195,6 +259,11 @@ func (sp *spec) schemaFor(op *specOp, mediaType string) (*jsonschema.Schema, err
 	if !ok {
 		return nil, nil
 	}
+	return sp.compile(frag)
+}
+
+// compile compiles (once) the schema at a JSON pointer of the document.
+func (sp *spec) compile(frag string) (*jsonschema.Schema, error) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if cs, ok := sp.schemas[frag]; ok {

@@ -55,6 +55,7 @@ type Channel struct {
 
 	// Thread metadata.
 	Archived            bool
+	ArchiveTimestamp    time.Time // when Archived last changed (creation time until then)
 	Locked              bool
 	AutoArchiveDuration int
 	Invitable           bool
@@ -106,6 +107,13 @@ type Message struct {
 	InteractionID   string // set for interaction responses/follow-ups
 	ReferenceID     string // message_reference.message_id (replies)
 	Deleted         bool
+	// Nonce is the nonce the message was created with ("" if none); an
+	// integer nonce is kept as its decimal digits. Discord does not store
+	// nonces: only the create response and MESSAGE_CREATE carry them.
+	Nonce string
+	// nonceJSON is the nonce exactly as sent, echoed in the create
+	// response and MESSAGE_CREATE.
+	nonceJSON json.RawMessage
 }
 
 // Button is a button found in a message's components.
@@ -197,7 +205,8 @@ type state struct {
 	channels     map[string]*Channel
 	channelOrder []string
 	messages     map[string]*Message
-	channelMsgs  map[string][]string // channel -> message ids in creation order
+	channelMsgs  map[string][]string   // channel -> message ids in creation order
+	nonces       map[nonceKey][]string // message ids created with a nonce, oldest first
 	edits        map[string]int
 	dms          map[string]string // recipient -> DM channel
 	dmClosed     map[string]bool
@@ -222,6 +231,7 @@ func (st *state) init() {
 	st.channels = map[string]*Channel{}
 	st.messages = map[string]*Message{}
 	st.channelMsgs = map[string][]string{}
+	st.nonces = map[nonceKey][]string{}
 	st.edits = map[string]int{}
 	st.dms = map[string]string{}
 	st.dmClosed = map[string]bool{}
@@ -425,10 +435,14 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.st.requests)
 }
 
-// ResetRecords forgets recorded requests and violations (state is kept).
+// ResetRecords forgets recorded requests, violations and gateway events
+// (state is kept).
 func (s *Server) ResetRecords() {
 	s.mu.Lock()
 	s.st.requests = nil
 	s.st.violations = nil
 	s.mu.Unlock()
+	s.gw.mu.Lock()
+	s.gw.events = nil
+	s.gw.mu.Unlock()
 }
