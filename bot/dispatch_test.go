@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +94,105 @@ func TestOutageRecovery(t *testing.T) {
 		}
 	}
 	t.Logf("%d groups; %d requests during the outage; after recovery: every P0 within %s, every group within %s", len(groups), during, worstP0, worst)
+}
+
+// TestLostResponseOneCard: Discord creates the card but the answer is lost
+// (the connection drops after the message was made). The retry carries the
+// same nonce, so Discord returns the first message: one card, one ping —
+// and an edit follows, so the card shows what changed meanwhile.
+func TestLostResponseOneCard(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t)
+	p.srv.InjectFault(discordtest.Fault{Method: "POST", PathContains: "/channels/" + p.channel + "/messages", DropAfterHandle: true, Times: 1})
+	n := p0("lost")
+	res, err := bot.Ingest(ctx, p.db, p.policy, n, p.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cycle(t) // the create is lost: Discord has the card, Klaxon does not know
+	if got := p.srv.MessagesCreated(p.channel); got != 1 {
+		t.Fatalf("after the lost answer: %d messages created, want 1", got)
+	}
+	if id := p.card(t, res.GroupID).MessageID; id != "" {
+		t.Fatalf("the lost create was recorded as %s", id)
+	}
+	// A second alert joins the group before the retry.
+	n.Alerts = append(n.Alerts, n.Alerts[0])
+	n.Alerts[1].Fingerprint, n.Alerts[1].Labels = "second", map[string]string{"alertname": "Down", "instance": "eu-2"}
+	if _, err := bot.Ingest(ctx, p.db, p.policy, n, p.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		p.clock.Advance(bot.OutageBackoffMax)
+		p.cycle(t)
+	}
+	cards := 0
+	var card discordtest.Message
+	for _, m := range p.srv.Messages(p.channel) {
+		if len(m.Embeds) > 0 && m.ReferenceID == "" {
+			cards++
+			card = m
+		}
+	}
+	if cards != 1 {
+		t.Fatalf("%d cards for one group after a lost answer, want 1", cards)
+	}
+	if got := p.card(t, res.GroupID).MessageID; got != card.ID {
+		t.Errorf("recorded card %s, Discord has %s", got, card.ID)
+	}
+	if !strings.Contains(fieldsOf(card), "2 alerts") {
+		t.Errorf("the card was not brought up to date after the repeated create returned the first message: %+v", fieldsOf(card))
+	}
+}
+
+func fieldsOf(m discordtest.Message) string {
+	var b strings.Builder
+	for _, e := range m.Embeds {
+		b.WriteString(e.Title + "\n" + e.Description + "\n")
+		for _, f := range e.Fields {
+			b.WriteString(f.Name + ": " + f.Value + "\n")
+		}
+	}
+	return b.String()
+}
+
+type jobFunc func(ctx context.Context, now time.Time) error
+
+func (jobFunc) Name() string                                   { return "probe" }
+func (f jobFunc) Run(ctx context.Context, now time.Time) error { return f(ctx, now) }
+
+// TestHungDiscordDoesNotStopTheEngine: while a request to Discord hangs,
+// the engine loop keeps cycling (escalations, reminders, readiness), and
+// the hung request is bounded by the per-request timeout.
+func TestHungDiscordDoesNotStopTheEngine(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t)
+	ran := make(chan time.Time, 16)
+	p.engine.Jobs = append(p.engine.Jobs, jobFunc(func(ctx context.Context, now time.Time) error {
+		select {
+		case ran <- now:
+		default:
+		}
+		return nil
+	}))
+	p.srv.InjectFault(discordtest.Fault{Method: "POST", Latency: time.Hour}) // every create hangs
+	if _, err := bot.Ingest(ctx, p.db, p.policy, p0("hung"), p.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.engine.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	for i := range 5 {
+		p.clock.Advance(time.Second)
+		p.engine.Trigger()
+		select {
+		case <-ran:
+		case <-time.After(5 * time.Second): // a bound on a failure, not a wait for behaviour
+			t.Fatalf("cycle %d: the engine loop is stuck behind the hung Discord request", i)
+		}
+	}
+	if last, err := p.engine.LastSuccess(); err != nil || p.clock.Now().Sub(last) > 2*time.Second {
+		t.Errorf("last successful cycle %s (now %s): %v", last, p.clock.Now(), err)
+	}
 }
