@@ -3,9 +3,11 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,4 +45,50 @@ func LockDB(dbPath string) (unlock func() error, err error) {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		return errors.Join(err, f.Close())
 	}, nil
+}
+
+// lockBackupDir takes the backup lock of dir (flock on dir/.klaxon-backup.lock,
+// which also excludes other processes such as `klaxon backup`), waiting
+// while another backup holds it, until ctx ends.
+func lockBackupDir(ctx context.Context, dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, backupLockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("backup: open lock file %s: %w", path, err)
+	}
+	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		if testHookBackupLockBusy != nil {
+			testHookBackupLockBusy()
+		}
+		got := make(chan error, 1)
+		go func() { got <- flock(f, syscall.LOCK_EX) }()
+		select {
+		case err = <-got:
+		case <-ctx.Done():
+			go func() { // the flock cannot be called off: drop the lock once it comes
+				if <-got == nil {
+					_ = flock(f, syscall.LOCK_UN)
+				}
+				f.Close()
+			}()
+			return nil, bot.WrapError(bot.EUnavailable, ctx.Err(), "backup: gave up waiting for another backup into %s to finish", dir)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("backup: lock %s: %w", path, err)
+	}
+	return func() {
+		_ = flock(f, syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		if err := syscall.Flock(int(f.Fd()), how); !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
 }
