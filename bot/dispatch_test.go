@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // TestOutageRecovery: Discord answers 502 for a simulated ten minutes
@@ -194,5 +197,69 @@ func TestHungDiscordDoesNotStopTheEngine(t *testing.T) {
 	}
 	if last, err := p.engine.LastSuccess(); err != nil || p.clock.Now().Sub(last) > 2*time.Second {
 		t.Errorf("last successful cycle %s (now %s): %v", last, p.clock.Now(), err)
+	}
+}
+
+// TestRefusedPageIsADeadLetter: Discord refuses a page's DM for good (not
+// "DMs closed", which falls back to a mention): the page is recorded as not
+// sent with the reason, the card says so, the item is kept as a dead letter
+// that is not retried by itself, and a requeue sends it once Discord agrees.
+func TestRefusedPageIsADeadLetter(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t)
+	p.srv.InjectFault(discordtest.Fault{Method: "POST", PathContains: "/users/@me/channels", Status: 403, Code: 50001, Message: "Missing Access"})
+	before := testutil.ToFloat64(metrics.Dead.WithLabelValues("message"))
+	res, err := bot.Ingest(ctx, p.db, p.policy, p0("refused"), p.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		p.cycle(t)
+		p.clock.Advance(time.Second)
+	}
+	var dead []bot.Item
+	var g *bot.Group
+	_ = p.db.View(ctx, func(tx bot.Tx) (err error) {
+		if dead, err = tx.DeadItems(10); err != nil {
+			return err
+		}
+		g, err = tx.Group(res.GroupID)
+		return err
+	})
+	if len(dead) != 1 || dead[0].Message == nil || dead[0].Message.UserID != p.user || !strings.Contains(dead[0].LastError, "50001") {
+		t.Fatalf("dead letters = %+v, want the page DM refused with 50001", dead)
+	}
+	if got := testutil.ToFloat64(metrics.Dead.WithLabelValues("message")) - before; got != 1 {
+		t.Errorf("dead letters counted: %v, want 1", got)
+	}
+	if !strings.Contains(strings.Join(g.Notes, "\n"), "was not sent: Discord refused it") {
+		t.Errorf("card notes = %q, want the refused page", g.Notes)
+	}
+	card := p.srv.Messages(p.channel)[0]
+	if !strings.Contains(fieldsOf(card), "was not sent") {
+		t.Errorf("the card on Discord does not show the refused page:\n%s", fieldsOf(card))
+	}
+	opens := func() int {
+		n := 0
+		for _, r := range p.srv.Requests() {
+			if strings.Contains(r.Path, "/users/@me/channels") {
+				n++
+			}
+		}
+		return n
+	}
+	n := opens()
+	for range 5 {
+		p.clock.Advance(time.Minute)
+		p.cycle(t)
+	}
+	if opens() != n {
+		t.Errorf("a dead letter was retried by itself: %d DM opens, want %d", opens(), n)
+	}
+	p.srv.ClearFaults()
+	_ = p.db.Update(ctx, func(tx bot.Tx) error { _, err := tx.RequeueDead(p.clock.Now()); return err })
+	p.cycle(t)
+	if opens() != n+1 {
+		t.Errorf("after the requeue: %d DM opens, want %d", opens(), n+1)
 	}
 }
