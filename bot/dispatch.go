@@ -125,7 +125,7 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time) (err error) {
 		}
 		s := e.sender(it.Kind)
 		if s == nil {
-			continue // its feature is not configured in this process; it waits
+			continue // nothing in this process sends this kind (a test engine); it waits
 		}
 		timeout := e.StepTimeout
 		if probeOnly {
