@@ -316,7 +316,11 @@ func (s postSender) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 	create := v.Post.MessageID == ""
 	if create {
 		v.Nonce = it.Nonce()
-		if err := e.Store.Update(ctx, func(tx Tx) error { return tx.ItemSending(it.ID) }); err != nil {
+		err := e.Store.Update(ctx, func(tx Tx) error { return tx.ItemSending(it.ID) })
+		if ErrorCode(err) == ENotFound {
+			return nil, false, nil // folded into a digest meanwhile: not sent
+		}
+		if err != nil {
 			return nil, false, err
 		}
 	}
@@ -354,6 +358,9 @@ func (s postSender) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 			return nil
 		}
 		p, perr := tx.Post(v.Post.ID)
+		if ErrorCode(perr) == ENotFound {
+			return nil // deleted meanwhile (its group moved to a digest before it was sent)
+		}
 		if perr != nil {
 			return perr
 		}

@@ -101,7 +101,8 @@ type QueueTx interface {
 	EnsureItem(kind ItemKind, target int64, p Priority, now time.Time) error
 	// RetryItem reschedules an item; attempt says whether it counts as a failed attempt.
 	RetryItem(id int64, due time.Time, attempt bool, lastErr string) error
-	// ItemSending records that a create is about to be sent for the item.
+	// ItemSending records that a create is about to be sent for the item;
+	// ENotFound when the item is gone (its target was deleted meanwhile).
 	ItemSending(id int64) error
 	// DeadItem keeps an item Discord refused for good as a dead letter, with the reason.
 	DeadItem(id int64, reason string, now time.Time) error

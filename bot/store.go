@@ -66,7 +66,7 @@ type Tx interface {
 	// LastPage returns the digest's page with the highest number, or ENotFound.
 	LastPage(digestID int64) (*Post, error)
 	// PendingCards returns cards of priority >= min in the channel that were
-	// never created on Discord, oldest first.
+	// never created on Discord and whose create was never sent, oldest first.
 	PendingCards(channelID string, min Priority) ([]Post, error)
 	// Backlog returns, per channel, how many cards of priority >= min wait to be created.
 	Backlog(min Priority) (map[string]int, error)

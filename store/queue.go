@@ -127,8 +127,14 @@ func (t *Tx) RetryItem(id int64, due time.Time, attempt bool, lastErr string) er
 
 // ItemSending implements bot.QueueTx.
 func (t *Tx) ItemSending(id int64) error {
-	_, err := t.exec("item sending", "UPDATE queue SET sends = sends + 1 WHERE id = ?", id)
-	return err
+	r, err := t.exec("item sending", "UPDATE queue SET sends = sends + 1 WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return bot.Errorf(bot.ENotFound, "queue item %d is gone", id)
+	}
+	return nil
 }
 
 // DeadItem implements bot.QueueTx.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,5 +108,59 @@ func TestOutboxCoalescesAndHonoursVersion(t *testing.T) {
 	db.View(ctx, func(tx bot.Tx) (err error) { depth, _, _, err = tx.QueueStats(); return err })
 	if depth != 0 {
 		t.Errorf("outbox depth after completion = %d, want 0", depth)
+	}
+}
+
+// TestPendingCardsSkipsCardsBeingSent: a card whose create was sent may be
+// on Discord already; folding it into a storm digest would show its group
+// twice, so it is not a pending card any more. Found by the storm benchmark
+// once the queue's dispatcher ran beside the storm folding.
+func TestPendingCardsSkipsCardsBeingSent(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	now := time.Unix(1_800_000_000, 0)
+	var ids []int64
+	err := db.Update(ctx, func(tx bot.Tx) error {
+		for range 3 {
+			p := &bot.Post{Kind: bot.Card, ChannelID: "c1", Priority: bot.P3, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreatePost(p); err != nil {
+				return err
+			}
+			if err := tx.MarkDirty(p.ID, bot.P3, now); err != nil {
+				return err
+			}
+			ids = append(ids, p.ID)
+		}
+		items, err := tx.DueItems(now, 10)
+		if err != nil {
+			return err
+		}
+		return tx.ItemSending(items[0].ID) // the dispatcher is creating the first card
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []bot.Post
+	_ = db.View(ctx, func(tx bot.Tx) (err error) { pending, err = tx.PendingCards("c1", bot.P2); return err })
+	if len(pending) != 2 || pending[0].ID != ids[1] || pending[1].ID != ids[2] {
+		t.Errorf("pending cards = %+v, want posts %v (not %d, whose create was sent)", pending, ids[1:], ids[0])
+	}
+	err = db.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.DeletePost(ids[1]); err != nil {
+			return err
+		}
+		items, err := tx.DueItems(now, 10)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if it.Target == ids[1] {
+				return fmt.Errorf("the deleted post's item is still queued: %+v", it)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }

@@ -472,8 +472,12 @@ func (t *Tx) LastPage(digestID int64) (*bot.Post, error) {
 
 // PendingCards implements bot.Tx.
 func (t *Tx) PendingCards(channelID string, min bot.Priority) ([]bot.Post, error) {
+	// A card whose create was sent (sends > 0) may be on Discord already:
+	// folding it into a digest would show its group twice.
 	return t.scanPosts("pending cards", "SELECT "+postCols+` FROM posts
-		WHERE channel_id = ? AND kind = 'card' AND message_id = '' AND priority >= ? ORDER BY id`, channelID, int(min))
+		WHERE channel_id = ? AND kind = 'card' AND message_id = '' AND priority >= ?
+		AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.kind = 'post' AND q.target = posts.id AND q.sends > 0)
+		ORDER BY id`, channelID, int(min))
 }
 
 // Backlog implements bot.Tx.
