@@ -16,7 +16,7 @@ import (
 func (m *Main) wireOutbound(mux *http.ServeMux) error {
 	cfg := m.Config
 	m.Paging.Channels = map[string]bool{}
-	if pc := cfg.Phone; pc.AccountSID != "" {
+	if pc := cfg.Phone; cfg.hasProvider(bot.ViaPhone) {
 		m.Paging.Channels[bot.ViaPhone] = true
 		client := &phone.Client{BaseURL: pc.BaseURL, AccountSID: pc.AccountSID, AuthToken: cfg.Env.TwilioAuthToken, From: pc.From,
 			HTTP: &http.Client{Timeout: 15 * time.Second}, Log: m.Log.With("component", "phone")}
@@ -25,7 +25,7 @@ func (m *Main) wireOutbound(mux *http.ServeMux) error {
 		mux.Handle("POST "+phone.GatherPath, &handlers.PhoneCallback{AuthToken: cfg.Env.TwilioAuthToken, PublicURL: pc.PublicURL,
 			Actions: phoneActions{m.Paging, m.Clock}, Log: m.Log.With("component", "phone")})
 	}
-	if ec := cfg.Email; ec.Host != "" {
+	if ec := cfg.Email; cfg.hasProvider(bot.ViaEmail) {
 		m.Paging.Channels[bot.ViaEmail] = true
 		mailer := &mail.Mailer{Host: ec.Host, Port: ec.Port, Username: ec.Username, Password: cfg.Env.SMTPPassword, From: ec.From,
 			StartTLS: ec.StartTLS, Log: m.Log.With("component", "email")}
