@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // Ways a page reaches a person.
@@ -60,8 +63,8 @@ type PageRecord struct {
 	UserID    string
 	RoleID    string
 	Schedule  string
-	Status    string // queued, sent, failed, cancelled
-	Detail    string
+	Status    string // queued, sent, failed, skipped, cancelled
+	Detail    string // for failed and skipped: "not sent: " and why, worded as what to fix
 	CallSID   string
 	CreatedAt time.Time
 	SentAt    time.Time
@@ -73,6 +76,10 @@ const (
 	PageSent      = "sent"
 	PageFailed    = "failed"
 	PageCancelled = "cancelled"
+	// PageSkipped: never attempted, because it could not go out (no
+	// provider for its channel, no phone number or e-mail address,
+	// throttled). Detail says why and what to fix.
+	PageSkipped = "skipped"
 )
 
 // EscalationTx is the part of Tx for acknowledgement and escalation.
@@ -101,6 +108,8 @@ type EscalationTx interface {
 	CancelPages(groupID int64) (int, error)
 	// PagesSince counts pages to a user by a channel since t (for throttling).
 	PagesSince(userID, via string, since time.Time) (int, error)
+	// UnsentPages returns pages skipped or failed since t, newest first.
+	UnsentPages(since time.Time, limit int) ([]PageRecord, error)
 	// RecordAction appends to a group's action log.
 	RecordAction(groupID int64, kind string, a Action, detail string) error
 	// Actions returns a group's action log, oldest first.
@@ -129,6 +138,19 @@ type Paging struct {
 	Directory map[string]Contact
 	Log       *slog.Logger
 	Trigger   func()
+	// Channels holds the vias that have a provider, i.e. whose job runs:
+	// ViaPhone with a phone: section, ViaEmail with an email: section.
+	// Mention and dm need none and are always available. A page by a via
+	// not in Channels is recorded as skipped, never queued.
+	Channels map[string]bool
+
+	swept atomic.Bool // skipUnserved ran
+}
+
+// CanReach reports whether pages by via can go out: mention and dm always,
+// phone and email when their provider is configured (in Channels).
+func (p *Paging) CanReach(via string) bool {
+	return via == ViaMention || via == ViaDM || p.Channels[via]
 }
 
 // Contact is how to reach a person outside Discord.
@@ -143,8 +165,15 @@ type Contact struct {
 // Name implements Job.
 func (p *Paging) Name() string { return "escalation" }
 
-// Run implements Job: run every due escalation step and mark missed deadlines.
+// Run implements Job: run every due escalation step and mark missed
+// deadlines; pages queued for a channel without a provider become skipped.
 func (p *Paging) Run(ctx context.Context, now time.Time) error {
+	if !p.swept.Load() {
+		if err := p.skipUnserved(ctx, now); err != nil {
+			return err
+		}
+		p.swept.Store(true)
+	}
 	var due []Escalation
 	if err := p.Store.View(ctx, func(tx Tx) (err error) {
 		due, err = tx.DueEscalations(now, 100)
@@ -270,21 +299,15 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 		}
 		for _, v := range via {
 			pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: v, UserID: user, Schedule: t.Schedule, Status: PageQueued, CreatedAt: now}
-			c, known := p.Directory[user]
-			switch v {
-			case ViaMention:
+			if v == ViaMention {
 				users = append(users, user)
 				continue
-			case ViaPhone:
-				if !known || c.Phone == "" {
-					notes = append(notes, fmt.Sprintf("<@%s> has no phone number in the user directory", user))
-					continue
+			}
+			if why, fix := p.cannotReach(user, v); why != "" {
+				if err := p.notSent(tx, g, pg, PageSkipped, why, fix, now); err != nil {
+					return err
 				}
-			case ViaEmail:
-				if !known || c.Email == "" {
-					notes = append(notes, fmt.Sprintf("<@%s> has no e-mail address in the user directory", user))
-					continue
-				}
+				continue
 			}
 			if err := tx.AddPage(pg); err != nil {
 				return err
@@ -314,6 +337,149 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 		}
 	}
 	return tx.RecordAction(g.ID, "escalated", Action{Actor: Actor{Via: "engine"}, At: now}, fmt.Sprintf("step %d", stepNo+1))
+}
+
+// cannotReach says why a page to user by via cannot go out, and what fixes
+// it; why is "" when it can. In why, {user} stands for the person.
+func (p *Paging) cannotReach(user, via string) (why, fix string) {
+	switch {
+	case via == ViaPhone && !p.CanReach(via):
+		return "no phone provider is configured", "add a phone: section"
+	case via == ViaEmail && !p.CanReach(via):
+		return "no e-mail provider is configured", "add an email: section"
+	}
+	return p.noContact(user, via)
+}
+
+// noContact says why the directory does not let via reach user; "" when it does.
+func (p *Paging) noContact(user, via string) (why, fix string) {
+	c, known := p.Directory[user]
+	switch {
+	case via == ViaPhone && (!known || c.Phone == ""):
+		return "{user} has no phone number in users:", "add their phone: in E.164, e.g. +491510000001"
+	case via == ViaEmail && (!known || c.Email == ""):
+		return "{user} has no e-mail address in users:", "add their email: address"
+	}
+	return "", ""
+}
+
+// notSent records a page that did not go out, with status PageSkipped (it
+// could not be attempted) or PageFailed (the provider refused it for good):
+// the page record (added when new) with Detail "not sent: why (fix)", a note
+// on the card (in g.Notes: the caller saves g), a WARN log line naming what
+// to fix, klaxon_pages_total{result=status}, and an entry in the group's
+// action log. In why, {user} stands for the person paged.
+func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix string, now time.Time) error {
+	plain := strings.ReplaceAll(why, "{user}", "user "+pg.UserID)
+	pg.Status, pg.Detail = status, "not sent: "+plain
+	if fix != "" {
+		pg.Detail += " (" + fix + ")"
+	}
+	var err error
+	if pg.ID == 0 {
+		err = tx.AddPage(pg)
+	} else {
+		err = tx.UpdatePage(pg)
+	}
+	if err != nil {
+		return err
+	}
+	what := viaName(pg.Via) + " page not sent: "
+	note := strings.ReplaceAll(why, "{user}", "<@"+pg.UserID+">")
+	if r := []rune(note); len(r) > 120 { // the card shows 600 characters of notes: keep room for the fix
+		note = string(r[:119]) + "…"
+	}
+	note = what + note
+	if fix != "" {
+		note += " (" + fix + ")"
+	}
+	g.Notes = appendNote(g.Notes, note)
+	result := "skipped"
+	if status == PageFailed {
+		result = "failed"
+	}
+	metrics.Pages.WithLabelValues(pg.Via, result).Inc()
+	p.Log.Warn("page "+result, "group", g.ID, "priority", g.Priority.String(), "via", pg.Via, "user", pg.UserID,
+		"page", pg.ID, "reason", plain, "fix", fix)
+	kind := "page " + result
+	if status == PageFailed && pg.Via == ViaPhone {
+		kind = "call failed" // the incident timeline's name for it
+	}
+	return tx.RecordAction(g.ID, kind, Action{Actor: Actor{Via: "engine"}, At: now}, what+plain)
+}
+
+// recordNotSent is notSent for a page queued earlier: it also saves the
+// group with its new note and queues an update of its card.
+func (p *Paging) recordNotSent(tx Tx, pg *PageRecord, status, why, fix string, now time.Time) error {
+	g, err := tx.Group(pg.GroupID)
+	if err != nil {
+		return err
+	}
+	notes := len(g.Notes)
+	if err := p.notSent(tx, g, pg, status, why, fix, now); err != nil {
+		return err
+	}
+	if len(g.Notes) == notes {
+		return nil // the card says so already
+	}
+	g.Version++
+	g.UpdatedAt = now
+	if err := tx.SaveGroup(g); err != nil {
+		return err
+	}
+	return markGroupDirty(tx, g, now)
+}
+
+// skipUnserved marks pages still queued for a channel that has no provider
+// (queued before the provider was removed from the configuration, or by a
+// version that queued them regardless) as skipped: no job would ever take
+// them. Run does it once: page never queues such pages.
+func (p *Paging) skipUnserved(ctx context.Context, now time.Time) error {
+	for _, via := range []string{ViaPhone, ViaEmail} {
+		if p.CanReach(via) {
+			continue
+		}
+		for more := true; more; {
+			var queued []PageRecord
+			if err := p.Store.View(ctx, func(tx Tx) (err error) { queued, err = tx.QueuedPages(via, 100); return err }); err != nil {
+				return err
+			}
+			more = len(queued) == 100
+			if len(queued) == 0 {
+				break
+			}
+			if err := p.Store.Update(ctx, func(tx Tx) error {
+				for _, pg := range queued {
+					cur, err := tx.PageRecord(pg.ID)
+					if err != nil {
+						return err
+					}
+					if cur.Status != PageQueued {
+						continue
+					}
+					why, fix := p.cannotReach(cur.UserID, via)
+					if err := p.recordNotSent(tx, cur, PageSkipped, why, fix, now); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// viaName is how notes name a way of paging.
+func viaName(via string) string {
+	switch via {
+	case ViaEmail:
+		return "e-mail"
+	case ViaDM:
+		return "DM"
+	}
+	return via
 }
 
 func pageRef(groupID, pageID int64) string { return fmt.Sprintf("group:%d:page:%d", groupID, pageID) }

@@ -191,15 +191,17 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 			if err != nil || cur.Status != PageQueued {
 				return err // cancelled meanwhile (acknowledged)
 			}
+			if why, fix := p.noContact(cur.UserID, ViaPhone); why != "" {
+				return p.recordNotSent(tx, cur, PageSkipped, why, fix, now) // the directory changed since it was queued
+			}
+			c := p.Directory[cur.UserID]
 			n, err := tx.PagesSince(cur.UserID, ViaPhone, now.Add(-window))
 			if err != nil {
 				return err
 			}
-			c := p.Directory[cur.UserID]
 			if n >= limit {
-				cur.Status, cur.Detail = PageFailed, fmt.Sprintf("throttled: %d calls to this person in %s", n, window)
-				metrics.Pages.WithLabelValues("phone", "failed").Inc()
-				return tx.UpdatePage(cur)
+				return p.recordNotSent(tx, cur, PageSkipped, fmt.Sprintf("throttled: {user} had %d calls in the last %s", n, window),
+					"phone: max_calls per window sets this limit", now)
 			}
 			g, err := tx.Group(cur.GroupID)
 			if err != nil {
@@ -222,18 +224,13 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 				return err
 			}
 			if cerr != nil {
-				cur.Status, cur.Detail = PageFailed, cerr.Error()
-				metrics.Pages.WithLabelValues("phone", "failed").Inc()
-				p.Log.Warn("page call failed", "page", cur.ID, "group", cur.GroupID, "err", cerr)
-				if err := tx.RecordAction(cur.GroupID, "call failed", Action{Actor: Actor{Via: "engine"}, At: now}, cerr.Error()); err != nil {
-					return err
-				}
-			} else {
-				cur.CallSID, cur.Detail = sid, "call placed"
-				metrics.Pages.WithLabelValues("phone", "sent").Inc()
-				if err := tx.RecordAction(cur.GroupID, "called", Action{Actor: Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
-					return err
-				}
+				return p.recordNotSent(tx, cur, PageFailed, "the call could not be placed: "+cerr.Error(),
+					"check the number, the phone: settings, KLAXON_TWILIO_AUTH_TOKEN and the provider account", now)
+			}
+			cur.CallSID, cur.Detail = sid, "call placed"
+			metrics.Pages.WithLabelValues("phone", "sent").Inc()
+			if err := tx.RecordAction(cur.GroupID, "called", Action{Actor: Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
+				return err
 			}
 			return tx.UpdatePage(cur)
 		})
@@ -274,6 +271,7 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 		group *Group
 	}
 	byTo := map[string][]item{}
+	var unreachable []PageRecord
 	if err := p.Store.View(ctx, func(tx Tx) error {
 		queued, err := tx.QueuedPages(ViaEmail, 1000)
 		if err != nil {
@@ -292,11 +290,28 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 				return err
 			}
 			to := p.Directory[pg.UserID].Email
+			if to == "" { // the directory changed since it was queued
+				unreachable = append(unreachable, pg)
+				continue
+			}
 			byTo[to] = append(byTo[to], item{pg, g})
 		}
 		return nil
 	}); err != nil {
 		return err
+	}
+	if len(unreachable) > 0 {
+		if err := p.Store.Update(ctx, func(tx Tx) error {
+			for _, pg := range unreachable {
+				why, fix := p.noContact(pg.UserID, ViaEmail)
+				if err := p.recordNotSent(tx, &pg, PageSkipped, why, fix, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	tos := make([]string, 0, len(byTo))
 	for to := range byTo {
@@ -334,11 +349,14 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 		if err := p.Store.Update(ctx, func(tx Tx) error {
 			for _, it := range items {
 				pg := it.page
-				if serr == nil {
-					pg.Status, pg.SentAt = PageSent, now
-				} else {
-					pg.Status, pg.Detail = PageFailed, serr.Error()
+				if serr != nil {
+					if err := p.recordNotSent(tx, &pg, PageFailed, "the e-mail could not be sent: "+serr.Error(),
+						"check the address, the email: settings and KLAXON_SMTP_PASSWORD", now); err != nil {
+						return err
+					}
+					continue
 				}
+				pg.Status, pg.SentAt = PageSent, now
 				if err := tx.UpdatePage(&pg); err != nil {
 					return err
 				}
@@ -347,11 +365,9 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 		}); err != nil {
 			return err
 		}
-		result := "sent"
-		if serr != nil {
-			result = "failed"
+		if serr == nil {
+			metrics.Pages.WithLabelValues("email", "sent").Add(float64(len(items)))
 		}
-		metrics.Pages.WithLabelValues("email", result).Add(float64(len(items)))
 	}
 	return nil
 }

@@ -134,6 +134,12 @@ func (t *Tx) PagesSince(userID, via string, since time.Time) (int, error) {
 	return n, dbErrorOrNil("pages since", err)
 }
 
+// UnsentPages implements bot.EscalationTx.
+func (t *Tx) UnsentPages(since time.Time, limit int) ([]bot.PageRecord, error) {
+	return t.scanPages("unsent pages", "SELECT "+pageCols+` FROM pages WHERE status IN ('skipped', 'failed') AND created_at >= ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`, ts(since), limit)
+}
+
 // RecordAction implements bot.EscalationTx.
 func (t *Tx) RecordAction(groupID int64, kind string, a bot.Action, detail string) error {
 	_, err := t.exec("record action", `INSERT INTO actions (group_id, kind, user_id, user_name, via, detail, at)

@@ -75,10 +75,13 @@ var (
 		Help: "Time deliveries were held back to stay within Discord's rate limits.",
 	})
 
-	// Pages counts pages sent, by channel (discord, dm, phone, email) and result.
+	// Pages counts pages by channel (discord, dm, phone, email) and result:
+	// sent; failed (the provider or Discord refused it); skipped (it could
+	// not be attempted: no provider configured, no phone number or e-mail
+	// address, throttled).
 	Pages = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "klaxon_pages_total",
-		Help: "Pages sent to people, by channel and result.",
+		Help: "Pages to people, by channel and result (sent, failed, skipped: not attempted, see the log and the card).",
 	}, []string{"channel", "result"})
 
 	// AckLatency observes the time from first alert to acknowledgement.
@@ -129,6 +132,12 @@ func init() {
 	)
 	for _, r := range []string{"accepted", "duplicate", "bad_request", "unauthorized", "too_large", "error"} {
 		WebhooksReceived.WithLabelValues(r)
+	}
+	// Every page series exists from the start, so increase() sees the first one.
+	for _, ch := range []string{"discord", "dm", "phone", "email"} {
+		for _, r := range []string{"sent", "failed", "skipped"} {
+			Pages.WithLabelValues(ch, r)
+		}
 	}
 }
 

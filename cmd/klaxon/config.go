@@ -340,7 +340,12 @@ func (c *Config) validate() Problems {
 		}
 		for _, how := range r.Reach {
 			switch how {
-			case "discord", "phone", "email":
+			case "discord":
+			case "phone", "email":
+				if !c.hasProvider(how) {
+					bad(fmt.Sprintf("priorities.%s.reach includes %s, but %s, or remove %s here", name, how, c.noProvider(how), how),
+						"priorities", name, "reach")
+				}
 			default:
 				bad(fmt.Sprintf("priorities.%s.reach: %q is not one of discord, phone, email", name, how), "priorities", name, "reach")
 			}

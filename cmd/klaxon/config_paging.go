@@ -107,8 +107,8 @@ func (c *Config) validatePaging() Problems {
 		if ec.Repeat < 0 || ec.Repeat > 10 {
 			bad(fmt.Sprintf("escalation.%s.repeat must be between 0 and 10", pr), "escalation", pr.String(), "repeat")
 		}
-		if len(ec.Steps) == 0 {
-			warn(fmt.Sprintf("escalation.%s has no steps: %s alerts page nobody beyond the card", pr, pr), "escalation", pr.String())
+		if ec.Steps == nil { // "steps: []" says so on purpose
+			warn(fmt.Sprintf("escalation.%s has no steps: %s alerts page nobody beyond the card (write steps: [] if that is intended)", pr, pr), "escalation", pr.String())
 		}
 		for si, st := range ec.Steps {
 			step := bot.EscalationStep{Delay: time.Duration(st.Delay)}
@@ -140,6 +140,10 @@ func (c *Config) validatePaging() Problems {
 				for _, v := range t.Via {
 					switch v {
 					case bot.ViaMention, bot.ViaDM, bot.ViaPhone, bot.ViaEmail:
+						if !c.hasProvider(v) {
+							bad(fmt.Sprintf("escalation.%s step %d target %d pages via %s, but %s, or remove %s here",
+								pr, si+1, ti+1, v, c.noProvider(v), v), append(slices.Clone(tpath), "via")...)
+						}
 					default:
 						bad(fmt.Sprintf("escalation.%s: via %q is not one of mention, dm, phone, email", pr, v), tpath...)
 					}
@@ -204,6 +208,27 @@ func (c *Config) validatePaging() Problems {
 		bad(fmt.Sprintf("email.starttls %q is not one of required, opportunistic, off", c.Email.StartTLS), "email", "starttls")
 	}
 	return ps
+}
+
+// hasProvider reports whether pages by via can go out: mention and dm
+// always, phone with phone.account_sid set, email with email.host set. The
+// outbound wiring starts the phone and e-mail jobs on exactly these.
+func (c *Config) hasProvider(via string) bool {
+	switch via {
+	case bot.ViaPhone:
+		return c.Phone.AccountSID != ""
+	case bot.ViaEmail:
+		return c.Email.Host != ""
+	}
+	return true
+}
+
+// noProvider says what is missing for via, and how to add it.
+func (c *Config) noProvider(via string) string {
+	if via == bot.ViaPhone {
+		return "no phone provider is configured: add a phone: section (account_sid, from, public_url)"
+	}
+	return "no e-mail provider is configured: add an email: section (host, from)"
 }
 
 // warnContact warns when an escalation target cannot be reached the way it asks.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -12,8 +13,10 @@ import (
 )
 
 // checkOnline asks Discord whether Klaxon can use every configured alert
-// channel, and lists the deliveries Discord refused (from KLAXON_DB, when
-// it exists): the diagnostics for a 403 that is not retried forever.
+// channel, and lists the deliveries Discord refused and the pages skipped
+// or failed in the last 7 days (from KLAXON_DB, when it exists): the
+// diagnostics for a 403 that is not retried forever, and for a page that
+// never reached anyone.
 func checkOnline(ctx context.Context, cfg *Config) Problems {
 	var ps Problems
 	add := func(line int, warning bool, format string, args ...any) {
@@ -56,5 +59,25 @@ func checkOnline(ctx context.Context, cfg *Config) Problems {
 		add(0, true, "dead letter since %s: Discord refused %s: %s (fix it, then reload with SIGHUP or run `klaxon requeue`)",
 			it.DeadAt.UTC().Format(time.RFC3339), it.Describe(), it.LastError)
 	}
+	for _, p := range unsentPages(ctx, db, time.Now()) {
+		who := "user " + p.UserID
+		if p.UserID == "" || p.RoleID != "" {
+			who = "the channel"
+		}
+		what := "failed"
+		if p.Status == bot.PageSkipped {
+			what = "was skipped"
+		}
+		add(0, true, "%s page %d to %s for alert group %d (%s) %s: %s", p.Via, p.ID, who, p.GroupID,
+			p.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), what, strings.TrimPrefix(p.Detail, "not sent: "))
+	}
 	return ps
+}
+
+// unsentPages are the pages skipped or failed in the 7 days before now,
+// newest first, at most 20.
+func unsentPages(ctx context.Context, db *store.DB, now time.Time) []bot.PageRecord {
+	var out []bot.PageRecord
+	_ = db.View(ctx, func(tx bot.Tx) (err error) { out, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 20); return err })
+	return out
 }
