@@ -156,7 +156,7 @@ func (s *Incidents) syncActions(ctx context.Context, now time.Time) error {
 					switch a.Kind {
 					case "escalated", "escalate requested":
 						kind = "escalation"
-					case "paged", "called", "dm failed", "call failed", "page failed":
+					case "paged", "called", "dm failed", "call failed", "page failed", "page skipped":
 						kind = "page"
 					case "resolved":
 						kind = "alert resolved by hand"

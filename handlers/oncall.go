@@ -241,8 +241,8 @@ func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "say whom to page: user: @someone or schedule: primary")
 	}
-	if prio != bot.P0 {
-		target.Via = target.Via[:2] // phone calls are for P0
+	if prio != bot.P0 || (o.Paging != nil && !o.Paging.CanReach(bot.ViaPhone)) {
+		target.Via = target.Via[:2] // phone calls are for P0, when a phone provider is configured
 	}
 	now := o.Clock.Now()
 	actor := r.Actor()
