@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,10 +56,20 @@ func TestKill9NothingLostOrDoubled(t *testing.T) {
 	var armed atomic.Int32 // kills left to aim
 	var killed atomic.Int32
 	rp := httputil.NewSingleHostReverseProxy(target)
+	direct := rp.Director
+	type senderKey struct{}
+	rp.Director = func(r *http.Request) {
+		direct(r)
+		// Remember which process sent it: a request of a process killed
+		// meanwhile must not kill its successor.
+		*r = *r.WithContext(context.WithValue(r.Context(), senderKey{}, proc.Load()))
+	}
 	rp.ModifyResponse = func(r *http.Response) error {
-		if r.Request.Method == http.MethodPost && strings.HasSuffix(r.Request.URL.Path, "/messages") && r.StatusCode == 200 {
+		sender, _ := r.Request.Context().Value(senderKey{}).(*os.Process)
+		if r.Request.Method == http.MethodPost && strings.HasSuffix(r.Request.URL.Path, "/messages") && r.StatusCode == 200 &&
+			sender != nil && sender == proc.Load() {
 			if n := armed.Add(-1); n >= 0 {
-				if p := proc.Load(); p != nil {
+				if p := sender; p != nil {
 					if n%2 == 0 {
 						_ = p.Signal(syscall.SIGKILL) // before the answer reaches Klaxon
 					} else {
@@ -98,17 +110,17 @@ engine:
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	var addr string
-	start := func() {
+	client := &http.Client{Timeout: 5 * time.Second}
+	serving := regexp.MustCompile(`msg="klaxon serving".* addr=(\S+)`)
+	var start func()
+	start = func() {
 		t.Helper()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = l.Addr().String()
-		l.Close()
+		logMu.Lock()
+		from := logs.Len()
+		logMu.Unlock()
 		cmd := exec.Command(bin, "serve", "--config", cfgPath)
 		cmd.Env = append(os.Environ(), "KLAXON_DISCORD_TOKEN=kill.test.token", "KLAXON_WEBHOOK_TOKEN="+webhookToken,
-			"KLAXON_DB="+filepath.Join(dir, "klaxon.db"), "KLAXON_HTTP_ADDR="+addr,
+			"KLAXON_DB="+filepath.Join(dir, "klaxon.db"), "KLAXON_HTTP_ADDR=127.0.0.1:0",
 			"KLAXON_DISCORD_API_URL=http://"+pln.Addr().String()+"/api/v10", "KLAXON_DISCORD_GATEWAY=off", "KLAXON_LOG_FORMAT=text")
 		w := &lockedWriter{mu: &logMu, w: &logs}
 		cmd.Stdout, cmd.Stderr = w, w
@@ -116,15 +128,35 @@ engine:
 			t.Fatal(err)
 		}
 		proc.Store(cmd.Process)
-		go cmd.Wait()
-		deadline := time.Now().Add(20 * time.Second)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		deadline := time.Now().Add(30 * time.Second)
 		for {
-			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-				resp.Body.Close()
-				return
+			logMu.Lock()
+			m := serving.FindStringSubmatch(logs.String()[from:])
+			logMu.Unlock()
+			if m != nil {
+				addr = m[1]
+				if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+					resp.Body.Close()
+					return
+				}
+			}
+			select {
+			case err := <-exited:
+				if ee, ok := err.(*exec.ExitError); ok && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+					start() // an aimed kill while it was starting (its queue runs at once): start again
+					return
+				}
+				logMu.Lock()
+				defer logMu.Unlock()
+				t.Fatalf("klaxon exited at start: %v\n%s", err, logs.String()[from:])
+			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("klaxon did not start on %s (%s):\n%s", addr, bin, logs.String())
+				logMu.Lock()
+				defer logMu.Unlock()
+				t.Fatalf("klaxon did not start within 30 s:\n%s", logs.String()[from:])
 			}
 			time.Sleep(20 * time.Millisecond) // polling a starting process, not waiting for behaviour
 		}
@@ -134,7 +166,7 @@ engine:
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhook/alertmanager", bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+webhookToken)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return false // killed meanwhile: Alertmanager would retry
 		}
