@@ -325,6 +325,11 @@ func (s postSender) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 		}
 	}
 	msgID, err := e.Discord.Publish(ctx, v)
+	if create && err != nil && AsSendError(err).Paced {
+		// Held by the pacer, nothing left Klaxon: the card has not been
+		// sent, so a storm may still fold it into a digest.
+		return func(tx Tx) error { return tx.ItemNotSent(it.ID) }, false, err
+	}
 	if err != nil && !create && AsSendError(err).Code == codeUnknownMessage {
 		// Someone deleted the message: post it again at once, as a new
 		// item (a new nonce) rather than retrying an edit Discord will never accept.

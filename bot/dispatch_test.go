@@ -263,3 +263,44 @@ func TestRefusedPageIsADeadLetter(t *testing.T) {
 		t.Errorf("after the requeue: %d DM opens, want %d", opens(), n+1)
 	}
 }
+
+// TestSlowStormStillFolds: P3 groups arrive one every 200 ms, faster than
+// the channel's 5 messages per 5 s. The cards the pacer holds back were
+// never sent, so they stay foldable: the storm becomes a digest instead of
+// a card per group trickling out over minutes.
+func TestSlowStormStillFolds(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t)
+	const n = 60
+	for i := range n {
+		name := fmt.Sprintf("Slow%02d", i)
+		note := p0(name)
+		note.CommonLabels = map[string]string{"alertname": name, "priority": "P3"}
+		note.Alerts[0].Labels = map[string]string{"alertname": name, "priority": "P3"}
+		note.Alerts[0].Fingerprint = name
+		if _, err := bot.Ingest(ctx, p.db, p.policy, note, p.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		p.cycle(t)
+		p.clock.Advance(200 * time.Millisecond)
+	}
+	for range 30 {
+		p.cycle(t)
+		p.clock.Advance(time.Second)
+	}
+	cards, digests := 0, 0
+	for _, m := range p.srv.Messages(p.channel) {
+		if len(m.Embeds) == 0 {
+			continue
+		}
+		if strings.Contains(m.Embeds[0].Title, "Slow") {
+			cards++
+		} else {
+			digests++
+		}
+	}
+	if digests == 0 || cards > 20 {
+		t.Errorf("a storm of %d groups over %s made %d cards and %d digests; want a digest and at most 20 cards",
+			n, time.Duration(n)*200*time.Millisecond, cards, digests)
+	}
+}

@@ -104,6 +104,9 @@ type QueueTx interface {
 	// ItemSending records that a create is about to be sent for the item;
 	// ENotFound when the item is gone (its target was deleted meanwhile).
 	ItemSending(id int64) error
+	// ItemNotSent takes back an ItemSending when the create did not leave
+	// Klaxon after all (held by the pacer).
+	ItemNotSent(id int64) error
 	// DeadItem keeps an item Discord refused for good as a dead letter, with the reason.
 	DeadItem(id int64, reason string, now time.Time) error
 	// DeadItems returns dead letters, newest first.

@@ -137,6 +137,12 @@ func (t *Tx) ItemSending(id int64) error {
 	return nil
 }
 
+// ItemNotSent implements bot.QueueTx.
+func (t *Tx) ItemNotSent(id int64) error {
+	_, err := t.exec("item not sent", "UPDATE queue SET sends = max(sends - 1, 0) WHERE id = ?", id)
+	return err
+}
+
 // DeadItem implements bot.QueueTx.
 func (t *Tx) DeadItem(id int64, reason string, now time.Time) error {
 	_, err := t.exec("dead item", "UPDATE queue SET dead_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?", ts(now), reason, id)
