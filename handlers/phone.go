@@ -21,7 +21,10 @@ const maxPhoneCallbackBytes = 64 << 10
 type PhoneActions interface {
 	// PhoneKeypress records that the callee of callSID pressed digits
 	// (phone.DigitAck or phone.DigitEscalate) for page pageID and returns
-	// what to say back, e.g. "Acknowledged. Thank you.".
+	// what to say back, e.g. "Acknowledged. Thank you.". It refuses with
+	// EForbidden a callSID that is not the call placed for the page, and
+	// with ENotFound a page no longer active; a repeated callback of one
+	// call acts once.
 	PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string) (say string, err error)
 }
 
@@ -101,6 +104,10 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// 200 so that Twilio speaks it; a 404 would play "an application error has occurred".
 		log.Info("phone keypress for a page no longer active", "err", err)
 		writeTwiML(w, phone.SayTwiML(sayPageGone))
+	case bot.EForbidden:
+		// Signed, but not by the call placed for this page: refused, nothing done.
+		log.Warn("phone keypress refused: the CallSid is not the call placed for this page", "err", err)
+		writeJSON(w, http.StatusForbidden, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
 	default:
 		log.Error("phone keypress failed", "code", code, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
