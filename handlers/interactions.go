@@ -112,6 +112,13 @@ type Interactions struct {
 	Deadline time.Duration
 	// MaxSkew is the replay window for HTTP interaction timestamps; default 5m.
 	MaxSkew time.Duration
+	// Seen remembers HTTP interaction ids so that a second delivery of one
+	// is refused (409); nil remembers them in memory only. ReplayKeep is how
+	// long ids are kept (default DefaultReplayKeep, never less than the
+	// timestamp window).
+	Seen       InteractionLedger
+	ReplayKeep time.Duration
+	replayMu   sync.Mutex
 
 	mu           sync.RWMutex
 	commands     map[string]route // by command path, e.g. "ack", "oncall override"
@@ -190,7 +197,8 @@ func (x *Interactions) OnGateway(s *discordgo.Session, ic *discordgo.Interaction
 }
 
 // ServeHTTP is the HTTP interactions endpoint (POST /interactions):
-// Ed25519-verified with a replay window; PING answers PONG.
+// Ed25519-verified with a replay window; PING answers PONG. An interaction
+// id delivered a second time is refused with 409 Conflict (see Seen).
 func (x *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
@@ -206,6 +214,25 @@ func (x *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &i); err != nil {
 		http.Error(w, "malformed interaction: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	if i.Type != discordgo.InteractionPing {
+		if i.ID == "" {
+			http.Error(w, "malformed interaction: no id", http.StatusBadRequest)
+			return
+		}
+		first, err := x.firstDelivery(r.Context(), i.ID)
+		if err != nil {
+			x.log().Error("interaction not handled: cannot record its id", "interaction", i.ID, "err", err)
+			http.Error(w, "cannot record the interaction; try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
+			// Correctly signed and within the timestamp window, but handled
+			// already: a replay of a captured request. Refused, not acted on.
+			x.log().Warn("rejected interaction: delivered before (replay)", "interaction", i.ID)
+			http.Error(w, "interaction "+i.ID+" was already handled: replays are refused", http.StatusConflict)
+			return
+		}
 	}
 	var resp *discordgo.InteractionResponse
 	if i.Type == discordgo.InteractionPing {

@@ -112,7 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireOutbound(mux); err != nil {
 		return err
 	}
-	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions")}
+	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions")}
 	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
 		Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
