@@ -120,8 +120,12 @@ func (a *Alerts) allowed(action string, p bot.Priority, roles []string) error {
 }
 
 func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
 	prefix, _, _ := strings.Cut(r.CustomID, ":")
-	return a.act(ctx, r, prefix, r.ID)
+	return a.act(ctx, r, prefix, strconv.FormatInt(id, 10))
 }
 
 func (a *Alerts) command(ctx context.Context, r *Request) (*Reply, error) {
@@ -182,7 +186,11 @@ var silenceDurations = []struct {
 }{{"1 hour", time.Hour}, {"4 hours", 4 * time.Hour}, {"24 hours", 24 * time.Hour}}
 
 func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
-	g, err := a.group(ctx, r.ID)
+	gid, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
+	g, err := a.group(ctx, strconv.FormatInt(gid, 10))
 	if err != nil {
 		return nil, err
 	}
@@ -200,16 +208,19 @@ func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (a *Alerts) silenceButton(ctx context.Context, r *Request) (*Reply, error) {
-	gid, dur, _ := strings.Cut(r.ID, ":")
-	d, err := time.ParseDuration(dur)
+	gid, d, err := idDurationParam(r, ParseSilenceDuration, hintAlerts)
 	if err != nil {
-		return nil, bot.Errorf(bot.EInvalid, "bad silence duration %q", dur)
+		return nil, err
 	}
-	return a.silence(ctx, r, gid, d, "")
+	return a.silence(ctx, r, strconv.FormatInt(gid, 10), d, "")
 }
 
 func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
-	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + r.ID, Title: "Silence in Alertmanager",
+	gid, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + strconv.FormatInt(gid, 10), Title: "Silence in Alertmanager",
 		Components: []discordgo.MessageComponent{
 			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "duration", Label: "For how long (e.g. 90m, 2h, 3d)",
 				Style: discordgo.TextInputShort, Required: true, MaxLength: 10, Placeholder: "2h"}}},
@@ -219,12 +230,16 @@ func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (a *Alerts) silenceModalSubmit(ctx context.Context, r *Request) (*Reply, error) {
+	gid, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
 	v := ModalValues(r.Interaction)
 	d, err := ParseSilenceDuration(v["duration"])
 	if err != nil {
 		return nil, err
 	}
-	return a.silence(ctx, r, r.ID, d, v["comment"])
+	return a.silence(ctx, r, strconv.FormatInt(gid, 10), d, v["comment"])
 }
 
 func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error) {
@@ -233,24 +248,6 @@ func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error)
 		return nil, err
 	}
 	return a.silence(ctx, r, r.String("alert"), d, r.String("comment"))
-}
-
-// ParseSilenceDuration accepts Go durations and days ("3d"), from 1 minute to 30 days.
-func ParseSilenceDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	var d time.Duration
-	var err error
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		days, err = strconv.Atoi(n)
-		d = time.Duration(days) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d < time.Minute || d > 30*24*time.Hour {
-		return 0, bot.Errorf(bot.EInvalid, "%q is not a silence duration: type e.g. 30m, 2h or 3d (1 minute to 30 days)", s)
-	}
-	return d, nil
 }
 
 func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Duration, comment string) (*Reply, error) {

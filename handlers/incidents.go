@@ -117,14 +117,6 @@ func (h *Incidents) incident(ctx context.Context, r *Request) (*bot.Incident, er
 
 func (h *Incidents) now() time.Time { return h.Clock.Now() }
 
-func idOf(s string) (int64, error) {
-	id, err := strconv.ParseInt(strings.SplitN(s, ":", 2)[0], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, bot.Errorf(bot.EInvalid, "this button is broken (%q); use the /incident commands instead", s)
-	}
-	return id, nil
-}
-
 func where(inc *bot.Incident) string {
 	if inc.ThreadID != "" {
 		return " in <#" + inc.ThreadID + ">"
@@ -181,7 +173,7 @@ func (h *Incidents) declare(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (h *Incidents) declareButton(ctx context.Context, r *Request) (*Reply, error) {
-	gid, err := idOf(r.ID)
+	gid, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -511,14 +503,9 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 // Buttons on reminders and nudges.
 
 func (h *Incidents) snoozeButton(ctx context.Context, r *Request) (*Reply, error) {
-	idText, dur, _ := strings.Cut(r.ID, ":")
-	id, err := idOf(idText)
+	id, d, err := idDurationParam(r, ParseSnoozeDuration, hintIncidents)
 	if err != nil {
 		return nil, err
-	}
-	d, err := time.ParseDuration(dur)
-	if err != nil {
-		return nil, bot.Errorf(bot.EInvalid, "bad snooze duration %q", dur)
 	}
 	now := h.now()
 	inc, err := h.Incidents.Snooze(ctx, id, d, r.Actor(), now)
@@ -530,7 +517,7 @@ func (h *Incidents) snoozeButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +531,7 @@ func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, er
 }
 
 func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +548,7 @@ func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +560,7 @@ func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 func (h *Incidents) updateModal(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
