@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,11 @@ type Alerts struct {
 	Silencer    Silencer // nil: silencing is not configured
 	Clock       bot.Clock
 	Permissions Permissions
-	Log         *slog.Logger
+	// Classifier is the alert policy's: a silence needs the permission of
+	// the most urgent priority its matchers can cover (Classifier.Cover).
+	// The zero value counts every silence as P0.
+	Classifier bot.Classifier
+	Log        *slog.Logger
 }
 
 // Register adds the handlers to the router.
@@ -194,7 +199,7 @@ func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+	if _, err := a.maySilence(g, r.RoleIDs); err != nil {
 		return nil, err
 	}
 	id := strconv.FormatInt(g.ID, 10)
@@ -258,7 +263,8 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 	if err != nil {
 		return nil, err
 	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+	matchers, err := a.maySilence(g, r.RoleIDs)
+	if err != nil {
 		return nil, err
 	}
 	if g.Status != bot.Firing {
@@ -270,7 +276,7 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 		comment = fmt.Sprintf("Silenced from Discord by %s for %s", actor.Name, d)
 	}
 	createdBy := fmt.Sprintf("%s (Discord %s) via Klaxon", actor.Name, actor.UserID)
-	id, err := a.Silencer.CreateSilence(ctx, alertmanager.Matchers(g), now, now.Add(d), createdBy, comment)
+	id, err := a.Silencer.CreateSilence(ctx, matchers, now, now.Add(d), createdBy, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +290,31 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 		return nil, err
 	}
 	return &Reply{Content: fmt.Sprintf("🔕 **%s** is silenced in Alertmanager until <t:%d:f> (silence `%s`).", g.Title(), now.Add(d).Unix(), id), Ephemeral: true}, nil
+}
+
+// maySilence returns the matchers a silence of g would have, or refuses
+// when the person may not silence the most urgent priority those matchers
+// can cover (the group's own, or higher when they do not pin it).
+func (a *Alerts) maySilence(g *bot.Group, roles []string) (map[string]string, error) {
+	matchers := alertmanager.Matchers(g)
+	need := min(g.Priority, a.Classifier.Cover(matchers))
+	if err := a.allowed(ActSilence, need, roles); err != nil {
+		if need < g.Priority {
+			return nil, bot.WrapError(bot.EForbidden, err, "%s; this silence would also cover %s alerts: its matchers (%s) do not pin the priority or severity",
+				bot.ErrorMessage(err), need, formatMatchers(matchers))
+		}
+		return nil, err
+	}
+	return matchers, nil
+}
+
+func formatMatchers(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (a *Alerts) unsilence(ctx context.Context, r *Request, g *bot.Group) (*Reply, error) {

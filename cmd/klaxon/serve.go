@@ -113,7 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions")}
-	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(), Classifier: policy.Classifier,
 		Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
