@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"time"
 
@@ -204,6 +205,10 @@ func (p *Paging) SetSilence(ctx context.Context, groupID int64, s *Silence, a Ac
 	})
 }
 
+// ErrCallInFlight is in PhoneKeypress's error when the call was placed but
+// its sid is not recorded yet: retrying within a second or two succeeds.
+var ErrCallInFlight = errors.New("call sid not recorded yet")
+
 // PhoneKeypressWindow is how long after a page call was placed a key
 // pressed on it still acts: a person answers a page within minutes, and a
 // callback much later is a replay or a forgotten line, not an answer.
@@ -226,7 +231,8 @@ const (
 // callSID must be the call placed for pageID (else EForbidden), and the
 // page must still be active — its call placed less than
 // PhoneKeypressWindow ago, its group firing and unacknowledged (else
-// ENotFound). A call acts once: the key is recorded on the page in the same
+// ENotFound). A call whose sid is not recorded yet (the provider's answer
+// is being stored) is EUnavailable: retry. A call acts once: the key is recorded on the page in the same
 // transaction as the acknowledgement or escalation, and a repeated
 // callback of that call answers as the first did without acting again.
 func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string, now time.Time) (string, error) {
@@ -240,6 +246,11 @@ func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digit
 		pg, err := tx.PageRecord(pageID)
 		if err != nil {
 			return err
+		}
+		if pg.Via == ViaPhone && pg.Status == PageSent && pg.CallSID == "" && pg.Keypress == "" {
+			// The provider placed the call but its answer (the sid) is not
+			// recorded yet: a few milliseconds; the caller may retry.
+			return WrapError(EUnavailable, ErrCallInFlight, "the call for page %d is being recorded; try again", pageID)
 		}
 		if pg.Via != ViaPhone || pg.CallSID == "" || subtle.ConstantTimeCompare([]byte(pg.CallSID), []byte(callSID)) != 1 {
 			return Errorf(EForbidden, "call %s is not the call placed for page %d", callSID, pageID)

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/phone"
@@ -93,6 +95,12 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	say, err := h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
+	// A key pressed the moment the call connects can beat the recording of
+	// its CallSid: retry briefly before failing.
+	for try := 0; errors.Is(err, bot.ErrCallInFlight) && try < 20 && r.Context().Err() == nil; try++ {
+		time.Sleep(100 * time.Millisecond)
+		say, err = h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
+	}
 	switch code := bot.ErrorCode(err); code {
 	case "":
 		if strings.TrimSpace(say) == "" {

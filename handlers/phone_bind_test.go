@@ -232,6 +232,22 @@ func TestPhoneKeypressBoundToItsCall(t *testing.T) {
 			t.Errorf("acknowledged by a keypress %s after the call", bot.PhoneKeypressWindow)
 		}
 	})
+	t.Run("a key pressed before the CallSid is recorded waits for it", func(t *testing.T) {
+		c := newCorePhone(t)
+		gid, sid := c.fire(t, "a")
+		pageID := c.pageOf(t, gid)
+		c.setCallSID(t, pageID, "") // as between the provider's answer and its recording
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			c.setCallSID(t, pageID, sid)
+		}()
+		if status, s := c.press(t, sid, "1"); status != 200 || !strings.Contains(s, "Acknowledged") {
+			t.Fatalf("press during recording: %d %q", status, s)
+		}
+		if g := c.group(t, gid); g.Ack == nil {
+			t.Error("not acknowledged")
+		}
+	})
 	t.Run("double acknowledgement acts once", func(t *testing.T) {
 		c := newCorePhone(t)
 		gid, sid := c.fire(t, "a")
@@ -267,4 +283,37 @@ func TestPhoneKeypressBoundToItsCall(t *testing.T) {
 			t.Errorf("acknowledged by a second key on a call that already acted: %+v", g.Ack)
 		}
 	})
+}
+
+func (c *corePhone) pageOf(t *testing.T, gid int64) int64 {
+	t.Helper()
+	var id int64
+	err := c.db.View(context.Background(), func(tx bot.Tx) error {
+		for pid := int64(1); pid < 100; pid++ {
+			pg, err := tx.PageRecord(pid)
+			if err == nil && pg.GroupID == gid && pg.Via == bot.ViaPhone {
+				id = pid
+				return nil
+			}
+		}
+		return bot.Errorf(bot.ENotFound, "no phone page for group %d", gid)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (c *corePhone) setCallSID(t *testing.T, pageID int64, sid string) {
+	err := c.db.Update(context.Background(), func(tx bot.Tx) error {
+		pg, err := tx.PageRecord(pageID)
+		if err != nil {
+			return err
+		}
+		pg.CallSID = sid
+		return tx.UpdatePage(pg)
+	})
+	if err != nil {
+		t.Error(err)
+	}
 }

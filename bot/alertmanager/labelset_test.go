@@ -106,8 +106,8 @@ receivers: [{name: none}]
 	postAlerts(t, am.URL,
 		cpu("eu-3", "severity", "critical"),                  // a P0 by severity
 		cpu("eu-4", "severity", "warning", "priority", "P0"), // a P0 by its priority label
-		cpu("eu-5"),                                          // no severity: the default priority
-		cpu("eu-6", "severity", "warning"),                   // the same full label set: muted, as checked
+		cpu("eu-5"),                        // no severity: the default priority
+		cpu("eu-6", "severity", "warning"), // the same full label set: muted, as checked
 	)
 	want := map[string]bool{"eu-1": true, "eu-2": true, "eu-3": false, "eu-4": false, "eu-5": false, "eu-6": true}
 	got := map[string]bool{}
