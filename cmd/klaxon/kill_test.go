@@ -57,15 +57,13 @@ func TestKill9NothingLostOrDoubled(t *testing.T) {
 	var proc atomic.Pointer[os.Process]
 	var armed atomic.Int32 // kills left to aim
 	var killed atomic.Int32
-	rp := httputil.NewSingleHostReverseProxy(target)
-	direct := rp.Director
 	type senderKey struct{}
-	rp.Director = func(r *http.Request) {
-		direct(r)
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
 		// Remember which process sent it: a request of a process killed
 		// meanwhile must not kill its successor.
-		*r = *r.WithContext(context.WithValue(r.Context(), senderKey{}, proc.Load()))
-	}
+		r.Out = r.Out.WithContext(context.WithValue(r.Out.Context(), senderKey{}, proc.Load()))
+	}}
 	rp.ModifyResponse = func(r *http.Response) error {
 		sender, _ := r.Request.Context().Value(senderKey{}).(*os.Process)
 		if r.Request.Method == http.MethodPost && strings.HasSuffix(r.Request.URL.Path, "/messages") && r.StatusCode == 200 &&
