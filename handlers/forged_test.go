@@ -376,3 +376,34 @@ func TestForgedChecklistID(t *testing.T) {
 		t.Errorf("own checklist step: %+v, want the checklist updated", a)
 	}
 }
+
+// TestDurationBounds: the shared parsers' bounds, exactly.
+func TestDurationBounds(t *testing.T) {
+	for _, tc := range []struct {
+		parse func(string) (time.Duration, error)
+		in    string
+		want  time.Duration // 0: refused
+	}{
+		{handlers.ParseSilenceDuration, "1m", time.Minute},
+		{handlers.ParseSilenceDuration, "59s", 0},
+		{handlers.ParseSilenceDuration, "30d", 30 * 24 * time.Hour},
+		{handlers.ParseSilenceDuration, "720h0m1s", 0},
+		{handlers.ParseSilenceDuration, " 2H ", 2 * time.Hour},
+		{handlers.ParseSilenceDuration, "106751991167301d", 0},
+		{handlers.ParseSnoozeDuration, "1m", time.Minute},
+		{handlers.ParseSnoozeDuration, "59s", 0},
+		{handlers.ParseSnoozeDuration, "24h", 24 * time.Hour},
+		{handlers.ParseSnoozeDuration, "24h0m1s", 0},
+		{handlers.ParseSnoozeDuration, "1d", 24 * time.Hour},
+		{handlers.ParseSnoozeDuration, "2d", 0},
+		{handlers.ParseSnoozeDuration, "-30m", 0},
+	} {
+		got, err := tc.parse(tc.in)
+		if tc.want == 0 && (err == nil || bot.ErrorCode(err) != bot.EInvalid) {
+			t.Errorf("%q: got %v, %v; want refused", tc.in, got, err)
+		}
+		if tc.want != 0 && (err != nil || got != tc.want) {
+			t.Errorf("%q: got %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
