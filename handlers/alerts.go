@@ -47,21 +47,23 @@ type Alerts struct {
 
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	for _, p := range []string{"ack", "unack", "resolve", "esc", "unsil"} {
-		x.Component(p, a.button)
-	}
-	x.Component("sil", a.silenceMenu)
-	x.Component("sild", a.silenceButton)
-	x.Component("silc", a.silenceModal)
-	x.Modal("silm", true, a.silenceModalSubmit)
-	x.Command("ack", true, a.command)
-	x.Command("unack", true, a.command)
-	x.Command("resolve", true, a.command)
-	x.Command("escalate", true, a.command)
-	x.Command("silence", true, a.silenceCommand)
-	x.Command("alerts", true, a.list)
+	x.Component("ack", ActAlertAck, a.button, AllowDM) // a page's Acknowledge, also in a DM
+	x.Component("unack", ActAlertAck, a.button)
+	x.Component("resolve", ActAlertResolve, a.button)
+	x.Component("esc", ActAlertEscalate, a.button)
+	x.Component("unsil", ActAlertSilence, a.button)
+	x.Component("sil", ActAlertSilence, a.silenceMenu)
+	x.Component("sild", ActAlertSilence, a.silenceButton)
+	x.Component("silc", ActAlertSilence, a.silenceModal)
+	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit)
+	x.Command("ack", ActAlertAck, true, a.command)
+	x.Command("unack", ActAlertAck, true, a.command)
+	x.Command("resolve", ActAlertResolve, true, a.command)
+	x.Command("escalate", ActAlertEscalate, true, a.command)
+	x.Command("silence", ActAlertSilence, true, a.silenceCommand)
+	x.Command("alerts", ActAlertView, true, a.list)
 	for _, c := range []string{"ack", "unack", "resolve", "escalate", "silence"} {
-		x.Autocomplete(c, a.autocomplete)
+		x.Autocomplete(c, ActAlertView, a.autocomplete) // alert text is internal
 	}
 }
 

@@ -25,13 +25,13 @@ type OnCall struct {
 
 // Register adds the handlers to the router.
 func (o *OnCall) Register(x *Interactions) {
-	x.Command("oncall now", true, o.now)
-	x.Command("oncall override", false, o.override)
-	x.Command("oncall overrides", true, o.overrides)
-	x.Command("oncall remove", false, o.remove)
-	x.Command("page", false, o.page)
+	x.Command("oncall now", ActOnCallView, true, o.now)
+	x.Command("oncall override", ActOnCallOverride, false, o.override)
+	x.Command("oncall overrides", ActOnCallView, true, o.overrides)
+	x.Command("oncall remove", ActOnCallRemove, false, o.remove)
+	x.Command("page", ActAlertPage, false, o.page)
 	for _, c := range []string{"oncall now", "oncall override", "oncall overrides", "page"} {
-		x.Autocomplete(c, o.autocomplete)
+		x.Autocomplete(c, ActOnCallView, o.autocomplete)
 	}
 }
 

@@ -112,7 +112,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireOutbound(mux); err != nil {
 		return err
 	}
-	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions")}
+	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions"),
+		Gate: &handlers.Gate{Access: cfg.access(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}}
+	if !cfg.accessConfigured() {
+		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
+	}
 	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
 		Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
