@@ -175,6 +175,9 @@ type Origin struct {
 	GuildID string // "" for a DM
 	UserID  string
 	Roles   []string // the member's roles; looked up for a DM
+	// LookUp says Roles are not known (an event without its member): they
+	// are looked up in the guild like a DM's.
+	LookUp bool
 }
 
 // MemberRoles looks a user up in a guild: their roles, or a bot.ENotFound
@@ -224,7 +227,15 @@ func (g *Gate) Check(ctx context.Context, o Origin, act Action, dm bool) ([]stri
 	a := g.Access
 	roles := o.Roles
 	switch {
+	case o.GuildID == a.GuildID && !o.LookUp:
 	case o.GuildID == a.GuildID:
+		var err error
+		if roles, err = g.memberRoles(ctx, a.GuildID, o.UserID); err != nil {
+			if bot.ErrorCode(err) == bot.ENotFound {
+				return nil, bot.Errorf(bot.EForbidden, "only members of Klaxon's server may do this")
+			}
+			return nil, bot.Errorf(bot.EUnavailable, "cannot check your roles in the server right now; try again: %v", err)
+		}
 	case o.GuildID != "":
 		return nil, bot.Errorf(bot.EForbidden, "Klaxon works only in the server it is configured for, not here")
 	case !dm:

@@ -637,7 +637,7 @@ func (h *Incidents) OnReaction(s *discordgo.Session, ev *discordgo.MessageReacti
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// A reaction is not an interaction, but it is an action: the same gate.
-	o := Origin{GuildID: ev.GuildID, UserID: ev.UserID}
+	o := Origin{GuildID: ev.GuildID, UserID: ev.UserID, LookUp: ev.Member == nil}
 	if ev.Member != nil {
 		o.Roles = ev.Member.Roles
 	}
