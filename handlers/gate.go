@@ -221,48 +221,43 @@ func (g *Gate) Check(ctx context.Context, o Origin, act Action, dm bool) ([]stri
 	if g == nil || g.Access == nil {
 		return nil, bot.Errorf(bot.EForbidden, "%s", errNotConfigured)
 	}
-	if g.Access.GuildID == "" {
+	a := g.Access
+	if a.GuildID == "" {
 		return nil, bot.Errorf(bot.EForbidden, "Klaxon does not know its server: the administrator must set discord.guild_id in klaxon.yaml and restart Klaxon")
 	}
-	a := g.Access
-	roles := o.Roles
-	switch {
-	case o.GuildID == a.GuildID && !o.LookUp:
-	case o.GuildID == a.GuildID:
-		var err error
-		if roles, err = g.memberRoles(ctx, a.GuildID, o.UserID); err != nil {
-			if bot.ErrorCode(err) == bot.ENotFound {
-				return nil, bot.Errorf(bot.EForbidden, "only members of Klaxon's server may do this")
-			}
-			return nil, bot.Errorf(bot.EUnavailable, "cannot check your roles in the server right now; try again: %v", err)
-		}
-	case o.GuildID != "":
-		return nil, bot.Errorf(bot.EForbidden, "Klaxon works only in the server it is configured for, not here")
-	case !dm:
-		return nil, bot.Errorf(bot.EForbidden, "this works only in the server, not in a DM: use it there")
-	default:
-		var err error
-		if roles, err = g.memberRoles(ctx, a.GuildID, o.UserID); err != nil {
-			if bot.ErrorCode(err) == bot.ENotFound {
-				return nil, bot.Errorf(bot.EForbidden, "only members of Klaxon's server may do this")
-			}
-			return nil, bot.Errorf(bot.EUnavailable, "cannot check your roles in the server right now; try again, or use the button in the server: %v", err)
-		}
-	}
 	need, from := a.NeedRoles(act)
-	if info.kind == KindPublic && need == nil {
-		return roles, nil
-	}
-	if len(need) == 0 {
+	public := info.kind == KindPublic && need == nil
+	if !public && len(need) == 0 {
 		if len(a.Staff) == 0 {
 			return nil, bot.Errorf(bot.EForbidden, "%s", errNotConfigured)
 		}
-		return nil, bot.Errorf(bot.EForbidden, "nobody may %s (%s is empty in Klaxon's configuration)", info.what, from)
+		return nil, bot.Errorf(bot.EForbidden, "nobody may %s: %s is empty in Klaxon's configuration (action `%s`, kind `%s`)", info.what, from, act, info.kind)
 	}
-	if slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
+	// who says who may act, for every refusal: the roles, the action and its kind.
+	who := fmt.Sprintf("only %s may %s (action `%s`, kind `%s`; set in %s)", mentionRoles(need), info.what, act, info.kind, from)
+	if public {
+		who = fmt.Sprintf("every member of Klaxon's server may %s (action `%s`, kind `%s`), there", info.what, act, info.kind)
+	}
+	roles := o.Roles
+	switch {
+	case o.GuildID == a.GuildID && !o.LookUp:
+	case o.GuildID != "" && o.GuildID != a.GuildID:
+		return nil, bot.Errorf(bot.EForbidden, "Klaxon works only in the server it is configured for, not here: %s", who)
+	case o.GuildID == "" && !dm:
+		return nil, bot.Errorf(bot.EForbidden, "this works only in Klaxon's server, not in a DM: %s", who)
+	default: // a DM to a DM-allowed route, or an event without its member
+		var err error
+		if roles, err = g.memberRoles(ctx, a.GuildID, o.UserID); err != nil {
+			if bot.ErrorCode(err) == bot.ENotFound {
+				return nil, bot.Errorf(bot.EForbidden, "you are not a member of Klaxon's server: %s", who)
+			}
+			return nil, bot.Errorf(bot.EUnavailable, "cannot check your roles in the server right now; try again: %v", err)
+		}
+	}
+	if public || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
 		return roles, nil
 	}
-	return nil, bot.Errorf(bot.EForbidden, "only %s may %s (%s)", mentionRoles(need), info.what, info.kind)
+	return nil, bot.Errorf(bot.EForbidden, "%s", who)
 }
 
 func mentionRoles(ids []string) string {

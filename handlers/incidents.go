@@ -569,7 +569,7 @@ func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error
 	}
 	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: fmt.Sprintf("incupdm:%d", id), Title: fmt.Sprintf("Status update · INC-%d", id),
 		Components: []discordgo.MessageComponent{
-			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update when",
+			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update",
 				Style: discordgo.TextInputParagraph, Required: true, MaxLength: 1800}}},
 		}}}, nil
 }
