@@ -31,36 +31,36 @@ const (
 )
 
 // Permissions lists, per action and priority, the roles allowed to act;
-// an empty list lets everyone who can see the card act.
+// an empty list adds no check. The gate applies it (Access.ByPriority).
 type Permissions map[string][4][]string
 
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Store       bot.Store
-	Paging      *bot.Paging
-	Silencer    Silencer // nil: silencing is not configured
-	Clock       bot.Clock
-	Permissions Permissions
-	Log         *slog.Logger
+	Store    bot.Store
+	Paging   *bot.Paging
+	Silencer Silencer // nil: silencing is not configured
+	Clock    bot.Clock
+	Log      *slog.Logger
 }
 
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	x.Component("ack", ActAlertAck, a.button, AllowDM) // a page's Acknowledge, also in a DM
-	x.Component("unack", ActAlertAck, a.button)
-	x.Component("resolve", ActAlertResolve, a.button)
-	x.Component("esc", ActAlertEscalate, a.button)
-	x.Component("unsil", ActAlertSilence, a.button)
-	x.Component("sil", ActAlertSilence, a.silenceMenu)
-	x.Component("sild", ActAlertSilence, a.silenceButton)
-	x.Component("silc", ActAlertSilence, a.silenceModal)
-	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit)
-	x.Command("ack", ActAlertAck, true, a.command)
-	x.Command("unack", ActAlertAck, true, a.command)
-	x.Command("resolve", ActAlertResolve, true, a.command)
-	x.Command("escalate", ActAlertEscalate, true, a.command)
-	x.Command("silence", ActAlertSilence, true, a.silenceCommand)
+	prio := TargetPriority(a.priority) // the permissions section applies per priority
+	x.Component("ack", ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
+	x.Component("unack", ActAlertAck, a.button, prio)
+	x.Component("resolve", ActAlertResolve, a.button, prio)
+	x.Component("esc", ActAlertEscalate, a.button, prio)
+	x.Component("unsil", ActAlertSilence, a.button, prio)
+	x.Component("sil", ActAlertSilence, a.silenceMenu, prio)
+	x.Component("sild", ActAlertSilence, a.silenceButton, prio)
+	x.Component("silc", ActAlertSilence, a.silenceModal, prio)
+	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit, prio)
+	x.Command("ack", ActAlertAck, true, a.command, prio)
+	x.Command("unack", ActAlertAck, true, a.command, prio)
+	x.Command("resolve", ActAlertResolve, true, a.command, prio)
+	x.Command("escalate", ActAlertEscalate, true, a.command, prio)
+	x.Command("silence", ActAlertSilence, true, a.silenceCommand, prio)
 	x.Command("alerts", ActAlertView, true, a.list)
 	for _, c := range []string{"ack", "unack", "resolve", "escalate", "silence"} {
 		x.Autocomplete(c, ActAlertView, a.autocomplete) // alert text is internal
@@ -108,17 +108,19 @@ func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
 	return g, err
 }
 
-// allowed refuses with a message naming the roles needed.
-func (a *Alerts) allowed(action string, p bot.Priority, roles []string) error {
-	need := a.Permissions[action][p]
-	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
-		return nil
+// priority is the priority of the alert a request acts on, for the gate:
+// the alert option of a command, or the group id at the start of a
+// custom_id's id ("42" in "sild:42:1h0m0s").
+func (a *Alerts) priority(ctx context.Context, r *Request) (bot.Priority, bool) {
+	ref := r.String("alert")
+	if r.CustomID != "" {
+		ref, _, _ = strings.Cut(r.ID, ":")
 	}
-	names := make([]string, len(need))
-	for i, r := range need {
-		names[i] = "<@&" + r + ">"
+	g, err := a.group(ctx, ref)
+	if err != nil {
+		return 0, false // the handler says what is wrong
 	}
-	return bot.Errorf(bot.EForbidden, "only %s may %s a %s alert", strings.Join(names, " or "), action, p)
+	return g.Priority, true
 }
 
 func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
@@ -141,9 +143,6 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 	var done string
 	switch verb {
 	case "ack", "unack":
-		if err := a.allowed(ActAcknowledge, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		if verb == "ack" {
 			_, err = a.Paging.Acknowledge(ctx, g.ID, actor, now)
 			done = "👀 You acknowledged **%s**: paging has stopped."
@@ -152,21 +151,12 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 			done = "↩️ **%s** is unacknowledged: paging starts again."
 		}
 	case "resolve":
-		if err := a.allowed(ActResolve, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.Resolve(ctx, g.ID, actor, now)
 		done = "✅ You resolved **%s** by hand. If Alertmanager fires it again, it comes back as a new alert."
 	case "esc":
-		if err := a.allowed(ActEscalate, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.EscalateNow(ctx, g.ID, actor, now)
 		done = "📣 Escalated **%s** to the next step."
 	case "unsil":
-		if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		return a.unsilence(ctx, r, g)
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "unknown action %q", verb)
@@ -186,9 +176,6 @@ var silenceDurations = []struct {
 func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
 	g, err := a.group(ctx, r.ID)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
 		return nil, err
 	}
 	id := strconv.FormatInt(g.ID, 10)
@@ -261,9 +248,6 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 	}
 	g, err := a.group(ctx, ref)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
 		return nil, err
 	}
 	if g.Status != bot.Firing {

@@ -149,6 +149,35 @@ type Access struct {
 	Staff   []string            // access.staff_roles: the default for every kind
 	Kinds   map[Kind][]string   // access.<kind>
 	Actions map[Action][]string // access.actions
+	// ByPriority is the permissions section: per alert action and
+	// priority, the roles that may act on top of the lists above.
+	ByPriority Permissions
+}
+
+// priorityKey names the actions of the permissions section, and how a
+// refusal says what was refused ("resolve a P0 alert").
+var priorityKey = map[Action]struct{ key, what string }{
+	ActAlertAck:      {ActAcknowledge, "acknowledge a %s alert"},
+	ActAlertResolve:  {ActResolve, "resolve a %s alert"},
+	ActAlertSilence:  {ActSilence, "silence a %s alert"},
+	ActAlertEscalate: {ActEscalate, "escalate a %s alert"},
+	ActAlertPage:     {ActPage, "page a %s"},
+}
+
+// CheckPriority applies the permissions section to an action on a target
+// of priority p, for a member whose roles passed Check.
+func (g *Gate) CheckPriority(act Action, p bot.Priority, roles []string) error {
+	pk, ok := priorityKey[act]
+	if g == nil || g.Access == nil || !ok || p < bot.P0 || p > bot.P3 {
+		return nil
+	}
+	need := g.Access.ByPriority[pk.key][p]
+	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
+		return nil
+	}
+	info := actionTable[act]
+	return bot.Errorf(bot.EForbidden, "only %s may %s (action `%s`, kind `%s`; set in permissions.%s.%s)",
+		mentionRoles(need), fmt.Sprintf(pk.what, p), act, info.kind, pk.key, p)
 }
 
 // NeedRoles returns the roles that may perform a, and where that list comes

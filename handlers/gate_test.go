@@ -108,3 +108,24 @@ func TestGateCachesDMRoles(t *testing.T) {
 		t.Fatalf("after a failed lookup: %v, %d lookups (failures must not be cached)", err, calls)
 	}
 }
+
+// The permissions section still applies per priority, in the gate.
+func TestGatePerPriorityPermissions(t *testing.T) {
+	var byPrio [4][]string
+	byPrio[bot.P0] = []string{"20"}
+	g := &handlers.Gate{Access: &handlers.Access{GuildID: "1", Staff: []string{"10"},
+		ByPriority: handlers.Permissions{handlers.ActResolve: byPrio}}}
+	if err := g.CheckPriority(handlers.ActAlertResolve, bot.P1, []string{"10"}); err != nil {
+		t.Errorf("P1 resolve by staff: %v", err)
+	}
+	err := g.CheckPriority(handlers.ActAlertResolve, bot.P0, []string{"10"})
+	if want := "only <@&20> may resolve a P0 alert (action `alert.resolve`, kind `respond`; set in permissions.resolve.P0)"; err == nil || bot.ErrorMessage(err) != want {
+		t.Errorf("P0 resolve by staff: %v, want %q", err, want)
+	}
+	if err := g.CheckPriority(handlers.ActAlertResolve, bot.P0, []string{"20"}); err != nil {
+		t.Errorf("P0 resolve by a lead: %v", err)
+	}
+	if err := g.CheckPriority(handlers.ActAlertAck, bot.P0, []string{"10"}); err != nil {
+		t.Errorf("P0 ack (no per-priority list): %v", err)
+	}
+}

@@ -130,6 +130,16 @@ type route struct {
 	ephemeral bool   // how a deferred answer starts out
 	action    Action // what the gate checks
 	dm        bool   // may be used from a DM by a member of the guild
+	// priority finds the priority of the route's target, for the
+	// permissions section; false when there is none (the handler then
+	// answers what is wrong with the request).
+	priority func(ctx context.Context, r *Request) (bot.Priority, bool)
+}
+
+// TargetPriority tells the gate how to find the priority of what a route
+// acts on, so that the per-priority permissions apply.
+func TargetPriority(f func(ctx context.Context, r *Request) (bot.Priority, bool)) RouteOption {
+	return func(rt *route) { rt.priority = f }
 }
 
 // RouteOption tunes a route at registration.
@@ -508,6 +518,11 @@ func (x *Interactions) authorize(ctx context.Context, req *Request, rt route) er
 		return err
 	}
 	req.RoleIDs = roles
+	if rt.priority != nil {
+		if p, ok := rt.priority(ctx, req); ok {
+			return x.Gate.CheckPriority(rt.action, p, roles)
+		}
+	}
 	return nil
 }
 

@@ -122,6 +122,13 @@ func (c *Config) access() *handlers.Access {
 	return acc
 }
 
+// accessWithPermissions is access plus the per-priority permissions section.
+func (c *Config) accessWithPermissions() *handlers.Access {
+	acc := c.access()
+	acc.ByPriority = c.permissions()
+	return acc
+}
+
 // accessConfigured reports whether staff roles are set.
 func (c *Config) accessConfigured() bool {
 	acc, _ := c.buildAccess()

@@ -113,12 +113,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions"),
-		Gate: &handlers.Gate{Access: cfg.access(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}}
+		Gate: &handlers.Gate{Access: cfg.accessWithPermissions(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}}
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
 	}
-	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
-		Log: m.Log.With("component", "alerts")}
+	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
 		if err != nil {
@@ -135,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {
