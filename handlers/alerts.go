@@ -46,7 +46,7 @@ type Alerts struct {
 
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	prio := TargetPriority(a.priority) // the permissions section applies per priority
+	prio := TargetPriority(a.priority)                       // the permissions section applies per priority
 	x.Component("ack", ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
 	x.Component("unack", ActAlertAck, a.button, prio)
 	x.Component("resolve", ActAlertResolve, a.button, prio)
