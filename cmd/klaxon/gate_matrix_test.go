@@ -268,3 +268,43 @@ func TestPermissionMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestAcknowledgeFromADM: a member of the server acknowledges a real alert
+// with an Acknowledge button pressed in a DM (their roles looked up in the
+// server); a stranger's DM press is refused and changes nothing.
+func TestAcknowledgeFromADM(t *testing.T) {
+	gw := newGateWorld(t)
+	resp := postJSON(t, gw.url("/webhook/alertmanager"), webhookToken, webhookBody("DBDown", "critical", time.Now().Add(-time.Minute)))
+	resp.Body.Close()
+	var gid string
+	gw.await("the P0 card", func() bool {
+		for _, m := range gw.discord.Messages(gw.channels[0]) {
+			for _, b := range m.Buttons() {
+				if id, ok := strings.CutPrefix(b.CustomID, "ack:"); ok {
+					gid = id
+					return true
+				}
+			}
+		}
+		return false
+	})
+	content := func(a gateAnswer) string {
+		var d struct{ Content string }
+		_ = json.Unmarshal(a.Data, &d)
+		return d.Content
+	}
+	_, a := gw.send(t, "gateway", gw.discord.ButtonClick(gw.dmStranger, gw.msgs[gw.dmStranger], gw.stranger, "ack:"+gid))
+	if c := content(a); !strings.Contains(c, "not a member of Klaxon") || !strings.Contains(c, "<@&"+gw.staff+">") {
+		t.Errorf("stranger's DM ack: %s", c)
+	}
+	for _, transport := range []string{"http", "gateway"} {
+		_, a = gw.send(t, transport, gw.discord.ButtonClick(gw.dmMember, gw.msgs[gw.dmMember], gw.responder, "ack:"+gid))
+		want := "You acknowledged"
+		if transport == "gateway" {
+			want = "already acknowledged by <@" + gw.responder + ">"
+		}
+		if c := content(a); !strings.Contains(c, want) {
+			t.Errorf("%s: member's DM ack answered %q, want %q", transport, c, want)
+		}
+	}
+}
