@@ -32,17 +32,20 @@ const (
 )
 
 // Permissions lists, per action and priority, the roles allowed to act;
-// an empty list lets everyone who can see the card act.
+// an empty list adds no check. The gate applies it (Access.ByPriority).
 type Permissions map[string][4][]string
 
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Store       bot.Store
-	Paging      *bot.Paging
-	Silencer    Silencer // nil: silencing is not configured
-	Clock       bot.Clock
-	Permissions Permissions
+	Store    bot.Store
+	Paging   *bot.Paging
+	Silencer Silencer // nil: silencing is not configured
+	Clock    bot.Clock
+	// Gate is the interactions' gate: it checks a route against its
+	// target's priority before the handler runs; a silence is checked again
+	// against the most urgent priority its matchers can cover.
+	Gate *Gate
 	// Classifier is the alert policy's: a silence needs the permission of
 	// the most urgent priority its matchers can cover (Classifier.Cover).
 	// The zero value counts every silence as P0.
@@ -52,21 +55,24 @@ type Alerts struct {
 
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	for _, p := range []string{"ack", "unack", "resolve", "esc", "unsil"} {
-		x.Component(p, a.button)
-	}
-	x.Component("sil", a.silenceMenu)
-	x.Component("sild", a.silenceButton)
-	x.Component("silc", a.silenceModal)
-	x.Modal("silm", true, a.silenceModalSubmit)
-	x.Command("ack", true, a.command)
-	x.Command("unack", true, a.command)
-	x.Command("resolve", true, a.command)
-	x.Command("escalate", true, a.command)
-	x.Command("silence", true, a.silenceCommand)
-	x.Command("alerts", true, a.list)
+	prio := TargetPriority(a.priority)                       // the permissions section applies per priority
+	x.Component("ack", ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
+	x.Component("unack", ActAlertAck, a.button, prio)
+	x.Component("resolve", ActAlertResolve, a.button, prio)
+	x.Component("esc", ActAlertEscalate, a.button, prio)
+	x.Component("unsil", ActAlertSilence, a.button, prio)
+	x.Component("sil", ActAlertSilence, a.silenceMenu, prio)
+	x.Component("sild", ActAlertSilence, a.silenceButton, prio)
+	x.Component("silc", ActAlertSilence, a.silenceModal, prio)
+	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit, prio)
+	x.Command("ack", ActAlertAck, true, a.command, prio)
+	x.Command("unack", ActAlertAck, true, a.command, prio)
+	x.Command("resolve", ActAlertResolve, true, a.command, prio)
+	x.Command("escalate", ActAlertEscalate, true, a.command, prio)
+	x.Command("silence", ActAlertSilence, true, a.silenceCommand, prio)
+	x.Command("alerts", ActAlertView, true, a.list)
 	for _, c := range []string{"ack", "unack", "resolve", "escalate", "silence"} {
-		x.Autocomplete(c, a.autocomplete)
+		x.Autocomplete(c, ActAlertView, a.autocomplete) // alert text is internal
 	}
 }
 
@@ -111,17 +117,19 @@ func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
 	return g, err
 }
 
-// allowed refuses with a message naming the roles needed.
-func (a *Alerts) allowed(action string, p bot.Priority, roles []string) error {
-	need := a.Permissions[action][p]
-	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
-		return nil
+// priority is the priority of the alert a request acts on, for the gate:
+// the alert option of a command, or the group id at the start of a
+// custom_id's id ("42" in "sild:42:1h0m0s").
+func (a *Alerts) priority(ctx context.Context, r *Request) (bot.Priority, bool) {
+	ref := r.String("alert")
+	if r.CustomID != "" {
+		ref, _, _ = strings.Cut(r.ID, ":")
 	}
-	names := make([]string, len(need))
-	for i, r := range need {
-		names[i] = "<@&" + r + ">"
+	g, err := a.group(ctx, ref)
+	if err != nil {
+		return 0, false // the handler says what is wrong
 	}
-	return bot.Errorf(bot.EForbidden, "only %s may %s a %s alert", strings.Join(names, " or "), action, p)
+	return g.Priority, true
 }
 
 func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
@@ -148,9 +156,6 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 	var done string
 	switch verb {
 	case "ack", "unack":
-		if err := a.allowed(ActAcknowledge, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		if verb == "ack" {
 			_, err = a.Paging.Acknowledge(ctx, g.ID, actor, now)
 			done = "👀 You acknowledged **%s**: paging has stopped."
@@ -159,21 +164,12 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 			done = "↩️ **%s** is unacknowledged: paging starts again."
 		}
 	case "resolve":
-		if err := a.allowed(ActResolve, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.Resolve(ctx, g.ID, actor, now)
 		done = "✅ You resolved **%s** by hand. If Alertmanager fires it again, it comes back as a new alert."
 	case "esc":
-		if err := a.allowed(ActEscalate, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.EscalateNow(ctx, g.ID, actor, now)
 		done = "📣 Escalated **%s** to the next step."
 	case "unsil":
-		if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		return a.unsilence(ctx, r, g)
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "unknown action %q", verb)
@@ -298,7 +294,7 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 func (a *Alerts) maySilence(g *bot.Group, roles []string) (map[string]string, error) {
 	matchers := alertmanager.Matchers(g)
 	need := min(g.Priority, a.Classifier.Cover(matchers))
-	if err := a.allowed(ActSilence, need, roles); err != nil {
+	if err := a.Gate.CheckPriority(ActAlertSilence, need, roles); err != nil {
 		if need < g.Priority {
 			return nil, bot.WrapError(bot.EForbidden, err, "%s; this silence would also cover %s alerts: its matchers (%s) do not pin the priority or severity",
 				bot.ErrorMessage(err), need, formatMatchers(matchers))

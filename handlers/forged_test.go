@@ -50,6 +50,8 @@ type forgedEnv struct {
 	t         *testing.T
 	discord   *discordtest.Server
 	priv      ed25519.PrivateKey
+	guild     string
+	staff     string
 	endpoint  string
 	db        *store.DB
 	clock     *bot.FakeClock
@@ -89,7 +91,9 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	e.threadA = e.discord.AddChannel(g, "inc-a", discordgo.ChannelTypeGuildPublicThread)
 	e.threadB = e.discord.AddChannel(g, "inc-b", discordgo.ChannelTypeGuildPublicThread)
 	e.user = e.discord.AddUser("anna")
-	e.discord.AddMember(g, e.user)
+	e.staff = e.discord.AddRole(g, "staff")
+	e.guild = g
+	e.discord.AddMember(g, e.user, e.staff)
 	s, err := e.discord.NewSession("token")
 	if err != nil {
 		t.Fatal(err)
@@ -157,8 +161,9 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute}
-	(&handlers.Alerts{Store: e.db, Paging: e.pg, Silencer: e.silencer, Clock: e.clock, Classifier: e.pol.Classifier,
+	gate := &handlers.Gate{Access: &handlers.Access{GuildID: e.guild, Staff: []string{e.staff}}}
+	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute, Gate: gate}
+	(&handlers.Alerts{Store: e.db, Paging: e.pg, Silencer: e.silencer, Clock: e.clock, Classifier: e.pol.Classifier, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
 	(&handlers.Incidents{Store: e.db, Incidents: e.incidents, Clock: e.clock}).Register(x)
 	(&handlers.Postmortems{Core: e.pms, Store: e.db, Clock: e.clock}).Register(x)

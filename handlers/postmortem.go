@@ -27,19 +27,19 @@ type Postmortems struct {
 
 // Register adds the handlers to the router.
 func (h *Postmortems) Register(x *Interactions) {
-	x.Command("postmortem create", false, h.create)
-	x.Command("postmortem show", true, h.show)
-	x.Command("postmortem edit", true, h.editCommand)
-	x.Command("postmortem export", false, h.export)
-	x.Command("postmortem publish", false, h.publish)
-	x.Command("postmortem history", true, h.history)
-	x.Command("postmortem action add", false, h.actionAdd)
-	x.Command("postmortem action list", true, h.actionList)
-	x.Command("postmortem action done", false, h.actionDone)
-	x.Component("pmedit", h.editButton)
-	x.Component("pmexport", h.exportButton)
-	x.Component("pmpublish", h.publishButton)
-	x.Modal("pmedit", true, h.editSubmit)
+	x.Command("postmortem create", ActPostmortemCreate, false, h.create)
+	x.Command("postmortem show", ActPostmortemView, true, h.show)
+	x.Command("postmortem edit", ActPostmortemEdit, true, h.editCommand)
+	x.Command("postmortem export", ActPostmortemView, false, h.export)
+	x.Command("postmortem publish", ActPostmortemPublish, false, h.publish)
+	x.Command("postmortem history", ActPostmortemView, true, h.history)
+	x.Command("postmortem action add", ActPostmortemAction, false, h.actionAdd)
+	x.Command("postmortem action list", ActPostmortemView, true, h.actionList)
+	x.Command("postmortem action done", ActPostmortemAction, false, h.actionDone)
+	x.Component("pmedit", ActPostmortemEdit, h.editButton)
+	x.Component("pmexport", ActPostmortemView, h.exportButton)
+	x.Component("pmpublish", ActPostmortemPublish, h.publishButton)
+	x.Modal("pmedit", ActPostmortemEdit, true, h.editSubmit)
 }
 
 // incident finds the incident a command is about: the incident option, or

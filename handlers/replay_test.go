@@ -34,6 +34,8 @@ type replayEnv struct {
 	ran     atomic.Int32
 	channel string
 	user    string
+	guild   string
+	staff   string
 }
 
 func newReplayEnv(t *testing.T) *replayEnv {
@@ -45,7 +47,8 @@ func newReplayEnv(t *testing.T) *replayEnv {
 	g := e.discord.AddGuild("marola")
 	e.channel = e.discord.AddChannel(g, "alerts", discordgo.ChannelTypeGuildText)
 	e.user = e.discord.AddUser("anna")
-	e.discord.AddMember(g, e.user)
+	e.guild, e.staff = g, e.discord.AddRole(g, "staff")
+	e.discord.AddMember(g, e.user, e.staff)
 	e.start(t)
 	t.Cleanup(e.stop)
 	return e
@@ -59,8 +62,9 @@ func (e *replayEnv) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.db = db
-	x := &handlers.Interactions{PublicKey: e.pub, Now: e.clock.Now, Seen: db, Deadline: time.Minute}
-	x.Command("alerts", true, func(context.Context, *handlers.Request) (*handlers.Reply, error) {
+	x := &handlers.Interactions{PublicKey: e.pub, Now: e.clock.Now, Seen: db, Deadline: time.Minute,
+		Gate: &handlers.Gate{Access: &handlers.Access{GuildID: e.guild, Staff: []string{e.staff}}}}
+	x.Command("alerts", handlers.ActAlertView, true, func(context.Context, *handlers.Request) (*handlers.Reply, error) {
 		e.ran.Add(1)
 		return &handlers.Reply{Content: "ok", Ephemeral: true}, nil
 	})

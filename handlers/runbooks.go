@@ -29,15 +29,15 @@ type Runbooks struct {
 
 // Register adds the handlers to the router.
 func (h *Runbooks) Register(x *Interactions) {
-	x.Command("runbook show", true, h.show)
-	x.Command("runbook list", true, h.list)
-	x.Command("runbook run", false, h.run)
-	x.Command("runbook reload", true, h.reload)
-	x.Autocomplete("runbook show", h.autocomplete)
-	x.Autocomplete("runbook run", h.autocomplete)
-	x.Component("rb", h.button)
-	x.Component("rbrun", h.runButton)
-	x.Component("rbstep", h.step)
+	x.Command("runbook show", ActRunbookView, true, h.show)
+	x.Command("runbook list", ActRunbookView, true, h.list)
+	x.Command("runbook run", ActRunbookRun, false, h.run)
+	x.Command("runbook reload", ActRunbookReload, true, h.reload)
+	x.Autocomplete("runbook show", ActRunbookView, h.autocomplete)
+	x.Autocomplete("runbook run", ActRunbookView, h.autocomplete)
+	x.Component("rb", ActRunbookView, h.button)
+	x.Component("rbrun", ActRunbookRun, h.runButton)
+	x.Component("rbstep", ActRunbookRun, h.step)
 }
 
 func (h *Runbooks) log() *slog.Logger {

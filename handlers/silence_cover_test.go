@@ -38,8 +38,9 @@ receivers: [{name: none}]
 	channel := fake.AddChannel(guild, "alerts", discordgo.ChannelTypeGuildText)
 	leads := fake.AddRole(guild, "leads")
 	anna, lead := fake.AddUser("anna"), fake.AddUser("lea")
-	fake.AddMember(guild, anna)
-	fake.AddMember(guild, lead, leads)
+	staff := fake.AddRole(guild, "staff")
+	fake.AddMember(guild, anna, staff)
+	fake.AddMember(guild, lead, staff, leads)
 
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
 	if err != nil {
@@ -54,9 +55,11 @@ receivers: [{name: none}]
 		t.Fatal(err)
 	}
 	pub, priv, _ := ed25519.GenerateKey(nil)
-	x := &handlers.Interactions{PublicKey: pub, Seen: db, Deadline: time.Minute}
+	gate := &handlers.Gate{Access: &handlers.Access{GuildID: guild, Staff: []string{staff},
+		ByPriority: handlers.Permissions{handlers.ActSilence: {bot.P0: {leads}, bot.P1: {leads}}}}}
+	x := &handlers.Interactions{PublicKey: pub, Seen: db, Deadline: time.Minute, Gate: gate}
 	(&handlers.Alerts{Store: db, Paging: pg, Silencer: client, Clock: clock, Classifier: pol.Classifier, Log: slog.New(slog.DiscardHandler),
-		Permissions: handlers.Permissions{handlers.ActSilence: {bot.P0: {leads}, bot.P1: {leads}}}}).Register(x)
+		Gate: gate}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)
 

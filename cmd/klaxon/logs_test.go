@@ -46,8 +46,8 @@ func TestLogsKeepSecrets(t *testing.T) {
 			anna = w.discord.AddUser("anna")
 			bob = w.discord.AddUser("bob")
 			leads = w.discord.AddRole(w.guild, "leads")
-			w.discord.AddMember(w.guild, anna, w.oncall)
-			w.discord.AddMember(w.guild, bob, leads)
+			w.discord.AddMember(w.guild, anna, w.oncall, w.staff)
+			w.discord.AddMember(w.guild, bob, leads, w.staff)
 			_, hookToken, hookURL = w.discord.CreateWebhook(w.channels[0])
 			w.opts.Config = fmt.Sprintf(`
 schedules:

@@ -50,8 +50,8 @@ func newPagingWorld(t *testing.T, extra string) *pagingWorld {
 			pw.anna = w.discord.AddUser("anna")
 			pw.bob = w.discord.AddUser("bob")
 			pw.leads = w.discord.AddRole(w.guild, "leads")
-			w.discord.AddMember(w.guild, pw.anna, w.oncall)
-			w.discord.AddMember(w.guild, pw.bob, pw.leads)
+			w.discord.AddMember(w.guild, pw.anna, w.oncall, w.staff)
+			w.discord.AddMember(w.guild, pw.bob, pw.leads, w.staff)
 			w.opts.Config = fmt.Sprintf(`
 schedules:
   - name: primary
