@@ -173,6 +173,8 @@ func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, 
 		// Shutting down: the item stays as it is and goes out after the restart.
 		return true, nil
 	}
+	// What reached Discord is recorded even when a shutdown began meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	var wait *WaitError
 	if errors.As(err, &wait) {
 		return false, e.Store.Update(ctx, func(tx Tx) error {

@@ -49,6 +49,7 @@ type Pacer struct {
 	buckets     map[string]*bucket // hash-or-route "|" major -> state
 	globalUntil time.Time          // a global 429 pauses everything until then
 	priorUntil  time.Time          // windows of an earlier process may still be open until then
+	lastLimited time.Time          // the last request granted on a route with default limits
 	sent        []time.Time        // ring of the last `rate` send times
 	head        int                // oldest entry of sent once it is full
 }
@@ -94,6 +95,15 @@ func (p *Pacer) PriorTraffic(last time.Time) {
 	p.priorUntil = later(p.priorUntil, last.Add(period+resetSlack))
 }
 
+// LastLimited is when the pacer last let a request through on a route with
+// default limits (message creates and edits): what a successor process
+// passes to PriorTraffic. Zero when there was none.
+func (p *Pacer) LastLimited() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastLimited
+}
+
 // Now reads the pacer's clock.
 func (p *Pacer) Now() time.Time { return p.now() }
 
@@ -127,6 +137,9 @@ func (p *Pacer) Take(method, path string, now time.Time) (wait time.Duration, gl
 	}
 	if b.limit > 0 {
 		b.remaining--
+	}
+	if _, _, ok := defaultLimit(route); ok {
+		p.lastLimited = later(p.lastLimited, now)
 	}
 	b.inflight++
 	b.inflightAt, b.used = now, now

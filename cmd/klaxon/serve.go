@@ -334,6 +334,16 @@ func (m *Main) Close() error {
 		errs = append(errs, errors.New("engine did not stop within 10s"))
 	}
 	if m.DB != nil {
+		if m.Discord != nil {
+			// Messages sent outside the queue (or whose record a shutdown
+			// cut short) count in Discord's windows too: the next process
+			// starts its pacer from the latest of them.
+			if last := m.Discord.Pacer().LastLimited(); !last.IsZero() {
+				if err := m.DB.Update(ctx, func(tx bot.Tx) error { return tx.MarkSent(last) }); err != nil {
+					errs = append(errs, fmt.Errorf("record when Klaxon last sent to Discord: %w", err))
+				}
+			}
+		}
 		errs = append(errs, m.DB.Close())
 	}
 	if m.unlock != nil {
