@@ -300,4 +300,3 @@ phone:
 	path := filepath.Join(dir, "klaxon.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
-

@@ -189,4 +189,3 @@ func (d *demo) sandbox(cfg *Config) {
 		cfg.Engine.Interval = Duration(200 * time.Millisecond)
 	}
 }
-

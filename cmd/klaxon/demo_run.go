@@ -194,7 +194,6 @@ func (d *demo) settle(ctx context.Context) error {
 	return nil
 }
 
-
 // flush prints the requests the fake Discord answered and the phone calls
 // made since the last flush, in time order.
 func (d *demo) flush() {
@@ -303,4 +302,3 @@ func (l *demoLog) tail(n int) string {
 	}
 	return strings.Join(lines, "")
 }
-
