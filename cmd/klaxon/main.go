@@ -26,6 +26,7 @@ Usage:
   klaxon check-config [--config FILE]  validate a configuration, print every problem with file:line
   klaxon register-commands [--global]  register the slash commands (in discord.guild_id, or globally)
   klaxon demo [--config FILE] [--storm N]  fire sample alerts through the real pipeline into a fake Discord, print what would be posted
+                                       (built with -tags demo: go run -tags demo ./cmd/klaxon demo)
   klaxon backup [--dir DIR]            snapshot the database now (safe while serve runs)
   klaxon requeue                       retry every dead letter (outbound items Discord refused for good) in KLAXON_DB
   klaxon restore --from FILE           verify a backup and restore it (Klaxon must be stopped)

@@ -78,6 +78,15 @@ type Server struct {
 // token; it is closed when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
+	s := NewServer()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake Twilio API on loopback with a fresh account sid
+// and auth token, outside tests (klaxon demo records its calls with it).
+// The caller closes it.
+func NewServer() *Server {
 	s := &Server{
 		AccountSID: "AC" + randHex(16),
 		AuthToken:  randHex(16),
@@ -90,7 +99,6 @@ func New(tb testing.TB) *Server {
 	})
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
-	tb.Cleanup(s.Close)
 	return s
 }
 
