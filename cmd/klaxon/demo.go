@@ -354,7 +354,7 @@ func (d *demo) mapConfig(path, dir string) (string, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return "", fmt.Errorf("%s: %v (klaxon check-config --config %s says more)", path, err, path)
 	}
-	type found struct{ kind, where, name string }
+	type found struct{ kind, where string }
 	ids := map[string]*found{}
 	var order []string
 	add := func(id, kind, where string) {

@@ -280,6 +280,9 @@ email:
 	resolved["alerts"].([]map[string]any)[0]["status"] = "resolved"
 	resolved["alerts"].([]map[string]any)[0]["endsAt"] = clock.Now().Format(time.RFC3339Nano)
 	fire("DatabaseDown", "critical", resolved)
+	// The restarted pacer waits out the channel window its predecessor may
+	// have used (the fake clock has not moved since the last send).
+	tick(6 * time.Second)
 	w.await("the card resolved", func() bool {
 		m, _ := w.discord.Message(card.ID)
 		return len(m.Embeds) > 0 && m.Embeds[0].Color == 0x2EB67D

@@ -95,6 +95,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
 		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.WithIncidentButton(handlers.CardActions), cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
+	var last time.Time
+	if err := db.View(ctx, func(tx bot.Tx) (err error) { last, err = tx.LastSent(); return err }); err != nil {
+		return fmt.Errorf("read when Klaxon last sent to Discord: %w", err)
+	}
+	m.Discord.Pacer().PriorTraffic(last)
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
