@@ -55,8 +55,8 @@ COPY --from=build /out/klaxon /usr/local/bin/klaxon
 # Numeric IDs, so Kubernetes' runAsNonRoot can verify them without /etc/passwd.
 USER 10001:10001
 # SQLite database (and its -wal/-shm files, backups under /data/backups), all
-# 0600 in 0700 directories: they hold incident history and people's phone
-# numbers. A named Docker volume copies the ownership and mode of this
+# 0600 in 0700 directories: they hold alert text, incident history and who
+# did what. A named Docker volume copies the ownership and mode of this
 # directory on first use, so uid 10001 can write to it and nobody else read.
 VOLUME /data
 ENV KLAXON_DB=/data/klaxon.db \

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 )
 
-// The database holds incident history, timelines, people's phone numbers
-// and e-mail addresses: only Klaxon's own user may read it. Files Klaxon
+// The database holds alert text as Alertmanager sent it, incident history,
+// timelines and who did what: only Klaxon's own user may read it. Files Klaxon
 // creates for it (the database, its -wal and -shm files, the lock file,
 // backups and their manifests) are 0600 and the directories it creates for
 // them 0700, whatever the umask.
