@@ -17,11 +17,11 @@ import (
 // shape of a secret wherever it is; the label-name rules
 // (PostmortemPolicy.Sensitive) come on top.
 
-// secretRule is one shape of secret: re matches it; keep, when set, is the
-// part of the match kept in front of Redacted (the name in name=value, the
-// scheme in "Bearer x"), given as the submatch group to keep.
+// secretRule is one shape of secret. The match of re is replaced by
+// Redacted, keeping submatch keep in front of it (the name in name=value,
+// the scheme in "Bearer x") and submatch tail after it.
 type secretRule struct {
-	name string
+	name string // what it finds, for the reader
 	re   *regexp.Regexp
 	keep int // submatch kept before Redacted; 0 keeps nothing
 	// tail is a submatch kept after Redacted (the "@" and host of a DSN); 0 none.
@@ -47,12 +47,12 @@ var secretRules = []secretRule{
 	{name: "DSN credentials", re: regexp.MustCompile(`(\b[A-Za-z0-9._%-]+:)([^\s:@/'"]+)(@[A-Za-z0-9(\[])`), keep: 1, tail: 3},
 	// Query parameters whose name says secret, also X-Amz-Signature, sig=, code=.
 	{name: "URL query secret", re: regexp.MustCompile(`(?i)([?&;](?:[\w.-]*(?:token|key|sig|signature|secret|password|passwd|pwd|auth|credential|code|session)[\w.-]*)=)([^&#\s"'<>]+)`), keep: 1},
-	// HTTP authorization schemes.
-	// After Bearer anything goes; after the other scheme words, which are
-	// also ordinary words ("bot restarted"), only a value with a digit.
+	// HTTP authorization values: after Bearer any 8 characters or more; after
+	// the other scheme words, which are also ordinary words ("bot
+	// restarted"), only a value with a digit.
 	{name: "authorization value", re: regexp.MustCompile(`(?i)(\b(bearer|basic|digest|token|bot)\s+)([A-Za-z0-9._~+/=-]{8,})`), keep: 1,
 		secret: 3, check: func(kept, v string) bool {
-			return strings.HasPrefix(strings.ToLower(kept), "bearer") && hasDigitOrSymbol(v) || hasDigit(v)
+			return strings.HasPrefix(strings.ToLower(kept), "bearer") || hasDigit(v)
 		}},
 	// Well-known key shapes, whatever surrounds them.
 	{name: "OpenAI/Anthropic key", re: regexp.MustCompile(`\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}`)},
@@ -128,10 +128,6 @@ func (r secretRule) apply(s string) string {
 }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
-
-// hasDigitOrSymbol tells a token after "Bearer" from a word ("token
-// expired", "bot restarted" have neither digits nor symbols).
-func hasDigitOrSymbol(s string) bool { return strings.ContainsAny(s, "0123456789._~+/=-") }
 
 // proseValues are what follows "password:" or "token:" in a sentence
 // rather than in a configuration ("password: expired").

@@ -48,6 +48,7 @@ var ordinaryText = []string{
 	"@everyone the database failover finished",
 	"key metrics: p99 latency 180 ms, error rate 0.4 %",
 	"deployed commit 3f9a8c7 to production",
+	"the Discord bot reconnected after 30 s; token refresh worked",
 }
 
 func TestScrubSecrets(t *testing.T) {
@@ -79,6 +80,7 @@ func TestScrubSecretsKeepsContext(t *testing.T) {
 		"dial postgres://klaxon:s3cr3t@db.internal:5432/klaxon": "dial postgres://klaxon:[redacted]@db.internal:5432/klaxon",
 		"GET /file?token=abc123&expires=17&sig=Zm9v":            "GET /file?token=[redacted]&expires=17&sig=[redacted]",
 		"Authorization: Bearer abcdef123456":                    "Authorization: Bearer [redacted]",
+		"Authorization: Bearer onlyletterstoken":                "Authorization: Bearer [redacted]",
 		"db_password=hunter2 user=klaxon":                       "db_password=[redacted] user=klaxon",
 		"mailed vip@example.org":                                "mailed [redacted]",
 		"key sk-abcdefghijklmnop1234 leaked":                    "key [redacted] leaked",
