@@ -7,7 +7,10 @@
 # golang:*-bookworm ships gcc and libc6-dev.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
-ENV CGO_ENABLED=1
+# The golang images set GOTOOLCHAIN=local; auto lets go.mod's toolchain line
+# (the Go patch release with the standard library's security fixes) win when
+# the image's Go is older.
+ENV CGO_ENABLED=1 GOTOOLCHAIN=auto
 
 # Dependencies first: this layer is rebuilt only when go.mod/go.sum change.
 COPY go.mod go.sum ./
@@ -44,14 +47,17 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid klaxon --home-dir /data --no-create-home \
             --shell /usr/sbin/nologin klaxon \
  && mkdir -p /data /etc/klaxon \
- && chown 10001:10001 /data
+ && chown 10001:10001 /data \
+ && chmod 0700 /data
 
 COPY --from=build /out/klaxon /usr/local/bin/klaxon
 
 # Numeric IDs, so Kubernetes' runAsNonRoot can verify them without /etc/passwd.
 USER 10001:10001
-# SQLite database (and its -wal/-shm files). A named Docker volume copies the
-# ownership of this directory on first use, so uid 10001 can write to it.
+# SQLite database (and its -wal/-shm files, backups under /data/backups), all
+# 0600 in 0700 directories: they hold alert text, incident history and who
+# did what. A named Docker volume copies the ownership and mode of this
+# directory on first use, so uid 10001 can write to it and nobody else read.
 VOLUME /data
 ENV KLAXON_DB=/data/klaxon.db \
     KLAXON_HTTP_ADDR=:8080

@@ -181,6 +181,9 @@ type PostmortemPolicy struct {
 	// Sensitive are label and annotation names (path.Match patterns, case
 	// insensitive) whose values are never sent to the LLM.
 	Sensitive []string
+	// SendUserNames lets Discord user names, mentions and ids reach the
+	// LLM; by default each person is "responder N" there (llm.send_user_names).
+	SendUserNames bool
 	// DraftTimeout bounds the LLM draft. Default 60s.
 	DraftTimeout time.Duration
 	// SLOs and Weights estimate the error budget an incident spent.

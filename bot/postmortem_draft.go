@@ -30,7 +30,10 @@ type DraftRefused struct{ Reason string }
 func (e *DraftRefused) Error() string { return "draft refused: " + e.Reason }
 
 // DraftInput is what a Drafter may see. Sensitive labels and annotations
-// are removed, and their values blanked wherever they appear in text.
+// are removed, and their values blanked wherever they appear in text;
+// anything shaped like a secret or an e-mail address is blanked by value
+// (ScrubSecrets); Discord users are "responder N" unless
+// PostmortemPolicy.SendUserNames.
 type DraftInput struct {
 	Ref         string // "INC-42"
 	Title       string
@@ -73,10 +76,13 @@ type DraftAlert struct {
 // Redacted replaces sensitive values in drafter input.
 const Redacted = "[redacted]"
 
-// redactor removes sensitive labels and annotations and blanks their values in text.
+// redactor removes sensitive labels and annotations and blanks their values
+// in text, blanks secrets and e-mail addresses by their shape, and stands in
+// for people.
 type redactor struct {
 	patterns []string
-	values   []string // longest first
+	values   []string    // longest first
+	people   *pseudonyms // nil: user names may be sent
 }
 
 func newRedactor(patterns []string, groups []*Group) *redactor {
@@ -125,12 +131,54 @@ func (r *redactor) sensitive(name string) bool {
 	return false
 }
 
-// text blanks every sensitive value in s.
+// text blanks every sensitive value in s, then every secret- or
+// e-mail-shaped one, then replaces people by their pseudonyms.
 func (r *redactor) text(s string) string {
 	for _, v := range r.values {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
+	s = ScrubSecrets(s)
+	if r.people != nil {
+		s = r.people.text(s)
+	}
 	return s
+}
+
+// withPeople makes the redactor stand in for the people of rec: every
+// Discord user who acted, owns an action item or holds a role.
+func (r *redactor) withPeople(rec *PostmortemRecord) *redactor {
+	p := newPseudonyms()
+	inc := rec.Incident
+	roles := make([]string, 0, len(inc.Roles))
+	for role := range inc.Roles {
+		roles = append(roles, role)
+	}
+	sort.Strings(roles)
+	for _, e := range documentTimeline(rec) {
+		p.add(e.Actor)
+	}
+	for _, role := range roles {
+		if id := inc.Roles[role]; id != "" {
+			p.person(id)
+		}
+	}
+	for _, a := range rec.Actions {
+		p.add(a.CreatedBy)
+		p.add(a.DoneBy)
+		if a.OwnerID != "" {
+			p.person(a.OwnerID)
+		}
+	}
+	for _, g := range rec.Groups {
+		if g.Ack != nil {
+			p.add(g.Ack.Actor)
+		}
+		if g.ResolvedBy != nil {
+			p.add(g.ResolvedBy.Actor)
+		}
+	}
+	r.people = p
+	return r
 }
 
 // labels returns m without sensitive names, with sensitive values blanked.
@@ -147,6 +195,9 @@ func (r *redactor) labels(m map[string]string) map[string]string {
 // DraftInput builds what the Drafter sees of a record, without sensitive data.
 func (p *Postmortems) DraftInput(rec *PostmortemRecord) DraftInput {
 	r := newRedactor(p.Policy.Sensitive, rec.Groups)
+	if !p.Policy.SendUserNames {
+		r.withPeople(rec)
+	}
 	inc := rec.Incident
 	in := DraftInput{
 		Ref: inc.Ref(), Title: r.text(inc.Title), Priority: inc.Priority.String() + " (" + inc.Priority.Meaning() + ")",

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // LoadError is one problem with one runbook file (or with the runbook

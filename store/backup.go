@@ -93,7 +93,7 @@ func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.Backu
 	if dir == "" {
 		return bot.BackupInfo{}, bot.Errorf(bot.EInvalid, "no backup directory: set backups.dir in the configuration or pass --dir DIR")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return bot.BackupInfo{}, fmt.Errorf("create backup directory: %w", err)
 	}
 	unlock, err := lockBackupDir(ctx, dir)
@@ -181,7 +181,7 @@ func copyDatabase(ctx context.Context, source, tmp string) (map[string]int64, in
 	// held up the writer's fsyncs of the WAL (by about 200 ms for 200 MiB
 	// on ext4 here). Closed only after SQLite's connection: closing a descriptor
 	// drops the process's POSIX locks on the file.
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return nil, 0, fmt.Errorf("backup: %w", err)
 	}
@@ -418,16 +418,15 @@ func Restore(ctx context.Context, from, dbPath string, now time.Time) (RestoreRe
 	tmp := dbPath + ".restore-tmp"
 	_ = os.Remove(tmp)
 	defer os.Remove(tmp)
-	mode := fs.FileMode(0o600)
-	if fi, err := os.Stat(dbPath); err == nil {
-		mode = fi.Mode().Perm()
+	if err := ensureDir(dbPath); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
 	}
-	if err := copyFile(from, tmp, mode); err != nil {
+	if err := copyFile(from, tmp, fileMode); err != nil {
 		return res, fmt.Errorf("restore: copy %s: %w", from, err)
 	}
 	// Check the copy as it will be used, with the original's manifest.
 	if res.Manifest {
-		if err := copyFile(ManifestPath(from), ManifestPath(tmp), 0o600); err != nil {
+		if err := copyFile(ManifestPath(from), ManifestPath(tmp), fileMode); err != nil {
 			return res, fmt.Errorf("restore: %w", err)
 		}
 		defer os.Remove(ManifestPath(tmp))
@@ -658,7 +657,7 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(tmp, append(b, '\n'), fileMode); err != nil {
 		return err
 	}
 	if err := syncFile(tmp); err != nil {

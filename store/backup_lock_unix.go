@@ -21,7 +21,10 @@ import (
 // returns an EConflict error naming the holder when it is taken.
 func LockDB(dbPath string) (unlock func() error, err error) {
 	path := dbPath + ".lock"
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err := ensureDir(dbPath); err != nil {
+		return nil, fmt.Errorf("lock database: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %s: %w", path, err)
 	}
@@ -52,7 +55,7 @@ func LockDB(dbPath string) (unlock func() error, err error) {
 // while another backup holds it, until ctx ends.
 func lockBackupDir(ctx context.Context, dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, backupLockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("backup: open lock file %s: %w", path, err)
 	}

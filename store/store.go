@@ -43,9 +43,14 @@ type DB struct {
 var _ bot.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and migrates it.
+// A new database file, its -wal and -shm files and a directory created for
+// them are readable by Klaxon's user only (0600, 0700); see files.go.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
+	}
+	if err := prepareDatabaseFiles(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")

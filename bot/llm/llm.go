@@ -2,7 +2,11 @@
 // chat-completions endpoint (github.com/sashabaranov/go-openai): OpenAI,
 // Azure OpenAI, or a local server such as Ollama or vLLM. It implements
 // bot.Drafter. The core has already removed sensitive labels and
-// annotations from what it is given; this package sends nothing else.
+// annotations, secret-shaped values and people's names from what it is
+// given (bot.Postmortems.DraftInput); this package sends nothing else, and
+// passes every string of the record through bot.ScrubSecrets once more on
+// its way out. It refuses a plain-HTTP endpoint that is not on this machine
+// unless AllowInsecure is set.
 package llm
 
 import (
@@ -11,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -29,6 +35,36 @@ type Config struct {
 	Timeout    time.Duration // per request; default 60s
 	MaxTokens  int           // answer limit; default 2000
 	HTTPClient *http.Client  // default one with Timeout
+	// AllowInsecure permits an http:// BaseURL on another machine, where the
+	// incident record and the API key would cross the network in clear text
+	// (llm.allow_insecure). http:// to a loopback address is always allowed.
+	AllowInsecure bool
+}
+
+// CheckEndpoint returns an error when baseURL is not an http(s) URL, or is
+// plain http:// to a host other than localhost or a loopback address and
+// allowInsecure is false.
+func CheckEndpoint(baseURL string, allowInsecure bool) error {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("llm: base_url %q is not an http(s) URL", baseURL)
+	}
+	if u.Scheme == "https" || allowInsecure || isLoopback(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("llm: base_url %s is plain http to %s, another machine: the incident record and the API key would cross the network unencrypted; "+
+		"use https, run the model server on this machine (http://localhost:…), or set llm.allow_insecure: true if the network path is trusted", baseURL, u.Hostname())
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address;
+// it resolves nothing.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Client drafts post-mortem sections.
@@ -48,6 +84,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if strings.TrimSpace(cfg.BaseURL) == "" {
 		return nil, errors.New("llm: no base URL configured (llm.base_url), e.g. https://api.openai.com/v1 or http://localhost:11434/v1")
+	}
+	if err := CheckEndpoint(cfg.BaseURL, cfg.AllowInsecure); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
@@ -220,9 +259,30 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// recordOf is the JSON the model sees, every string passed through
+// bot.ScrubSecrets: the core redacted it already, and this keeps any other
+// caller of Draft from sending a secret-shaped value.
 func recordOf(in bot.DraftInput) record {
-	r := record{Incident: in.Ref, Title: in.Title, Priority: in.Priority, Impact: in.Impact, Services: in.Services,
-		Times: map[string]string{}, ActionItems: in.ActionItems, Runbooks: in.Runbooks, Template: in.Template,
+	sc := bot.ScrubSecrets
+	all := func(ss []string) []string {
+		out := make([]string, len(ss))
+		for i, s := range ss {
+			out[i] = sc(s)
+		}
+		return out
+	}
+	byKey := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[sc(k)] = sc(v)
+		}
+		return out
+	}
+	r := record{Incident: sc(in.Ref), Title: sc(in.Title), Priority: sc(in.Priority), Impact: sc(in.Impact), Services: all(in.Services),
+		Times: map[string]string{}, ActionItems: all(in.ActionItems), Runbooks: all(in.Runbooks), Template: byKey(in.Template),
 		Timeline: []event{}, Alerts: []alert{}}
 	for k, t := range map[string]time.Time{"started": in.Started, "detected": in.Detected, "acknowledged": in.Acked,
 		"mitigated": in.Mitigated, "resolved": in.Resolved} {
@@ -231,11 +291,11 @@ func recordOf(in bot.DraftInput) record {
 		}
 	}
 	for _, e := range in.Timeline {
-		r.Timeline = append(r.Timeline, event{At: stamp(e.At), Kind: e.Kind, Who: e.Who, Text: e.Text})
+		r.Timeline = append(r.Timeline, event{At: stamp(e.At), Kind: sc(e.Kind), Who: sc(e.Who), Text: sc(e.Text)})
 	}
 	for _, a := range in.Alerts {
-		r.Alerts = append(r.Alerts, alert{Name: a.Name, Priority: a.Priority, Status: a.Status, Summary: a.Summary, Labels: a.Labels,
-			Annotations: a.Annotations, FiredAt: stamp(a.FiredAt), ResolvedAt: stamp(a.ResolvedAt)})
+		r.Alerts = append(r.Alerts, alert{Name: sc(a.Name), Priority: a.Priority, Status: a.Status, Summary: sc(a.Summary), Labels: byKey(a.Labels),
+			Annotations: byKey(a.Annotations), FiredAt: stamp(a.FiredAt), ResolvedAt: stamp(a.ResolvedAt)})
 	}
 	return r
 }

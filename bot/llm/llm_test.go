@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -224,6 +225,202 @@ func TestPostmortemThroughTheWire(t *testing.T) {
 		}
 		if !strings.Contains(body, "GameServerDown") || !strings.Contains(body, "ssh to [redacted] failed") {
 			t.Errorf("request body lacks the record it should carry:\n%s", body)
+		}
+	}
+}
+
+// wireSecrets are values of the shapes an incident record picks up from
+// alert text and responders' notes; none may reach the LLM.
+var wireSecrets = []struct{ name, text, secret string }{
+	{"bearer token", "curl -H 'Authorization: Bearer 9f8e7d6c5b4a39281706f5e4' api", "9f8e7d6c5b4a39281706f5e4"},
+	{"password=", "login failed with password=Tr0ub4dor3 for admin", "Tr0ub4dor3"},
+	{"JSON password", `config {"db_password": "correct-horse-battery"} rejected`, "correct-horse-battery"},
+	{"postgres URL", "dial postgres://klaxon:s3cr3tPassw0rd@db.internal:5432/klaxon failed", "s3cr3tPassw0rd"},
+	{"MySQL DSN", "DSN game:g4meP4ss@tcp(10.0.0.5:3306)/players refused", "g4meP4ss"},
+	{"URL token", "GET https://cdn.example.net/f?token=abc123def456&expires=17&signature=Zm9vYmFyYmF6", "abc123def456"},
+	{"URL signature", "GET https://cdn.example.net/f?token=abc123def456&expires=17&signature=Zm9vYmFyYmF6", "Zm9vYmFyYmF6"},
+	{"URL key", "https://maps.example.com/api?key=k3y-0f-the-map&q=berlin", "k3y-0f-the-map"},
+	{"OpenAI key", "LLM failed with sk-proj-4fGh7JkL9mNpQrStUvWx2yZ0", "sk-proj-4fGh7JkL9mNpQrStUvWx2yZ0"},
+	{"GitHub token", "push rejected for ghp_1A2b3C4d5E6f7G8h9I0jK1lM2nO3pQ4rS5tU", "ghp_1A2b3C4d5E6f7G8h9I0jK1lM2nO3pQ4rS5tU"},
+	{"Slack token", "slack: invalid_auth for xoxb-2048-4096-AbCdEfGhIjKlMnOp", "xoxb-2048-4096-AbCdEfGhIjKlMnOp"},
+	{"AWS key id", "s3 denied AKIAIOSFODNN7EXAMPLE on bucket backups", "AKIAIOSFODNN7EXAMPLE"},
+	{"hex after key", "rotated the signing key 3f9a8c7b6d5e4f30a1b2c3d4e5f60718", "3f9a8c7b6d5e4f30a1b2c3d4e5f60718"},
+	{"base64 after secret", "the secret is dGhpcyBpcyBhIHNlY3JldCB0b2tlbjEy now", "dGhpcyBpcyBhIHNlY3JldCB0b2tlbjEy"},
+	{"JWT", "cookie eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJhbGciOiJIUzI1NiJ9"},
+	{"Discord webhook", "fallback https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOpQrStUv down", "AbCdEf-GhIjKl_MnOpQrStUv"},
+	{"e-mail", "mailed vip.player+eu@example.org about it", "vip.player+eu@example.org"},
+}
+
+// draftWire stores an incident whose alerts and timeline carry every
+// wireSecrets value (under label names that say nothing), drafts its
+// post-mortem through a fake chat-completions server, and returns the one
+// request body the server received.
+func draftWire(t *testing.T, sendUserNames bool) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC)
+	ann := map[string]string{"summary": "Game server EU-1 down, 0 of 64 players online"}
+	for i, s := range wireSecrets {
+		ann[fmt.Sprintf("detail_%02d", i)] = s.text
+	}
+	g := &bot.Group{Key: "k", Status: bot.Resolved, Priority: bot.P0, CreatedAt: t0, UpdatedAt: t0, ResolvedAt: t0.Add(time.Hour), Version: 1,
+		CommonLabels:      map[string]string{"alertname": "GameServerDown", "service": "game", "note": wireSecrets[3].text},
+		CommonAnnotations: ann,
+		Ack:               &bot.Action{Actor: bot.Actor{UserID: "100000000000000501", Name: "ana.k", Via: "button"}, At: t0.Add(2 * time.Minute)}}
+	inc := &bot.Incident{Title: "Game down after " + wireSecrets[0].text, Priority: bot.P0, Status: bot.IncResolved, ThreadID: "77",
+		StartedAt: t0, DetectedAt: t0, ResolvedAt: t0.Add(time.Hour), Impact: "players could not join; " + wireSecrets[16].text,
+		Roles: map[string]string{"commander": "100000000000000501", "scribe": "100000000000000502"}}
+	if err := db.Update(ctx, func(tx bot.Tx) error {
+		if err := tx.SaveGroup(g); err != nil {
+			return err
+		}
+		inc.GroupIDs = []int64{g.ID}
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		for i, s := range wireSecrets {
+			if err := tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: t0.Add(time.Duration(3+i) * time.Minute), Kind: "note",
+				Actor: bot.Actor{UserID: "100000000000000502", Name: "Jörg_B", Via: "command"}, Text: s.text}); err != nil {
+				return err
+			}
+		}
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: t0.Add(30 * time.Minute), Kind: "note",
+			Actor: bot.Actor{UserID: "100000000000000501", Name: "ana.k", Via: "command"},
+			Text:  "restarted game-eu-1 at 20:30 UTC with Jörg_B; <@100000000000000502> and @ana.k watched the player count recover to 58"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeOpenAI{answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+		completion(w, map[string]any{"role": "assistant", "content": content(map[string]string{"summary": "The game server was down for an hour."})}, "stop")
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, err := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "gpt-4o-mini", APIKey: "sk-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pms := &bot.Postmortems{Store: db, Drafter: c, Policy: bot.PostmortemPolicy{SendUserNames: sendUserNames}}
+	if _, err := pms.Create(ctx, inc.ID, bot.Actor{UserID: "100000000000000501"}, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.bodies) != 1 {
+		t.Fatalf("%d requests, want 1", len(fake.bodies))
+	}
+	// The prompt as the model reads it: the JSON request decoded, so that
+	// escapes such as \u0026 cannot hide a secret from the check.
+	var req struct {
+		Messages []struct{ Content string } `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(fake.bodies[0]), &req); err != nil {
+		t.Fatal(err)
+	}
+	var prompt strings.Builder
+	for _, m := range req.Messages {
+		prompt.WriteString(m.Content + "\n")
+	}
+	return prompt.String()
+}
+
+// TestDraftSendsNoSecrets: a post-mortem draft through the wire carries the
+// record's ordinary text but none of the secrets, and no person's name,
+// mention or id (each is "responder N").
+func TestDraftSendsNoSecrets(t *testing.T) {
+	prompt := draftWire(t, false)
+	for _, s := range wireSecrets {
+		if strings.Contains(prompt, s.secret) {
+			t.Errorf("%s: the prompt contains %q", s.name, s.secret)
+		}
+	}
+	for _, who := range []string{"ana.k", "Jörg_B", "100000000000000501", "100000000000000502", "<@"} {
+		if strings.Contains(prompt, who) {
+			t.Errorf("the prompt names %q", who)
+		}
+	}
+	for _, want := range []string{
+		"GameServerDown", "Game server EU-1 down, 0 of 64 players online", "restarted game-eu-1 at 20:30 UTC with responder 2",
+		"responder 2 and responder 1 watched the player count recover to 58", `"who": "responder 1"`,
+		"dial postgres://klaxon:[redacted]@db.internal:5432/klaxon failed", "s3 denied [redacted] on bucket backups",
+		"players could not join; mailed [redacted] about it",
+	} {
+		if !strings.Contains(prompt, want) {
+			t.Errorf("the prompt lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("prompt:\n%s", prompt)
+	}
+}
+
+// TestDraftSendsUserNamesWhenAllowed: llm.send_user_names lets names and
+// mentions through; secrets still do not.
+func TestDraftSendsUserNamesWhenAllowed(t *testing.T) {
+	prompt := draftWire(t, true)
+	for _, s := range wireSecrets {
+		if strings.Contains(prompt, s.secret) {
+			t.Errorf("%s: the prompt contains %q", s.name, s.secret)
+		}
+	}
+	if !strings.Contains(prompt, "ana.k") || !strings.Contains(prompt, "Jörg_B") || strings.Contains(prompt, "responder 1") {
+		t.Errorf("user names are not sent as they are:\n%s", prompt)
+	}
+}
+
+// TestDraftScrubsWhatItIsGiven: a caller that hands Draft unredacted input
+// still sends no secret-shaped value.
+func TestDraftScrubsWhatItIsGiven(t *testing.T) {
+	fake := &fakeOpenAI{answer: func(w http.ResponseWriter, r *http.Request, req map[string]any) {
+		completion(w, map[string]any{"role": "assistant", "content": content(map[string]string{"summary": "ok"})}, "stop")
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, err := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "m", APIKey: "sk-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := input()
+	for _, s := range wireSecrets {
+		in.Timeline = append(in.Timeline, bot.DraftEvent{At: in.Started, Kind: "note", Text: s.text})
+		in.Alerts = append(in.Alerts, bot.DraftAlert{Name: "A", Annotations: map[string]string{"x": s.text}, Labels: map[string]string{"y": s.text}})
+	}
+	if _, err := c.Draft(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	var req struct {
+		Messages []struct{ Content string } `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(fake.bodies[0]), &req); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range wireSecrets {
+		if strings.Contains(req.Messages[1].Content, s.secret) {
+			t.Errorf("%s: the prompt contains %q", s.name, s.secret)
+		}
+	}
+	if !strings.Contains(req.Messages[1].Content, "EU game server down") {
+		t.Errorf("the prompt lacks the title:\n%s", req.Messages[1].Content)
+	}
+}
+
+func TestInsecureEndpointRefused(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"https://api.openai.com/v1": true, "http://localhost:11434/v1": true, "http://127.0.0.2:8000/v1": true, "http://[::1]:8000/v1": true,
+		"http://ollama:11434/v1": false, "http://192.168.1.20:8000/v1": false, "http://localhost.example.org/v1": false,
+	} {
+		_, err := llm.New(llm.Config{BaseURL: url, Model: "m"})
+		if (err == nil) != ok {
+			t.Errorf("New(%s) err = %v, want ok=%v", url, err, ok)
+		}
+		if _, err := llm.New(llm.Config{BaseURL: url, Model: "m", AllowInsecure: true}); err != nil {
+			t.Errorf("New(%s, AllowInsecure) = %v", url, err)
 		}
 	}
 }

@@ -48,6 +48,11 @@ type PostmortemsConfig struct {
 //	  model: llama3.1
 //	  timeout: 60s
 //	  sensitive_labels: [instance, ip, "*_token", user_email]  # never sent
+//	  send_user_names: false   # true: Discord user names and mentions are sent as they are
+//	  allow_insecure: false    # true: allow http:// to another machine
+//
+// Whatever the settings, secret-shaped values and e-mail addresses are
+// blanked before anything is sent (bot.ScrubSecrets).
 type LLMConfig struct {
 	BaseURL         string   `yaml:"base_url"`
 	Model           string   `yaml:"model"`
@@ -56,6 +61,11 @@ type LLMConfig struct {
 	APIType         string   `yaml:"api_type"`    // "" (OpenAI-compatible) or azure
 	APIVersion      string   `yaml:"api_version"` // azure only
 	MaxTokens       int      `yaml:"max_tokens"`
+	// SendUserNames sends Discord user names, mentions and ids; by default
+	// each person is "responder N" in what the LLM sees.
+	SendUserNames bool `yaml:"send_user_names"`
+	// AllowInsecure allows a plain-http base_url that is not on this machine.
+	AllowInsecure bool `yaml:"allow_insecure"`
 
 	APIKey string `yaml:"-"` // from KLAXON_LLM_API_KEY
 }
@@ -133,6 +143,7 @@ func buildPostmortems(file string, line func(path ...string) int, rc RunbooksCon
 		}
 	}
 	pol.DraftTimeout = time.Duration(lc.Timeout)
+	pol.SendUserNames = lc.SendUserNames
 	if lc.BaseURL != "" || lc.Model != "" {
 		u, err := url.Parse(lc.BaseURL)
 		switch {
@@ -140,6 +151,10 @@ func buildPostmortems(file string, line func(path ...string) int, rc RunbooksCon
 			bad("llm.base_url is empty: set the OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama)", "llm")
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			bad(fmt.Sprintf("llm.base_url %q is not an http(s) URL", lc.BaseURL), "llm", "base_url")
+		default:
+			if err := llm.CheckEndpoint(lc.BaseURL, lc.AllowInsecure); err != nil {
+				bad(strings.TrimPrefix(err.Error(), "llm: "), "llm", "base_url")
+			}
 		}
 		if lc.Model == "" {
 			bad("llm.model is empty: name the model, e.g. gpt-4o-mini or llama3.1", "llm")
@@ -152,7 +167,7 @@ func buildPostmortems(file string, line func(path ...string) int, rc RunbooksCon
 		}
 		if len(ps.Errors()) == 0 {
 			c, err := llm.New(llm.Config{BaseURL: lc.BaseURL, Model: lc.Model, APIKey: lc.APIKey, APIType: lc.APIType, APIVersion: lc.APIVersion,
-				Timeout: time.Duration(lc.Timeout), MaxTokens: lc.MaxTokens})
+				Timeout: time.Duration(lc.Timeout), MaxTokens: lc.MaxTokens, AllowInsecure: lc.AllowInsecure})
 			if err != nil {
 				bad(err.Error(), "llm")
 			} else {
@@ -199,7 +214,7 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	}
 	m.Engine.Hooks[bot.KindPostmortemReminder] = core.ReminderSent
 	if s.Drafter != nil {
-		m.Log.Info("post-mortem drafting with an LLM", "model", s.LLMModel)
+		m.Log.Info("post-mortem drafting with an LLM", "model", s.LLMModel, "send_user_names", s.Policy.SendUserNames)
 	}
 	return rb
 }
