@@ -147,7 +147,11 @@ func (c *Client) Draft(ctx context.Context, in bot.DraftInput) (*bot.Draft, erro
 			{Role: openai.ChatMessageRoleSystem, Content: fmt.Sprintf(systemPrompt, strings.Join(keys, ", "), 3000)},
 			{Role: openai.ChatMessageRoleUser, Content: "Incident record:\n" + string(record)},
 		},
-		Temperature:    0.2,
+		Temperature: 0.2,
+		// max_tokens, not max_completion_tokens: the OpenAI-compatible
+		// servers people run beside a game server (Ollama, vLLM, llama.cpp)
+		// read the older field.
+		//lint:ignore SA1019 kept on purpose for OpenAI-compatible servers
 		MaxTokens:      c.maxTokens,
 		ResponseFormat: &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject},
 	}
