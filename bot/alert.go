@@ -3,7 +3,6 @@ package bot
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -189,16 +188,29 @@ func NewEpisode(g *Group, n Notification) bool {
 	if g == nil || g.Status != Resolved {
 		return false
 	}
+	idx := alertIndex(g.Alerts)
 	for _, a := range n.Alerts {
 		if a.Status != Firing {
 			continue
 		}
-		i := slices.IndexFunc(g.Alerts, func(b Alert) bool { return b.Fingerprint == a.Fingerprint })
-		if i < 0 || a.StartsAt.After(g.Alerts[i].StartsAt) {
+		i, ok := idx[a.Fingerprint]
+		if !ok || a.StartsAt.After(g.Alerts[i].StartsAt) {
 			return true
 		}
 	}
 	return false
+}
+
+// alertIndex maps each fingerprint to its alert's index in alerts (the first
+// one, should a fingerprint repeat), so that merging a notification into a
+// group takes time linear in their sizes: a group can hold tens of thousands
+// of alerts, and it is merged while the store's only writer waits.
+func alertIndex(alerts []Alert) map[string]int {
+	idx := make(map[string]int, len(alerts))
+	for i := len(alerts) - 1; i >= 0; i-- {
+		idx[alerts[i].Fingerprint] = i
+	}
+	return idx
 }
 
 // Merge applies notification n to group g (a new, empty group has ID 0) and
@@ -212,9 +224,11 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 		g.Priority, g.PrioritySource = P3+1, ""
 		changed = true
 	}
+	idx := alertIndex(g.Alerts)
 	for _, in := range n.Alerts {
-		i := slices.IndexFunc(g.Alerts, func(b Alert) bool { return b.Fingerprint == in.Fingerprint })
-		if i < 0 {
+		i, ok := idx[in.Fingerprint]
+		if !ok {
+			idx[in.Fingerprint] = len(g.Alerts)
 			g.Alerts = append(g.Alerts, in)
 			changed = true
 			continue
@@ -242,7 +256,9 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 			}
 		}
 	}
-	sort.Slice(g.Alerts, func(i, j int) bool { return g.Alerts[i].Fingerprint < g.Alerts[j].Fingerprint })
+	if !slices.IsSortedFunc(g.Alerts, byFingerprint) {
+		slices.SortStableFunc(g.Alerts, byFingerprint)
+	}
 
 	if !maps.Equal(g.GroupLabels, n.GroupLabels) || !maps.Equal(g.CommonLabels, n.CommonLabels) ||
 		!maps.Equal(g.CommonAnnotations, n.CommonAnnotations) || g.TruncatedAlerts != n.TruncatedAlerts ||
@@ -285,6 +301,8 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 	}
 	return changed
 }
+
+func byFingerprint(a, b Alert) int { return strings.Compare(a.Fingerprint, b.Fingerprint) }
 
 func alertChanged(a, b Alert) bool {
 	return a.Status != b.Status || !a.EndsAt.Equal(b.EndsAt) || a.GeneratorURL != b.GeneratorURL ||
