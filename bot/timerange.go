@@ -11,7 +11,7 @@ import (
 // checked against them before anything is stored (a time beyond them would
 // wrap around and come back as another date).
 var (
-	MinTime = time.Unix(0, math.MinInt64+1).UTC() // math.MinInt64 itself is kept free, like 0
+	MinTime = time.Unix(0, math.MinInt64).UTC()
 	MaxTime = time.Unix(0, math.MaxInt64).UTC()
 )
 
