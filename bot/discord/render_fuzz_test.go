@@ -74,7 +74,7 @@ func FuzzRender(f *testing.F) {
 			CommonAnnotations: map[string]string{"summary": summary, "description": description, "runbook_url": runbook},
 			ExternalURL:       extURL, TruncatedAlerts: int(maxAlerts) * int(nAlerts), CreatedAt: start, UpdatedAt: start,
 		}
-		for i := range int(nAlerts % 600) {
+		for i := range int(nAlerts % 150) {
 			a := bot.Alert{Fingerprint: fmt.Sprintf("%s%d", label, i), Status: bot.Firing, StartsAt: start.Add(time.Duration(i) * time.Second),
 				Labels:       map[string]string{"alertname": alertname, "instance": fmt.Sprintf("%s-%d", label, i), label: description},
 				Annotations:  map[string]string{"summary": fmt.Sprintf("%s %d", summary, i), "description": description, "runbook_url": runbook},
