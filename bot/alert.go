@@ -225,6 +225,7 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 		changed = true
 	}
 	idx := alertIndex(g.Alerts)
+	had := len(g.Alerts)
 	for _, in := range n.Alerts {
 		i, ok := idx[in.Fingerprint]
 		if !ok {
@@ -256,9 +257,7 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 			}
 		}
 	}
-	if !slices.IsSortedFunc(g.Alerts, byFingerprint) {
-		slices.SortStableFunc(g.Alerts, byFingerprint)
-	}
+	g.Alerts = sortAlerts(g.Alerts, had)
 
 	if !maps.Equal(g.GroupLabels, n.GroupLabels) || !maps.Equal(g.CommonLabels, n.CommonLabels) ||
 		!maps.Equal(g.CommonAnnotations, n.CommonAnnotations) || g.TruncatedAlerts != n.TruncatedAlerts ||
@@ -303,6 +302,36 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 }
 
 func byFingerprint(a, b Alert) int { return strings.Compare(a.Fingerprint, b.Fingerprint) }
+
+// sortAlerts sorts alerts by fingerprint, where the first had of them are
+// usually sorted already (as the store loads them) and the rest were
+// appended: it sorts the new ones and merges the two runs in one pass.
+func sortAlerts(alerts []Alert, had int) []Alert {
+	head, tail := alerts[:had], alerts[had:]
+	if !slices.IsSortedFunc(head, byFingerprint) {
+		slices.SortFunc(head, byFingerprint)
+	}
+	if len(tail) == 0 {
+		return alerts
+	}
+	slices.SortFunc(tail, byFingerprint)
+	if len(head) == 0 || byFingerprint(head[len(head)-1], tail[0]) <= 0 {
+		return alerts
+	}
+	out := make([]Alert, 0, len(alerts))
+	i, j := 0, 0
+	for i < len(head) && j < len(tail) {
+		if byFingerprint(tail[j], head[i]) < 0 {
+			out = append(out, tail[j])
+			j++
+		} else {
+			out = append(out, head[i])
+			i++
+		}
+	}
+	out = append(out, head[i:]...)
+	return append(out, tail[j:]...)
+}
 
 func alertChanged(a, b Alert) bool {
 	return a.Status != b.Status || !a.EndsAt.Equal(b.EndsAt) || a.GeneratorURL != b.GeneratorURL ||

@@ -245,3 +245,36 @@ func TestMergeBigGroup(t *testing.T) {
 		t.Error("a repeated delivery changed the group")
 	}
 }
+
+// BenchmarkMerge merges a delivery of n alerts (a quarter of them new, a
+// quarter resolved) into a group of n: the time grows linearly with n
+// (before the fingerprint index it grew with n², 20,000 alerts took ~1 s).
+func BenchmarkMerge(b *testing.B) {
+	c := Classifier{Default: P3, Severity: DefaultSeverityMap()}
+	lbl := map[string]string{"alertname": "Big", "severity": "warning"}
+	for _, n := range []int{5000, 20000, 80000} {
+		b.Run(fmt.Sprintf("alerts=%d", n), func(b *testing.B) {
+			fp := func(i int) string { return fmt.Sprintf("%016x", uint64(i)*0x9e3779b97f4a7c15) }
+			base := &Group{}
+			var first, second []Alert
+			for i := range n {
+				first = append(first, firing(fp(i), lbl, t0))
+			}
+			for i := n + n/4 - 1; i >= n/4; i-- {
+				a := firing(fp(i), lbl, t0)
+				if i%2 == 0 {
+					a = resolved(a, t0.Add(time.Minute))
+				}
+				second = append(second, a)
+			}
+			Merge(base, notif(first...), c, t0)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				g := cloneGroup(base)
+				b.StartTimer()
+				Merge(g, notif(second...), c, t0.Add(time.Hour))
+			}
+		})
+	}
+}
