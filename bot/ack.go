@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,39 +41,52 @@ func (p *Paging) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bool,
 // queues the card update, all in one transaction.
 func (p *Paging) act(ctx context.Context, groupID int64, kind string, a Actor, now time.Time, detail string, fn func(tx Tx, g *Group) error) (*Group, error) {
 	var out *Group
-	err := p.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Group(groupID)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, g); err != nil {
-			return err
-		}
-		g.Version++
-		g.UpdatedAt = now
-		if err := tx.SaveGroup(g); err != nil {
-			return err
-		}
-		if err := tx.RecordAction(g.ID, kind, Action{Actor: a, At: now}, detail); err != nil {
-			return err
-		}
-		out = g
-		return markGroupDirty(tx, g, now)
+	err := p.Store.Update(ctx, func(tx Tx) (err error) {
+		out, err = p.actTx(tx, groupID, kind, a, now, detail, fn)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.acted(groupID, kind, a)
+	return out, nil
+}
+
+// actTx is act inside the caller's transaction; the caller calls acted after the commit.
+func (p *Paging) actTx(tx Tx, groupID int64, kind string, a Actor, now time.Time, detail string, fn func(tx Tx, g *Group) error) (*Group, error) {
+	g, err := tx.Group(groupID)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(tx, g); err != nil {
+		return nil, err
+	}
+	g.Version++
+	g.UpdatedAt = now
+	if err := tx.SaveGroup(g); err != nil {
+		return nil, err
+	}
+	if err := tx.RecordAction(g.ID, kind, Action{Actor: a, At: now}, detail); err != nil {
+		return nil, err
+	}
+	return g, markGroupDirty(tx, g, now)
+}
+
+func (p *Paging) acted(groupID int64, kind string, a Actor) {
 	if p.Trigger != nil {
 		p.Trigger()
 	}
 	p.Log.Info("alert "+kind, "group", groupID, "user", a.UserID, "via", a.Via)
-	return out, nil
 }
 
 // Acknowledge records that a person owns the group and stops every pending
 // page for it in the same transaction.
 func (p *Paging) Acknowledge(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
-	return p.act(ctx, groupID, "acknowledged", a, now, "", func(tx Tx, g *Group) error {
+	return p.act(ctx, groupID, "acknowledged", a, now, "", acknowledge(a, now))
+}
+
+func acknowledge(a Actor, now time.Time) func(tx Tx, g *Group) error {
+	return func(tx Tx, g *Group) error {
 		if g.Status != Firing {
 			return Errorf(EConflict, "%s is already resolved; nothing to acknowledge", g.Title())
 		}
@@ -84,7 +99,7 @@ func (p *Paging) Acknowledge(ctx context.Context, groupID int64, a Actor, now ti
 			return err
 		}
 		return tx.StopEscalation(g.ID)
-	})
+	}
 }
 
 // Unacknowledge hands the group back: paging starts again from the first step.
@@ -124,36 +139,8 @@ func (p *Paging) Resolve(ctx context.Context, groupID int64, a Actor, now time.T
 // EscalateNow runs the group's next escalation step at once.
 func (p *Paging) EscalateNow(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
 	var out *Group
-	err := p.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Group(groupID)
-		if err != nil {
-			return err
-		}
-		if g.Status != Firing {
-			return Errorf(EConflict, "%s is resolved; nothing to escalate", g.Title())
-		}
-		if len(p.Policies[g.Priority].Steps) == 0 {
-			return Errorf(EConflict, "%s priority has no escalation policy configured", g.Priority)
-		}
-		if g.Ack != nil {
-			g.Ack = nil // escalating hands the alert on
-			g.Version++
-			if err := tx.SaveGroup(g); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Escalation(g.ID); ErrorCode(err) == ENotFound {
-			if err := p.startEscalation(tx, g, now); err != nil {
-				return err
-			}
-		}
-		if err := p.advance(ctx, tx, g.ID, now, true); err != nil {
-			return err
-		}
-		if err := tx.RecordAction(g.ID, "escalate requested", Action{Actor: a, At: now}, ""); err != nil {
-			return err
-		}
-		out, err = tx.Group(g.ID)
+	err := p.Store.Update(ctx, func(tx Tx) (err error) {
+		out, err = p.escalateTx(ctx, tx, groupID, a, now)
 		return err
 	})
 	if err != nil {
@@ -163,6 +150,38 @@ func (p *Paging) EscalateNow(ctx context.Context, groupID int64, a Actor, now ti
 		p.Trigger()
 	}
 	return out, nil
+}
+
+func (p *Paging) escalateTx(ctx context.Context, tx Tx, groupID int64, a Actor, now time.Time) (*Group, error) {
+	g, err := tx.Group(groupID)
+	if err != nil {
+		return nil, err
+	}
+	if g.Status != Firing {
+		return nil, Errorf(EConflict, "%s is resolved; nothing to escalate", g.Title())
+	}
+	if len(p.Policies[g.Priority].Steps) == 0 {
+		return nil, Errorf(EConflict, "%s priority has no escalation policy configured", g.Priority)
+	}
+	if g.Ack != nil {
+		g.Ack = nil // escalating hands the alert on
+		g.Version++
+		if err := tx.SaveGroup(g); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.Escalation(g.ID); ErrorCode(err) == ENotFound {
+		if err := p.startEscalation(tx, g, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.advance(ctx, tx, g.ID, now, true); err != nil {
+		return nil, err
+	}
+	if err := tx.RecordAction(g.ID, "escalate requested", Action{Actor: a, At: now}, ""); err != nil {
+		return nil, err
+	}
+	return tx.Group(g.ID)
 }
 
 // SetSilence records the Alertmanager silence made for a group.
@@ -186,37 +205,102 @@ func (p *Paging) SetSilence(ctx context.Context, groupID int64, s *Silence, a Ac
 	})
 }
 
+// ErrCallInFlight is in PhoneKeypress's error when the call was placed but
+// its sid is not recorded yet: retrying within a second or two succeeds.
+var ErrCallInFlight = errors.New("call sid not recorded yet")
+
+// PhoneKeypressWindow is how long after a page call was placed a key
+// pressed on it still acts: a person answers a page within minutes, and a
+// callback much later is a replay or a forgotten line, not an answer.
+const PhoneKeypressWindow = time.Hour
+
+// Phone keypress answers.
+const (
+	sayAcked        = "Acknowledged. Thank you. The Discord card shows it now."
+	sayEscalating   = "Escalating to the next responder."
+	sayAlreadyAcked = "This page was already acknowledged from this call. Thank you."
+	sayAlreadyEscal = "This call already escalated the page. Goodbye."
+	keyAck          = "1" // phone.DigitAck
+	keyEscalate     = "2" // phone.DigitEscalate
+)
+
 // PhoneKeypress acts on a key pressed during a page call: 1 acknowledges,
 // 2 escalates. It returns what the call says back.
+//
+// The callback is trusted only as far as it matches what Klaxon did:
+// callSID must be the call placed for pageID (else EForbidden), and the
+// page must still be active — its call placed less than
+// PhoneKeypressWindow ago, its group firing and unacknowledged (else
+// ENotFound). A call whose sid is not recorded yet (the provider's answer
+// is being stored) is EUnavailable: retry. A call acts once: the key is recorded on the page in the same
+// transaction as the acknowledgement or escalation, and a repeated
+// callback of that call answers as the first did without acting again.
 func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string, now time.Time) (string, error) {
-	var pg *PageRecord
-	if err := p.Store.View(ctx, func(tx Tx) (err error) { pg, err = tx.PageRecord(pageID); return err }); err != nil {
-		return "", err
+	if digits != keyAck && digits != keyEscalate {
+		return "", Errorf(EInvalid, "press 1 to acknowledge or 2 to escalate")
 	}
-	a := Actor{UserID: pg.UserID, Via: "phone"}
-	if c, ok := p.Directory[pg.UserID]; ok {
-		a.Name = c.Name
-	}
-	switch digits {
-	case "1":
-		_, err := p.Acknowledge(ctx, pg.GroupID, a, now)
-		if ErrorCode(err) == EConflict {
-			return "This alert is already acknowledged or resolved. Thank you.", nil
+	var say, kind string
+	var a Actor
+	var groupID int64
+	err := p.Store.Update(ctx, func(tx Tx) error {
+		pg, err := tx.PageRecord(pageID)
+		if err != nil {
+			return err
+		}
+		if pg.Via == ViaPhone && pg.Status == PageSent && pg.CallSID == "" && pg.Keypress == "" {
+			// The provider placed the call but its answer (the sid) is not
+			// recorded yet: a few milliseconds; the caller may retry.
+			return WrapError(EUnavailable, ErrCallInFlight, "the call for page %d is being recorded; try again", pageID)
+		}
+		if pg.Via != ViaPhone || pg.CallSID == "" || subtle.ConstantTimeCompare([]byte(pg.CallSID), []byte(callSID)) != 1 {
+			return Errorf(EForbidden, "call %s is not the call placed for page %d", callSID, pageID)
+		}
+		groupID = pg.GroupID
+		switch pg.Keypress {
+		case keyAck:
+			say = sayAlreadyAcked
+			return nil
+		case keyEscalate:
+			say = sayAlreadyEscal
+			return nil
+		}
+		if pg.Status != PageSent || pg.SentAt.IsZero() || now.Sub(pg.SentAt) > PhoneKeypressWindow {
+			return Errorf(ENotFound, "page %d is no longer active (status %s, placed %s)", pageID, pg.Status, pg.SentAt.Format(time.RFC3339))
+		}
+		g, err := tx.Group(pg.GroupID)
+		if err != nil {
+			return err
+		}
+		if g.Status != Firing {
+			return Errorf(ENotFound, "page %d is no longer active: %s is resolved", pageID, g.Title())
+		}
+		if g.Ack != nil {
+			return Errorf(ENotFound, "page %d is no longer active: %s is acknowledged", pageID, g.Title())
+		}
+		a = Actor{UserID: pg.UserID, Via: "phone"}
+		if c, ok := p.Directory[pg.UserID]; ok {
+			a.Name = c.Name
+		}
+		if digits == keyAck {
+			kind, say = "acknowledged", sayAcked
+			_, err = p.actTx(tx, g.ID, kind, a, now, "", acknowledge(a, now))
+		} else {
+			kind, say = "escalate requested", sayEscalating
+			_, err = p.escalateTx(ctx, tx, g.ID, a, now)
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
-		return "Acknowledged. Thank you. The Discord card shows it now.", nil
-	case "2":
-		if _, err := p.EscalateNow(ctx, pg.GroupID, a, now); err != nil {
-			if ErrorCode(err) == EConflict {
-				return "This alert is already resolved. Goodbye.", nil
-			}
-			return "", err
-		}
-		return "Escalating to the next responder.", nil
+		pg.Keypress, pg.AnsweredAt = digits, now
+		return tx.UpdatePage(pg)
+	})
+	if err != nil {
+		return "", err
 	}
-	return "", Errorf(EInvalid, "press 1 to acknowledge or 2 to escalate")
+	if kind != "" {
+		p.acted(groupID, kind, a)
+	}
+	return say, nil
 }
 
 // PageTarget pages one target for a group at once (the /page command), outside its policy.

@@ -166,15 +166,49 @@ func DefaultSeverityMap() map[string]Priority {
 	}
 }
 
+// The labels Classify reads.
+const (
+	PriorityLabel = "priority"
+	SeverityLabel = "severity"
+)
+
+// Cover returns the most urgent priority an alert could be classified as
+// when it matches every equality matcher in matchers (Alertmanager
+// semantics: a matcher on "" matches an absent label; labels without a
+// matcher can hold anything). A silence with these matchers can mute
+// alerts up to that priority, so whoever creates it needs that priority's
+// permission. Unless the priority label is pinned, an alert carrying
+// priority="P0" matches: Cover is P0.
+func (c Classifier) Cover(matchers map[string]string) Priority {
+	if v, ok := matchers[PriorityLabel]; !ok {
+		return P0
+	} else if p, err := ParsePriority(v); err == nil {
+		return p
+	}
+	// The priority label is pinned to a value Classify ignores (or absent):
+	// the severity decides.
+	if v, ok := matchers[SeverityLabel]; ok {
+		if p, ok := c.Severity[strings.ToLower(strings.TrimSpace(v))]; ok {
+			return p
+		}
+		return c.Default
+	}
+	most := c.Default
+	for _, p := range c.Severity {
+		most = min(most, p)
+	}
+	return most
+}
+
 // Classify returns the priority of an alert with these labels and the reason,
 // e.g. "label priority=P0", "severity=critical" or "default".
 func (c Classifier) Classify(labels map[string]string) (Priority, string) {
-	if v, ok := labels["priority"]; ok {
+	if v, ok := labels[PriorityLabel]; ok {
 		if p, err := ParsePriority(v); err == nil {
 			return p, "priority=" + p.String()
 		}
 	}
-	if v, ok := labels["severity"]; ok {
+	if v, ok := labels[SeverityLabel]; ok {
 		if p, ok := c.Severity[strings.ToLower(strings.TrimSpace(v))]; ok {
 			return p, "severity=" + v
 		}

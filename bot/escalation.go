@@ -68,6 +68,11 @@ type PageRecord struct {
 	CallSID   string
 	CreatedAt time.Time
 	SentAt    time.Time
+	// Keypress is the key that acted on this page's call ("" until one
+	// did), AnsweredAt when: a call acts once, however often its callback
+	// is delivered.
+	Keypress   string
+	AnsweredAt time.Time
 }
 
 // Page statuses.

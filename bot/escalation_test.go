@@ -267,3 +267,29 @@ func TestPagePreparedAsReplyToCard(t *testing.T) {
 		t.Error("page still held back after a minute without its card")
 	}
 }
+
+// TestEscalationRepeats: a policy's steps run again `repeat` times,
+// `repeat_after` apart, while nobody acknowledges — and then stop.
+func TestEscalationRepeats(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	defer db.Close()
+	pg, pol := newPaging(t, db)
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Repeat: 2, RepeatAfter: 3 * time.Minute,
+		Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "502", Via: []string{bot.ViaDM}}}}}}
+	res, err := bot.Ingest(ctx, db, pol, p0("repeat"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[time.Duration]int{}
+	for m := time.Duration(0); m <= 30*time.Minute; m += time.Minute {
+		if err := pg.Run(ctx, t0.Add(m)); err != nil {
+			t.Fatal(err)
+		}
+		at[m] = pages(t, db, res.GroupID)[bot.ViaDM]
+	}
+	if at[0] != 1 || at[2*time.Minute] != 1 || at[3*time.Minute] != 2 || at[6*time.Minute] != 3 || at[30*time.Minute] != 3 {
+		t.Errorf("DM pages at 0/2/3/6/30 min = %d/%d/%d/%d/%d, want 1/1/2/3/3 (repeat 2, 3 min apart, then stop)",
+			at[0], at[2*time.Minute], at[3*time.Minute], at[6*time.Minute], at[30*time.Minute])
+	}
+}

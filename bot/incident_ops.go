@@ -513,9 +513,15 @@ func (s *Incidents) AddMessage(ctx context.Context, id int64, m PinnedMessage, a
 	})
 }
 
+// Bounds of a reminder snooze, checked here and by the handlers' parser.
+const (
+	MinSnooze = time.Minute
+	MaxSnooze = 24 * time.Hour
+)
+
 // Snooze holds back the status-update reminder of an incident until now+d.
 func (s *Incidents) Snooze(ctx context.Context, id int64, d time.Duration, a Actor, now time.Time) (*Incident, error) {
-	if d <= 0 || d > 24*time.Hour {
+	if d < MinSnooze || d > MaxSnooze {
 		return nil, Errorf(EInvalid, "snooze for 1 minute to 24 hours")
 	}
 	var out *Incident

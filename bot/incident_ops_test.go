@@ -495,7 +495,7 @@ func TestReminders(t *testing.T) {
 	if _, err := f.inc.Assign(ctx, inc.ID, "commander", "601", lead, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	th = step(30 * time.Minute)
+	step(30 * time.Minute)
 	th = step(30 * time.Minute)
 	if n := count(th, "No status update"); n != 1 {
 		t.Errorf("snoozed: %d reminders, want still 1", n)

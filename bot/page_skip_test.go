@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -387,4 +388,35 @@ func TestMailJobRefused(t *testing.T) {
 	}
 	notSentChecks{via: bot.ViaEmail, user: "501", status: bot.PageFailed, detail: detail,
 		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, res.GroupID, &logs, before)
+}
+
+// TestPhoneJobDefaultLimit: with no max_calls configured a person is rung
+// at most three times in 15 minutes; the fourth page in the window is
+// skipped, and a page after the first call has left the window rings again.
+func TestPhoneJobDefaultLimit(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	defer db.Close()
+	pg, pol := newPaging(t, db)
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaPhone}}}}}}
+	twilio := phonetest.New(t)
+	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
+	for i, tc := range []struct {
+		at    time.Duration
+		calls int
+	}{{0, 1}, {time.Minute, 2}, {2 * time.Minute, 3}, {14 * time.Minute, 3}, {15*time.Minute + time.Second, 4}} {
+		now := t0.Add(tc.at)
+		if _, err := bot.Ingest(ctx, db, pol, alertP0(fmt.Sprintf("limit%d", i)), now); err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.Run(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := job.Run(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(twilio.Calls()); n != tc.calls {
+			t.Fatalf("page %d at +%s: %d calls, want %d", i+1, tc.at, n, tc.calls)
+		}
+	}
 }

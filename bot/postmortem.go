@@ -417,7 +417,8 @@ func (p *Postmortems) draft(ctx context.Context, rec *PostmortemRecord, pm *Post
 
 // Edit replaces one section's text as a new revision. base is the revision
 // the editor started from: when someone else changed the same section since,
-// the edit is refused (EConflict) rather than silently overwriting theirs.
+// the edit is refused (EConflict) rather than silently overwriting theirs; a
+// revision the post-mortem never had (forged, or 0) is refused (EInvalid).
 func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text string, base int, by Actor, now time.Time) (*Postmortem, error) {
 	sec, ok := SectionByKey(key)
 	if !ok {
@@ -432,7 +433,13 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 		if pm, err = tx.Postmortem(postmortemID); err != nil {
 			return err
 		}
-		if base > 0 && base < pm.Revision {
+		// base is the revision the editor was opened at, carried back by the
+		// client: it must be one this post-mortem has had.
+		if base < 1 || base > pm.Revision {
+			return Errorf(EInvalid, "this editor claims revision %d, which the post-mortem never had (it is at revision %d); nothing was saved. Open the editor again with /postmortem edit",
+				base, pm.Revision)
+		}
+		if base < pm.Revision {
 			revs, err := tx.Revisions(pm.ID)
 			if err != nil {
 				return err

@@ -92,7 +92,7 @@ func newPMEnv(t *testing.T) *pmEnv {
 		t.Fatal(err)
 	}
 	for i, step := range []int{0, 2} {
-		if _, done, err := bot.ToggleStep(ctx, db, c.ID, step, bot.Actor{UserID: "502", Name: "bo", Via: "button"}, at(6+i)); err != nil || !done {
+		if _, done, err := bot.ToggleStep(ctx, db, c.IncidentID, c.ID, step, bot.Actor{UserID: "502", Name: "bo", Via: "button"}, at(6+i)); err != nil || !done {
 			t.Fatalf("toggle step %d: done %v, %v", step, done, err)
 		}
 	}
@@ -146,7 +146,7 @@ func TestChecklistStepsOnTimeline(t *testing.T) {
 	// Clicking a done step again undoes it, on the record too.
 	var c *bot.Checklist
 	_ = e.db.View(e.ctx, func(tx bot.Tx) error { cs, err := tx.Checklists(e.inc.ID); c = cs[0]; return err })
-	c2, done, err := bot.ToggleStep(e.ctx, e.db, c.ID, 0, bot.Actor{UserID: "503", Name: "cy"}, pmT0.Add(20*time.Minute))
+	c2, done, err := bot.ToggleStep(e.ctx, e.db, c.IncidentID, c.ID, 0, bot.Actor{UserID: "503", Name: "cy"}, pmT0.Add(20*time.Minute))
 	if err != nil || done || c2.Done[0] != nil || c2.Done[2] == nil || c2.DoneCount() != 1 {
 		t.Fatalf("undo: done=%v err=%v checklist=%+v", done, err, c2)
 	}
@@ -159,7 +159,7 @@ func TestChecklistStepsOnTimeline(t *testing.T) {
 	if undone != 1 {
 		t.Errorf("%d undo events by cy, want 1", undone)
 	}
-	if _, _, err := bot.ToggleStep(e.ctx, e.db, c.ID, 3, bot.Actor{}, pmT0); bot.ErrorCode(err) != bot.EInvalid {
+	if _, _, err := bot.ToggleStep(e.ctx, e.db, c.IncidentID, c.ID, 3, bot.Actor{}, pmT0); bot.ErrorCode(err) != bot.EInvalid {
 		t.Errorf("step out of range: %v, want EInvalid", err)
 	}
 }
@@ -274,6 +274,9 @@ func TestPostmortemEditConflict(t *testing.T) {
 		{"same section from an old revision", "summary", "bo's summary", 1, bot.EConflict},
 		{"other section from an old revision", "impact", "bo's impact", 1, ""},
 		{"same section from the current revision", "summary", "bo's summary", 2, ""},
+		{"no revision", "impact", "x", 0, bot.EInvalid},
+		{"negative revision", "impact", "x", -1, bot.EInvalid},
+		{"a revision it never had", "summary", "bo's summary", 99, bot.EInvalid},
 		{"unknown section", "nope", "x", 0, bot.EInvalid},
 		{"too long", "impact", strings.Repeat("é", bot.MaxSectionRunes+1), 0, bot.EInvalid},
 	} {
@@ -660,7 +663,8 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	// An edit updates the post; a refusal is a dead letter, not retried
 	// until requeued.
 	t2 := t1.Add(time.Hour)
-	if _, err := e.pms.Edit(e.ctx, pm.ID, "lessons_learned", "Alert on connections before they run out.", 0, bot.Actor{UserID: "502"}, t2); err != nil {
+	cur, _ := load()
+	if _, err := e.pms.Edit(e.ctx, pm.ID, "lessons_learned", "Alert on connections before they run out.", cur.Revision, bot.Actor{UserID: "502"}, t2); err != nil {
 		t.Fatal(err)
 	}
 	forum.fail = []error{&bot.SendError{Op: "edit", Status: 403, Code: 50013, Err: errors.New("Missing Permissions")}}

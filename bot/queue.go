@@ -107,6 +107,10 @@ type QueueTx interface {
 	// ItemNotSent takes back an ItemSending when the create did not leave
 	// Klaxon after all (held by the pacer).
 	ItemNotSent(id int64) error
+	// MarkSent records that something reached Discord at the time given.
+	MarkSent(at time.Time) error
+	// LastSent is the latest MarkSent (zero: never).
+	LastSent() (time.Time, error)
 	// DeadItem keeps an item Discord refused for good as a dead letter, with the reason.
 	DeadItem(id int64, reason string, now time.Time) error
 	// DeadItems returns dead letters, newest first.

@@ -144,12 +144,19 @@ func checklistRef(c *Checklist, step int) string {
 // ToggleStep marks step (0-based) of a checklist done, or not done again
 // when it was, and records either on the incident's timeline with who and
 // when. It returns the checklist as saved and whether the step is now done.
-func ToggleStep(ctx context.Context, s Store, checklistID int64, step int, by Actor, now time.Time) (*Checklist, bool, error) {
+//
+// incidentID is the incident the step was clicked in (its thread): a
+// checklist of another incident is refused (EForbidden), so a forged
+// button cannot tick steps on an incident its clicker is not looking at.
+func ToggleStep(ctx context.Context, s Store, incidentID, checklistID int64, step int, by Actor, now time.Time) (*Checklist, bool, error) {
 	var c *Checklist
 	var done bool
 	err := s.Update(ctx, func(tx Tx) (err error) {
 		if c, err = tx.Checklist(checklistID); err != nil {
 			return err
+		}
+		if c.IncidentID != incidentID {
+			return Errorf(EForbidden, "checklist %d belongs to another incident: use the checklist in this incident's thread", checklistID)
 		}
 		if step < 0 || step >= len(c.Steps) {
 			return Errorf(EInvalid, "checklist %d has no step %d", checklistID, step+1)

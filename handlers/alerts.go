@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,37 +32,47 @@ const (
 )
 
 // Permissions lists, per action and priority, the roles allowed to act;
-// an empty list lets everyone who can see the card act.
+// an empty list adds no check. The gate applies it (Access.ByPriority).
 type Permissions map[string][4][]string
 
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Store       bot.Store
-	Paging      *bot.Paging
-	Silencer    Silencer // nil: silencing is not configured
-	Clock       bot.Clock
-	Permissions Permissions
-	Log         *slog.Logger
+	Store    bot.Store
+	Paging   *bot.Paging
+	Silencer Silencer // nil: silencing is not configured
+	Clock    bot.Clock
+	// Gate is the interactions' gate: it checks a route against its
+	// target's priority before the handler runs; a silence is checked again
+	// against the most urgent priority its matchers can cover.
+	Gate *Gate
+	// Classifier is the alert policy's: a silence needs the permission of
+	// the most urgent priority its matchers can cover (Classifier.Cover).
+	// The zero value counts every silence as P0.
+	Classifier bot.Classifier
+	Log        *slog.Logger
 }
 
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	for _, p := range []string{"ack", "unack", "resolve", "esc", "unsil"} {
-		x.Component(p, a.button)
-	}
-	x.Component("sil", a.silenceMenu)
-	x.Component("sild", a.silenceButton)
-	x.Component("silc", a.silenceModal)
-	x.Modal("silm", true, a.silenceModalSubmit)
-	x.Command("ack", true, a.command)
-	x.Command("unack", true, a.command)
-	x.Command("resolve", true, a.command)
-	x.Command("escalate", true, a.command)
-	x.Command("silence", true, a.silenceCommand)
-	x.Command("alerts", true, a.list)
+	prio := TargetPriority(a.priority)                       // the permissions section applies per priority
+	x.Component("ack", ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
+	x.Component("unack", ActAlertAck, a.button, prio)
+	x.Component("resolve", ActAlertResolve, a.button, prio)
+	x.Component("esc", ActAlertEscalate, a.button, prio)
+	x.Component("unsil", ActAlertSilence, a.button, prio)
+	x.Component("sil", ActAlertSilence, a.silenceMenu, prio)
+	x.Component("sild", ActAlertSilence, a.silenceButton, prio)
+	x.Component("silc", ActAlertSilence, a.silenceModal, prio)
+	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit, prio)
+	x.Command("ack", ActAlertAck, true, a.command, prio)
+	x.Command("unack", ActAlertAck, true, a.command, prio)
+	x.Command("resolve", ActAlertResolve, true, a.command, prio)
+	x.Command("escalate", ActAlertEscalate, true, a.command, prio)
+	x.Command("silence", ActAlertSilence, true, a.silenceCommand, prio)
+	x.Command("alerts", ActAlertView, true, a.list)
 	for _, c := range []string{"ack", "unack", "resolve", "escalate", "silence"} {
-		x.Autocomplete(c, a.autocomplete)
+		x.Autocomplete(c, ActAlertView, a.autocomplete) // alert text is internal
 	}
 }
 
@@ -106,22 +117,28 @@ func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
 	return g, err
 }
 
-// allowed refuses with a message naming the roles needed.
-func (a *Alerts) allowed(action string, p bot.Priority, roles []string) error {
-	need := a.Permissions[action][p]
-	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
-		return nil
+// priority is the priority of the alert a request acts on, for the gate:
+// the alert option of a command, or the group id at the start of a
+// custom_id's id ("42" in "sild:42:1h0m0s").
+func (a *Alerts) priority(ctx context.Context, r *Request) (bot.Priority, bool) {
+	ref := r.String("alert")
+	if r.CustomID != "" {
+		ref, _, _ = strings.Cut(r.ID, ":")
 	}
-	names := make([]string, len(need))
-	for i, r := range need {
-		names[i] = "<@&" + r + ">"
+	g, err := a.group(ctx, ref)
+	if err != nil {
+		return 0, false // the handler says what is wrong
 	}
-	return bot.Errorf(bot.EForbidden, "only %s may %s a %s alert", strings.Join(names, " or "), action, p)
+	return g.Priority, true
 }
 
 func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
+	id, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
 	prefix, _, _ := strings.Cut(r.CustomID, ":")
-	return a.act(ctx, r, prefix, r.ID)
+	return a.act(ctx, r, prefix, strconv.FormatInt(id, 10))
 }
 
 func (a *Alerts) command(ctx context.Context, r *Request) (*Reply, error) {
@@ -139,9 +156,6 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 	var done string
 	switch verb {
 	case "ack", "unack":
-		if err := a.allowed(ActAcknowledge, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		if verb == "ack" {
 			_, err = a.Paging.Acknowledge(ctx, g.ID, actor, now)
 			done = "👀 You acknowledged **%s**: paging has stopped."
@@ -150,21 +164,12 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 			done = "↩️ **%s** is unacknowledged: paging starts again."
 		}
 	case "resolve":
-		if err := a.allowed(ActResolve, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.Resolve(ctx, g.ID, actor, now)
 		done = "✅ You resolved **%s** by hand. If Alertmanager fires it again, it comes back as a new alert."
 	case "esc":
-		if err := a.allowed(ActEscalate, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		_, err = a.Paging.EscalateNow(ctx, g.ID, actor, now)
 		done = "📣 Escalated **%s** to the next step."
 	case "unsil":
-		if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
-			return nil, err
-		}
 		return a.unsilence(ctx, r, g)
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "unknown action %q", verb)
@@ -182,11 +187,15 @@ var silenceDurations = []struct {
 }{{"1 hour", time.Hour}, {"4 hours", 4 * time.Hour}, {"24 hours", 24 * time.Hour}}
 
 func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
-	g, err := a.group(ctx, r.ID)
+	gid, err := idParam(r, hintAlerts)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+	g, err := a.group(ctx, strconv.FormatInt(gid, 10))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.maySilence(g, r.RoleIDs); err != nil {
 		return nil, err
 	}
 	id := strconv.FormatInt(g.ID, 10)
@@ -200,16 +209,19 @@ func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (a *Alerts) silenceButton(ctx context.Context, r *Request) (*Reply, error) {
-	gid, dur, _ := strings.Cut(r.ID, ":")
-	d, err := time.ParseDuration(dur)
+	gid, d, err := idDurationParam(r, ParseSilenceDuration, hintAlerts)
 	if err != nil {
-		return nil, bot.Errorf(bot.EInvalid, "bad silence duration %q", dur)
+		return nil, err
 	}
-	return a.silence(ctx, r, gid, d, "")
+	return a.silence(ctx, r, strconv.FormatInt(gid, 10), d, "")
 }
 
 func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
-	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + r.ID, Title: "Silence in Alertmanager",
+	gid, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + strconv.FormatInt(gid, 10), Title: "Silence in Alertmanager",
 		Components: []discordgo.MessageComponent{
 			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "duration", Label: "For how long (e.g. 90m, 2h, 3d)",
 				Style: discordgo.TextInputShort, Required: true, MaxLength: 10, Placeholder: "2h"}}},
@@ -219,12 +231,16 @@ func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (a *Alerts) silenceModalSubmit(ctx context.Context, r *Request) (*Reply, error) {
+	gid, err := idParam(r, hintAlerts)
+	if err != nil {
+		return nil, err
+	}
 	v := ModalValues(r.Interaction)
 	d, err := ParseSilenceDuration(v["duration"])
 	if err != nil {
 		return nil, err
 	}
-	return a.silence(ctx, r, r.ID, d, v["comment"])
+	return a.silence(ctx, r, strconv.FormatInt(gid, 10), d, v["comment"])
 }
 
 func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error) {
@@ -235,24 +251,6 @@ func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error)
 	return a.silence(ctx, r, r.String("alert"), d, r.String("comment"))
 }
 
-// ParseSilenceDuration accepts Go durations and days ("3d"), from 1 minute to 30 days.
-func ParseSilenceDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	var d time.Duration
-	var err error
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		days, err = strconv.Atoi(n)
-		d = time.Duration(days) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d < time.Minute || d > 30*24*time.Hour {
-		return 0, bot.Errorf(bot.EInvalid, "%q is not a silence duration: type e.g. 30m, 2h or 3d (1 minute to 30 days)", s)
-	}
-	return d, nil
-}
-
 func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Duration, comment string) (*Reply, error) {
 	if a.Silencer == nil {
 		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
@@ -261,7 +259,8 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 	if err != nil {
 		return nil, err
 	}
-	if err := a.allowed(ActSilence, g.Priority, r.RoleIDs); err != nil {
+	matchers, err := a.maySilence(g, r.RoleIDs)
+	if err != nil {
 		return nil, err
 	}
 	if g.Status != bot.Firing {
@@ -273,7 +272,7 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 		comment = fmt.Sprintf("Silenced from Discord by %s for %s", actor.Name, d)
 	}
 	createdBy := fmt.Sprintf("%s (Discord %s) via Klaxon", actor.Name, actor.UserID)
-	id, err := a.Silencer.CreateSilence(ctx, alertmanager.Matchers(g), now, now.Add(d), createdBy, comment)
+	id, err := a.Silencer.CreateSilence(ctx, matchers, now, now.Add(d), createdBy, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +286,31 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 		return nil, err
 	}
 	return &Reply{Content: fmt.Sprintf("🔕 **%s** is silenced in Alertmanager until <t:%d:f> (silence `%s`).", g.Title(), now.Add(d).Unix(), id), Ephemeral: true}, nil
+}
+
+// maySilence returns the matchers a silence of g would have, or refuses
+// when the person may not silence the most urgent priority those matchers
+// can cover (the group's own, or higher when they do not pin it).
+func (a *Alerts) maySilence(g *bot.Group, roles []string) (map[string]string, error) {
+	matchers := alertmanager.Matchers(g)
+	need := min(g.Priority, a.Classifier.Cover(matchers))
+	if err := a.Gate.CheckPriority(ActAlertSilence, need, roles); err != nil {
+		if need < g.Priority {
+			return nil, bot.WrapError(bot.EForbidden, err, "%s; this silence would also cover %s alerts: its matchers (%s) do not pin the priority or severity",
+				bot.ErrorMessage(err), need, formatMatchers(matchers))
+		}
+		return nil, err
+	}
+	return matchers, nil
+}
+
+func formatMatchers(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (a *Alerts) unsilence(ctx context.Context, r *Request, g *bot.Group) (*Reply, error) {

@@ -22,19 +22,19 @@ type Calendar struct {
 
 // Register adds the calendar's commands and autocompletes to x.
 func (c *Calendar) Register(x *Interactions) {
-	x.Command("reminder add", true, c.reminderAdd)
-	x.Command("reminder list", true, c.reminderList)
-	x.Command("reminder remove", true, c.reminderRemove)
-	x.Command("reminder pause", true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, true) })
-	x.Command("reminder resume", true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, false) })
+	x.Command("reminder add", ActReminderManage, true, c.reminderAdd)
+	x.Command("reminder list", ActReminderView, true, c.reminderList)
+	x.Command("reminder remove", ActReminderManage, true, c.reminderRemove)
+	x.Command("reminder pause", ActReminderManage, true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, true) })
+	x.Command("reminder resume", ActReminderManage, true, func(ctx context.Context, r *Request) (*Reply, error) { return c.reminderPause(ctx, r, false) })
 	for _, p := range []string{"reminder remove", "reminder pause", "reminder resume"} {
-		x.Autocomplete(p, c.reminderNames)
+		x.Autocomplete(p, ActReminderView, c.reminderNames)
 	}
-	x.Autocomplete("reminder add", c.zoneChoices)
-	x.Command("slo", false, c.slo)
-	x.Autocomplete("slo", c.serviceChoices)
-	x.Command("report-sla", false, c.reportSLA)
-	x.Autocomplete("report-sla", c.monthChoices)
+	x.Autocomplete("reminder add", ActReminderManage, c.zoneChoices)
+	x.Command("slo", ActSLOView, false, c.slo)
+	x.Autocomplete("slo", ActSLOView, c.serviceChoices)
+	x.Command("report-sla", ActSLOView, false, c.reportSLA)
+	x.Autocomplete("report-sla", ActSLOView, c.monthChoices)
 }
 
 func (c *Calendar) now() time.Time {

@@ -37,7 +37,8 @@ func newCalFixture(t *testing.T) *calFixture {
 		Reports:   &bot.Reports{Store: db, SLOs: slos, Charter: chart.Charter{}},
 		Clock:     clock,
 	}
-	x := &handlers.Interactions{Deadline: time.Minute}
+	x := &handlers.Interactions{Deadline: time.Minute,
+		Gate: &handlers.Gate{Access: &handlers.Access{GuildID: "1", Staff: []string{"5"}}}}
 	cal.Register(x)
 	return &calFixture{x: x, db: db, clock: clock}
 }
@@ -62,7 +63,7 @@ func (f *calFixture) command(t *testing.T, autocomplete bool, name, sub string, 
 		}
 	}
 	i := &discordgo.Interaction{ID: "9", Type: typ, ChannelID: "700", GuildID: "1",
-		Member: &discordgo.Member{User: &discordgo.User{ID: "42", Username: "alice"}}, Data: data}
+		Member: &discordgo.Member{User: &discordgo.User{ID: "42", Username: "alice"}, Roles: []string{"5"}}, Data: data}
 	resp := f.x.Dispatch(context.Background(), i)
 	if resp == nil || resp.Data == nil {
 		t.Fatalf("/%s %s: no answer", name, sub)

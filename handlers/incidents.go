@@ -28,6 +28,7 @@ type Incidents struct {
 	Incidents *bot.Incidents
 	Clock     bot.Clock
 	Messages  MessageReader // nil: 📌 reactions are ignored, triage messages are not edited
+	Gate      *Gate         // authorizes 📌 reactions (interactions pass the router's gate); nil refuses them
 	Log       *slog.Logger
 }
 
@@ -36,33 +37,34 @@ const PinEmoji = "📌"
 
 // Register adds the handlers to the router.
 func (h *Incidents) Register(x *Interactions) {
-	x.Command("incident declare", false, h.declare)
-	x.Command("incident status", true, h.status)
-	x.Command("incident priority", true, h.priority)
-	x.Command("incident assign", true, h.assign)
-	x.Command("incident update", true, h.update)
-	x.Command("incident note", true, h.note)
-	x.Command("incident link", true, h.link)
-	x.Command("incident mitigate", true, h.mitigate)
-	x.Command("incident resolve", true, h.resolve)
-	x.Command("incident timeline", true, h.timeline)
-	x.Command("incidents", true, h.list)
-	x.Command("report", true, h.report)
-	x.Command("Add to timeline", true, h.addToTimeline)
+	x.Command("incident declare", ActIncidentDeclare, false, h.declare)
+	x.Command("incident status", ActIncidentStatus, true, h.status)
+	x.Command("incident priority", ActIncidentPriority, true, h.priority)
+	x.Command("incident assign", ActIncidentAssign, true, h.assign)
+	x.Command("incident update", ActIncidentUpdate, true, h.update)
+	x.Command("incident note", ActIncidentNote, true, h.note)
+	x.Command("incident link", ActIncidentLink, true, h.link)
+	x.Command("incident mitigate", ActIncidentStatus, true, h.mitigate)
+	x.Command("incident resolve", ActIncidentStatus, true, h.resolve)
+	x.Command("incident timeline", ActIncidentView, true, h.timeline)
+	x.Command("incidents", ActIncidentView, true, h.list)
+	x.Command("report", ActReport, true, h.report)
+	x.Command("Add to timeline", ActIncidentNote, true, h.addToTimeline)
 	for _, sub := range []string{"declare", "status", "priority", "assign", "update", "note", "link", "mitigate", "resolve", "timeline"} {
-		x.Autocomplete("incident "+sub, h.autocomplete)
+		// Choices name incidents and alerts: internal, whatever the subcommand.
+		x.Autocomplete("incident "+sub, ActIncidentView, h.autocomplete)
 	}
-	x.Component("incdecl", h.declareButton)
-	x.Component("incsnz", h.snoozeButton)
-	x.Component("inccmd", h.commanderButton)
-	x.Component("incres", h.statusButton)
-	x.Component("incinv", h.statusButton)
-	x.Component("incupd", h.updateButton)
-	x.Modal("incupdm", true, h.updateModal)
-	x.Component("rptdecl", h.reportDeclare)
-	x.Component("rptlink", h.reportLinkMenu)
-	x.Component("rptsel", h.reportLink)
-	x.Component("rptdis", h.reportDismiss)
+	x.Component("incdecl", ActIncidentDeclare, h.declareButton)
+	x.Component("incsnz", ActIncidentSnooze, h.snoozeButton)
+	x.Component("inccmd", ActIncidentAssign, h.commanderButton)
+	x.Component("incres", ActIncidentStatus, h.statusButton)
+	x.Component("incinv", ActIncidentStatus, h.statusButton)
+	x.Component("incupd", ActIncidentUpdate, h.updateButton)
+	x.Modal("incupdm", ActIncidentUpdate, true, h.updateModal)
+	x.Component("rptdecl", ActIncidentDeclare, h.reportDeclare)
+	x.Component("rptlink", ActIncidentLink, h.reportLinkMenu)
+	x.Component("rptsel", ActIncidentLink, h.reportLink)
+	x.Component("rptdis", ActIncidentTriage, h.reportDismiss)
 }
 
 // IncidentCardActions returns the incident button of an alert card: it
@@ -116,14 +118,6 @@ func (h *Incidents) incident(ctx context.Context, r *Request) (*bot.Incident, er
 }
 
 func (h *Incidents) now() time.Time { return h.Clock.Now() }
-
-func idOf(s string) (int64, error) {
-	id, err := strconv.ParseInt(strings.SplitN(s, ":", 2)[0], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, bot.Errorf(bot.EInvalid, "this button is broken (%q); use the /incident commands instead", s)
-	}
-	return id, nil
-}
 
 func where(inc *bot.Incident) string {
 	if inc.ThreadID != "" {
@@ -181,7 +175,7 @@ func (h *Incidents) declare(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (h *Incidents) declareButton(ctx context.Context, r *Request) (*Reply, error) {
-	gid, err := idOf(r.ID)
+	gid, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -511,14 +505,9 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 // Buttons on reminders and nudges.
 
 func (h *Incidents) snoozeButton(ctx context.Context, r *Request) (*Reply, error) {
-	idText, dur, _ := strings.Cut(r.ID, ":")
-	id, err := idOf(idText)
+	id, d, err := idDurationParam(r, ParseSnoozeDuration, hintIncidents)
 	if err != nil {
 		return nil, err
-	}
-	d, err := time.ParseDuration(dur)
-	if err != nil {
-		return nil, bot.Errorf(bot.EInvalid, "bad snooze duration %q", dur)
 	}
 	now := h.now()
 	inc, err := h.Incidents.Snooze(ctx, id, d, r.Actor(), now)
@@ -530,7 +519,7 @@ func (h *Incidents) snoozeButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +533,7 @@ func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, er
 }
 
 func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -561,19 +550,19 @@ func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
 	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: fmt.Sprintf("incupdm:%d", id), Title: fmt.Sprintf("Status update · INC-%d", id),
 		Components: []discordgo.MessageComponent{
-			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update when",
+			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update",
 				Style: discordgo.TextInputParagraph, Required: true, MaxLength: 1800}}},
 		}}}, nil
 }
 
 func (h *Incidents) updateModal(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -634,6 +623,14 @@ func (h *Incidents) OnReaction(s *discordgo.Session, ev *discordgo.MessageReacti
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	// A reaction is not an interaction, but it is an action: the same gate.
+	o := Origin{GuildID: ev.GuildID, UserID: ev.UserID, LookUp: ev.Member == nil}
+	if ev.Member != nil {
+		o.Roles = ev.Member.Roles
+	}
+	if !h.Gate.Allow(ctx, o, ActIncidentNote) {
+		return
+	}
 	var inc *bot.Incident
 	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(ev.ChannelID); return err })
 	if err != nil {

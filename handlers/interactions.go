@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,56 +113,113 @@ type Interactions struct {
 	Deadline time.Duration
 	// MaxSkew is the replay window for HTTP interaction timestamps; default 5m.
 	MaxSkew time.Duration
+	// Seen remembers HTTP interaction ids so that a second delivery of one
+	// is refused (409); nil remembers them in memory only. ReplayKeep is how
+	// long ids are kept (default DefaultReplayKeep, never less than the
+	// timestamp window).
+	Seen       InteractionLedger
+	ReplayKeep time.Duration
+	replayMu   sync.Mutex
+	// Gate authorizes every interaction before its handler runs; nil
+	// refuses everything but public actions.
+	Gate *Gate
 
 	mu           sync.RWMutex
 	commands     map[string]route // by command path, e.g. "ack", "oncall override"
 	components   map[string]route // by custom_id prefix before ':'
 	modals       map[string]route
-	autocomplete map[string]Handler // by command path
+	autocomplete map[string]route // by command path
 	wg           sync.WaitGroup
 }
 
 type route struct {
 	h         Handler
-	ephemeral bool // how a deferred answer starts out
+	ephemeral bool   // how a deferred answer starts out
+	action    Action // what the gate checks
+	dm        bool   // may be used from a DM by a member of the guild
+	// priority finds the priority of the route's target, for the
+	// permissions section; false when there is none (the handler then
+	// answers what is wrong with the request).
+	priority func(ctx context.Context, r *Request) (bot.Priority, bool)
 }
+
+// TargetPriority tells the gate how to find the priority of what a route
+// acts on, so that the per-priority permissions apply.
+func TargetPriority(f func(ctx context.Context, r *Request) (bot.Priority, bool)) RouteOption {
+	return func(rt *route) { rt.priority = f }
+}
+
+// RouteOption tunes a route at registration.
+type RouteOption func(*route)
+
+// AllowDM lets a component be used from a DM by a member of the configured
+// guild (e.g. a button on a page sent by DM); their roles are looked up in
+// the guild. Without it, interactions from DMs are refused.
+func AllowDM(r *route) { r.dm = true }
 
 func (x *Interactions) init() {
 	if x.commands == nil {
-		x.commands, x.components, x.modals, x.autocomplete = map[string]route{}, map[string]route{}, map[string]route{}, map[string]Handler{}
+		x.commands, x.components, x.modals, x.autocomplete = map[string]route{}, map[string]route{}, map[string]route{}, map[string]route{}
 	}
 }
 
-// Command registers a slash or message command by path ("incident declare").
-func (x *Interactions) Command(path string, ephemeral bool, h Handler) {
+// add registers a route; a route must declare a known action.
+func (x *Interactions) add(m func() map[string]route, key string, rt route, opts []RouteOption) {
+	if _, ok := actionTable[rt.action]; !ok {
+		panic(fmt.Sprintf("handlers: route %q declares action %q, which is not one of %v", key, rt.action, Actions()))
+	}
+	for _, o := range opts {
+		o(&rt)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.init()
-	x.commands[path] = route{h, ephemeral}
+	m()[key] = rt
 }
 
-// Component registers a button or select by custom_id prefix ("ack" for "ack:42").
-func (x *Interactions) Component(prefix string, h Handler) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.init()
-	x.components[prefix] = route{h, true}
+// Command registers a slash or message command by path ("incident declare")
+// and the action it performs.
+func (x *Interactions) Command(path string, action Action, ephemeral bool, h Handler, opts ...RouteOption) {
+	x.add(func() map[string]route { return x.commands }, path, route{h: h, ephemeral: ephemeral, action: action}, opts)
 }
 
-// Modal registers a modal submit by custom_id prefix.
-func (x *Interactions) Modal(prefix string, ephemeral bool, h Handler) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.init()
-	x.modals[prefix] = route{h, ephemeral}
+// Component registers a button or select by custom_id prefix ("ack" for
+// "ack:42") and the action it performs.
+func (x *Interactions) Component(prefix string, action Action, h Handler, opts ...RouteOption) {
+	x.add(func() map[string]route { return x.components }, prefix, route{h: h, ephemeral: true, action: action}, opts)
 }
 
-// Autocomplete registers autocomplete for a command path.
-func (x *Interactions) Autocomplete(path string, h Handler) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.init()
-	x.autocomplete[path] = h
+// Modal registers a modal submit by custom_id prefix and the action it performs.
+func (x *Interactions) Modal(prefix string, action Action, ephemeral bool, h Handler, opts ...RouteOption) {
+	x.add(func() map[string]route { return x.modals }, prefix, route{h: h, ephemeral: ephemeral, action: action}, opts)
+}
+
+// Autocomplete registers autocomplete for a command path, with the action
+// that may see its choices.
+func (x *Interactions) Autocomplete(path string, action Action, h Handler) {
+	x.add(func() map[string]route { return x.autocomplete }, path, route{h: h, action: action}, nil)
+}
+
+// RouteInfo describes a registered route.
+type RouteInfo struct {
+	Type   string // "command", "component", "modal", "autocomplete"
+	Key    string // command path or custom_id prefix
+	Action Action
+	DM     bool
+}
+
+// Routes lists every registered route, sorted by type and key.
+func (x *Interactions) Routes() []RouteInfo {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []RouteInfo
+	for typ, m := range map[string]map[string]route{"command": x.commands, "component": x.components, "modal": x.modals, "autocomplete": x.autocomplete} {
+		for k, rt := range m {
+			out = append(out, RouteInfo{Type: typ, Key: k, Action: rt.action, DM: rt.dm})
+		}
+	}
+	slices.SortFunc(out, func(a, b RouteInfo) int { return strings.Compare(a.Type+" "+a.Key, b.Type+" "+b.Key) })
+	return out
 }
 
 // Wait waits for deferred handlers to finish (for shutdown).
@@ -190,7 +248,8 @@ func (x *Interactions) OnGateway(s *discordgo.Session, ic *discordgo.Interaction
 }
 
 // ServeHTTP is the HTTP interactions endpoint (POST /interactions):
-// Ed25519-verified with a replay window; PING answers PONG.
+// Ed25519-verified with a replay window; PING answers PONG. An interaction
+// id delivered a second time is refused with 409 Conflict (see Seen).
 func (x *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
@@ -206,6 +265,25 @@ func (x *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &i); err != nil {
 		http.Error(w, "malformed interaction: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	if i.Type != discordgo.InteractionPing {
+		if i.ID == "" {
+			http.Error(w, "malformed interaction: no id", http.StatusBadRequest)
+			return
+		}
+		first, err := x.firstDelivery(r.Context(), i.ID)
+		if err != nil {
+			x.log().Error("interaction not handled: cannot record its id", "interaction", i.ID, "err", err)
+			http.Error(w, "cannot record the interaction; try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
+			// Correctly signed and within the timestamp window, but handled
+			// already: a replay of a captured request. Refused, not acted on.
+			x.log().Warn("rejected interaction: delivered before (replay)", "interaction", i.ID)
+			http.Error(w, "interaction "+i.ID+" was already handled: replays are refused", http.StatusConflict)
+			return
+		}
 	}
 	var resp *discordgo.InteractionResponse
 	if i.Type == discordgo.InteractionPing {
@@ -290,10 +368,22 @@ func (x *Interactions) dispatch(ctx context.Context, i *discordgo.Interaction) (
 
 func (x *Interactions) dispatchAfter(ctx context.Context, i *discordgo.Interaction, sent <-chan struct{}) *discordgo.InteractionResponse {
 	req, rt, auto, err := x.route(i)
+	if err != nil && i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}}
+	}
 	if err != nil {
 		return respond(i, &Reply{Content: bot.ErrorMessage(err), Ephemeral: true})
 	}
 	log := x.log().With("interaction", i.ID, "kind", i.Type.String(), "path", req.Path+req.CustomID)
+	if err := x.authorize(ctx, req, rt); err != nil {
+		log.Info("interaction refused", "action", string(rt.action), "user", req.Actor().UserID, "guild", i.GuildID, "why", bot.ErrorMessage(err))
+		if auto != nil { // an autocomplete can only answer choices: none
+			return &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+				Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}}
+		}
+		return respond(i, &Reply{Content: "🚫 " + bot.ErrorMessage(err), Ephemeral: true})
+	}
 	if auto != nil {
 		rep, err := x.safe(ctx, auto, req)
 		if err != nil || rep == nil {
@@ -409,10 +499,10 @@ func (x *Interactions) route(i *discordgo.Interaction) (*Request, route, Handler
 		}
 		req.Via = "command"
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
-			if h, ok := x.autocomplete[req.Path]; ok {
-				return req, route{}, h, nil
+			if rt, ok := x.autocomplete[req.Path]; ok {
+				return req, rt, rt.h, nil
 			}
-			return req, route{}, func(context.Context, *Request) (*Reply, error) { return &Reply{}, nil }, nil
+			return req, route{}, nil, unknown
 		}
 		if rt, ok := x.commands[req.Path]; ok {
 			return req, rt, nil, nil
@@ -441,6 +531,26 @@ func (x *Interactions) route(i *discordgo.Interaction) (*Request, route, Handler
 		return req, route{}, nil, unknown
 	}
 	return req, route{}, nil, unknown
+}
+
+// authorize runs the gate for a routed request; for a DM it replaces the
+// request's roles with the member's roles in the guild.
+func (x *Interactions) authorize(ctx context.Context, req *Request, rt route) error {
+	o := Origin{GuildID: req.GuildID, UserID: req.Actor().UserID, Roles: req.RoleIDs}
+	if req.Member == nil && req.GuildID != "" {
+		o.Roles = nil // a guild interaction without a member is not one Discord sends
+	}
+	roles, err := x.Gate.Check(ctx, o, rt.action, rt.dm)
+	if err != nil {
+		return err
+	}
+	req.RoleIDs = roles
+	if rt.priority != nil {
+		if p, ok := rt.priority(ctx, req); ok {
+			return x.Gate.CheckPriority(rt.action, p, roles)
+		}
+	}
+	return nil
 }
 
 // ModalValues returns a modal submission's text inputs by custom_id.

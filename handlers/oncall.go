@@ -15,23 +15,22 @@ import (
 
 // OnCall answers /oncall (who holds the pager, overrides) and /page.
 type OnCall struct {
-	Store       bot.Store
-	Schedules   []*bot.Schedule
-	Paging      *bot.Paging
-	Clock       bot.Clock
-	Permissions Permissions
-	Log         *slog.Logger
+	Store     bot.Store
+	Schedules []*bot.Schedule
+	Paging    *bot.Paging
+	Clock     bot.Clock
+	Log       *slog.Logger
 }
 
 // Register adds the handlers to the router.
 func (o *OnCall) Register(x *Interactions) {
-	x.Command("oncall now", true, o.now)
-	x.Command("oncall override", false, o.override)
-	x.Command("oncall overrides", true, o.overrides)
-	x.Command("oncall remove", false, o.remove)
-	x.Command("page", false, o.page)
+	x.Command("oncall now", ActOnCallView, true, o.now)
+	x.Command("oncall override", ActOnCallOverride, false, o.override)
+	x.Command("oncall overrides", ActOnCallView, true, o.overrides)
+	x.Command("oncall remove", ActOnCallRemove, false, o.remove)
+	x.Command("page", ActAlertPage, false, o.page, TargetPriority(pagePriority))
 	for _, c := range []string{"oncall now", "oncall override", "oncall overrides", "page"} {
-		x.Autocomplete(c, o.autocomplete)
+		x.Autocomplete(c, ActOnCallView, o.autocomplete)
 	}
 }
 
@@ -200,6 +199,15 @@ func (o *OnCall) remove(ctx context.Context, r *Request) (*Reply, error) {
 	return &Reply{Content: fmt.Sprintf("🗑️ Override #%d removed by <@%s>.", id, r.Actor().UserID)}, nil
 }
 
+// pagePriority is the priority /page asks for (default P1), for the gate.
+func pagePriority(_ context.Context, r *Request) (bot.Priority, bool) {
+	if v := r.String("priority"); v != "" {
+		p, err := bot.ParsePriority(v)
+		return p, err == nil
+	}
+	return bot.P1, true
+}
+
 // page is /page: a manual P0 or P1 for a person or a schedule, with a message.
 func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 	prio := bot.P1
@@ -209,18 +217,6 @@ func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 			return nil, bot.Errorf(bot.EInvalid, "priority %q: /page is for P0 or P1", v)
 		}
 		prio = p
-	}
-	need := o.Permissions[ActPage][prio]
-	if len(need) > 0 {
-		ok := false
-		for _, have := range r.RoleIDs {
-			for _, n := range need {
-				ok = ok || have == n
-			}
-		}
-		if !ok {
-			return nil, bot.Errorf(bot.EForbidden, "only <@&%s> may page a %s", strings.Join(need, "> or <@&"), prio)
-		}
 	}
 	msg := strings.TrimSpace(r.String("message"))
 	if msg == "" {

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/phone"
@@ -21,7 +23,10 @@ const maxPhoneCallbackBytes = 64 << 10
 type PhoneActions interface {
 	// PhoneKeypress records that the callee of callSID pressed digits
 	// (phone.DigitAck or phone.DigitEscalate) for page pageID and returns
-	// what to say back, e.g. "Acknowledged. Thank you.".
+	// what to say back, e.g. "Acknowledged. Thank you.". It refuses with
+	// EForbidden a callSID that is not the call placed for the page, and
+	// with ENotFound a page no longer active; a repeated callback of one
+	// call acts once.
 	PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string) (say string, err error)
 }
 
@@ -90,6 +95,12 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	say, err := h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
+	// A key pressed the moment the call connects can beat the recording of
+	// its CallSid: retry briefly before failing.
+	for try := 0; errors.Is(err, bot.ErrCallInFlight) && try < 20 && r.Context().Err() == nil; try++ {
+		time.Sleep(100 * time.Millisecond)
+		say, err = h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
+	}
 	switch code := bot.ErrorCode(err); code {
 	case "":
 		if strings.TrimSpace(say) == "" {
@@ -101,6 +112,10 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// 200 so that Twilio speaks it; a 404 would play "an application error has occurred".
 		log.Info("phone keypress for a page no longer active", "err", err)
 		writeTwiML(w, phone.SayTwiML(sayPageGone))
+	case bot.EForbidden:
+		// Signed, but not by the call placed for this page: refused, nothing done.
+		log.Warn("phone keypress refused: the CallSid is not the call placed for this page", "err", err)
+		writeJSON(w, http.StatusForbidden, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
 	default:
 		log.Error("phone keypress failed", "code", code, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,19 +27,19 @@ type Postmortems struct {
 
 // Register adds the handlers to the router.
 func (h *Postmortems) Register(x *Interactions) {
-	x.Command("postmortem create", false, h.create)
-	x.Command("postmortem show", true, h.show)
-	x.Command("postmortem edit", true, h.editCommand)
-	x.Command("postmortem export", false, h.export)
-	x.Command("postmortem publish", false, h.publish)
-	x.Command("postmortem history", true, h.history)
-	x.Command("postmortem action add", false, h.actionAdd)
-	x.Command("postmortem action list", true, h.actionList)
-	x.Command("postmortem action done", false, h.actionDone)
-	x.Component("pmedit", h.editButton)
-	x.Component("pmexport", h.exportButton)
-	x.Component("pmpublish", h.publishButton)
-	x.Modal("pmedit", true, h.editSubmit)
+	x.Command("postmortem create", ActPostmortemCreate, false, h.create)
+	x.Command("postmortem show", ActPostmortemView, true, h.show)
+	x.Command("postmortem edit", ActPostmortemEdit, true, h.editCommand)
+	x.Command("postmortem export", ActPostmortemView, false, h.export)
+	x.Command("postmortem publish", ActPostmortemPublish, false, h.publish)
+	x.Command("postmortem history", ActPostmortemView, true, h.history)
+	x.Command("postmortem action add", ActPostmortemAction, false, h.actionAdd)
+	x.Command("postmortem action list", ActPostmortemView, true, h.actionList)
+	x.Command("postmortem action done", ActPostmortemAction, false, h.actionDone)
+	x.Component("pmedit", ActPostmortemEdit, h.editButton)
+	x.Component("pmexport", ActPostmortemView, h.exportButton)
+	x.Component("pmpublish", ActPostmortemPublish, h.publishButton)
+	x.Modal("pmedit", ActPostmortemEdit, true, h.editSubmit)
 }
 
 // incident finds the incident a command is about: the incident option, or
@@ -193,21 +194,33 @@ func (h *Postmortems) editCommand(ctx context.Context, r *Request) (*Reply, erro
 }
 
 func (h *Postmortems) editButton(ctx context.Context, r *Request) (*Reply, error) {
-	sid, key, _ := strings.Cut(r.ID, ":")
-	pm, err := h.byID(ctx, sid)
+	parts, err := params(r, 2, hintPostmortem)
 	if err != nil {
 		return nil, err
 	}
-	return editModal(pm, key)
+	id, ok := parseID(parts[0])
+	if !ok {
+		return nil, malformed(r, hintPostmortem)
+	}
+	pm, err := h.byID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return editModal(pm, parts[1])
 }
 
-func (h *Postmortems) byID(ctx context.Context, sid string) (*bot.Postmortem, error) {
-	id, err := strconv.ParseInt(sid, 10, 64)
+// button is the post-mortem a button such as "pmexport:7" names.
+func (h *Postmortems) button(ctx context.Context, r *Request) (*bot.Postmortem, error) {
+	id, err := idParam(r, "use /postmortem show")
 	if err != nil {
-		return nil, bot.Errorf(bot.EInvalid, "this post-mortem button is malformed; use /postmortem show")
+		return nil, err
 	}
+	return h.byID(ctx, id)
+}
+
+func (h *Postmortems) byID(ctx context.Context, id int64) (*bot.Postmortem, error) {
 	var pm *bot.Postmortem
-	err = h.Store.View(ctx, func(tx bot.Tx) (err error) { pm, err = tx.Postmortem(id); return err })
+	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { pm, err = tx.Postmortem(id); return err })
 	return pm, err
 }
 
@@ -229,17 +242,19 @@ func editModal(pm *bot.Postmortem, key string) (*Reply, error) {
 }
 
 func (h *Postmortems) editSubmit(ctx context.Context, r *Request) (*Reply, error) {
-	parts := strings.Split(r.ID, ":")
-	if len(parts) != 3 {
-		return nil, bot.Errorf(bot.EInvalid, "this form is malformed; open it again with /postmortem edit")
+	// "pmedit:<post-mortem>:<section>:<revision the editor opened>": the
+	// revision is checked by the core against the stored history.
+	parts, err := params(r, 3, hintPostmortem)
+	if err != nil {
+		return nil, err
 	}
-	id, err1 := strconv.ParseInt(parts[0], 10, 64)
-	base, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil {
-		return nil, bot.Errorf(bot.EInvalid, "this form is malformed; open it again with /postmortem edit")
+	id, ok1 := parseID(parts[0])
+	base, ok2 := parseID(parts[2])
+	if !ok1 || !ok2 || base > math.MaxInt32 {
+		return nil, malformed(r, hintPostmortem)
 	}
 	text := ModalValues(r.Interaction)["text"]
-	pm, err := h.Core.Edit(ctx, id, parts[1], text, base, r.Actor(), h.Clock.Now())
+	pm, err := h.Core.Edit(ctx, id, parts[1], text, int(base), r.Actor(), h.Clock.Now())
 	if err != nil {
 		if bot.ErrorCode(err) == bot.EConflict {
 			// Give the text back so nothing typed is lost.
@@ -264,7 +279,7 @@ func (h *Postmortems) export(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (h *Postmortems) exportButton(ctx context.Context, r *Request) (*Reply, error) {
-	pm, err := h.byID(ctx, r.ID)
+	pm, err := h.button(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +315,7 @@ func (h *Postmortems) publish(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (h *Postmortems) publishButton(ctx context.Context, r *Request) (*Reply, error) {
-	pm, err := h.byID(ctx, r.ID)
+	pm, err := h.button(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func handled(rep *bot.UserReport, inc *bot.Incident, extra string) *Reply {
 }
 
 func (h *Incidents) reportDeclare(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintReports)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (h *Incidents) reportDeclare(ctx context.Context, r *Request) (*Reply, erro
 }
 
 func (h *Incidents) reportLinkMenu(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintReports)
 	if err != nil {
 		return nil, err
 	}
@@ -67,17 +67,17 @@ func (h *Incidents) reportLinkMenu(ctx context.Context, r *Request) (*Reply, err
 }
 
 func (h *Incidents) reportLink(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintReports)
 	if err != nil {
 		return nil, err
 	}
 	vals := r.MessageComponentData().Values
-	if len(vals) == 0 {
-		return nil, bot.Errorf(bot.EInvalid, "choose an incident")
+	if len(vals) != 1 {
+		return nil, bot.Errorf(bot.EInvalid, "choose one incident")
 	}
-	incID, err := bot.ParseIncidentRef(vals[0])
-	if err != nil {
-		return nil, err
+	incID, ok := parseID(vals[0])
+	if !ok {
+		return nil, bot.Errorf(bot.EInvalid, "%q is not one of the incidents offered: %s", truncateRunes(vals[0], 40), hintReports)
 	}
 	rep, inc, err := h.Incidents.LinkReport(ctx, id, incID, r.Actor(), h.now())
 	if err != nil {
@@ -95,7 +95,7 @@ func (h *Incidents) reportLink(ctx context.Context, r *Request) (*Reply, error) 
 }
 
 func (h *Incidents) reportDismiss(ctx context.Context, r *Request) (*Reply, error) {
-	id, err := idOf(r.ID)
+	id, err := idParam(r, hintReports)
 	if err != nil {
 		return nil, err
 	}

@@ -29,15 +29,15 @@ type Runbooks struct {
 
 // Register adds the handlers to the router.
 func (h *Runbooks) Register(x *Interactions) {
-	x.Command("runbook show", true, h.show)
-	x.Command("runbook list", true, h.list)
-	x.Command("runbook run", false, h.run)
-	x.Command("runbook reload", true, h.reload)
-	x.Autocomplete("runbook show", h.autocomplete)
-	x.Autocomplete("runbook run", h.autocomplete)
-	x.Component("rb", h.button)
-	x.Component("rbrun", h.runButton)
-	x.Component("rbstep", h.step)
+	x.Command("runbook show", ActRunbookView, true, h.show)
+	x.Command("runbook list", ActRunbookView, true, h.list)
+	x.Command("runbook run", ActRunbookRun, false, h.run)
+	x.Command("runbook reload", ActRunbookReload, true, h.reload)
+	x.Autocomplete("runbook show", ActRunbookView, h.autocomplete)
+	x.Autocomplete("runbook run", ActRunbookView, h.autocomplete)
+	x.Component("rb", ActRunbookView, h.button)
+	x.Component("rbrun", ActRunbookRun, h.runButton)
+	x.Component("rbstep", ActRunbookRun, h.step)
 }
 
 func (h *Runbooks) log() *slog.Logger {
@@ -284,18 +284,26 @@ func (h *Runbooks) startChecklist(ctx context.Context, r *Request, name string) 
 }
 
 func (h *Runbooks) step(ctx context.Context, r *Request) (*Reply, error) {
-	cid, s, _ := strings.Cut(r.ID, ":")
-	id, err1 := strconv.ParseInt(cid, 10, 64)
-	n, err2 := strconv.Atoi(s)
-	if err1 != nil || err2 != nil {
-		return nil, bot.Errorf(bot.EInvalid, "this checklist button is malformed; run the runbook again with /runbook run")
-	}
-	c, _, err := bot.ToggleStep(ctx, h.Store, id, n-1, r.Actor(), h.Clock.Now())
+	// "rbstep:<checklist>:<step>", clicked in an incident's thread: the
+	// checklist must be that incident's (checked in the core's transaction).
+	parts, err := params(r, 2, hintChecklist)
 	if err != nil {
 		return nil, err
 	}
-	var inc *bot.Incident
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.Incident(c.IncidentID); return err }); err != nil {
+	id, ok1 := parseID(parts[0])
+	n, ok2 := parseID(parts[1])
+	if !ok1 || !ok2 || n > bot.MaxChecklistSteps {
+		return nil, malformed(r, hintChecklist)
+	}
+	inc, _, err := threadIncident(ctx, h.Store, r)
+	if err != nil {
+		return nil, err
+	}
+	if inc == nil {
+		return nil, bot.Errorf(bot.EForbidden, "checklist steps are ticked in their incident's thread; this is not an incident thread")
+	}
+	c, _, err := bot.ToggleStep(ctx, h.Store, inc.ID, id, int(n-1), r.Actor(), h.Clock.Now())
+	if err != nil {
 		return nil, err
 	}
 	rep := checklistReply(c, inc)

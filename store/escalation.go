@@ -60,7 +60,7 @@ func (t *Tx) DueEscalations(now time.Time, limit int) ([]bot.Escalation, error) 
 		ORDER BY priority, next_at LIMIT ?`, ts(now), ts(now), limit)
 }
 
-const pageCols = "id, group_id, step, via, user_id, role_id, schedule, status, detail, call_sid, created_at, sent_at"
+const pageCols = "id, group_id, step, via, user_id, role_id, schedule, status, detail, call_sid, created_at, sent_at, keypress, answered_at"
 
 func (t *Tx) scanPages(op, q string, args ...any) ([]bot.PageRecord, error) {
 	rows, err := t.query(op, q, args...)
@@ -71,12 +71,12 @@ func (t *Tx) scanPages(op, q string, args ...any) ([]bot.PageRecord, error) {
 	var out []bot.PageRecord
 	for rows.Next() {
 		var p bot.PageRecord
-		var created, sent int64
+		var created, sent, answered int64
 		if err := rows.Scan(&p.ID, &p.GroupID, &p.Step, &p.Via, &p.UserID, &p.RoleID, &p.Schedule, &p.Status, &p.Detail,
-			&p.CallSID, &created, &sent); err != nil {
+			&p.CallSID, &created, &sent, &p.Keypress, &answered); err != nil {
 			return nil, dbError(op, err)
 		}
-		p.CreatedAt, p.SentAt = fromTS(created), fromTS(sent)
+		p.CreatedAt, p.SentAt, p.AnsweredAt = fromTS(created), fromTS(sent), fromTS(answered)
 		out = append(out, p)
 	}
 	return out, dbErrorOrNil(op, rows.Err())
@@ -85,8 +85,8 @@ func (t *Tx) scanPages(op, q string, args ...any) ([]bot.PageRecord, error) {
 // AddPage implements bot.EscalationTx.
 func (t *Tx) AddPage(p *bot.PageRecord) error {
 	r, err := t.exec("add page", `INSERT INTO pages (group_id, step, via, user_id, role_id, schedule, status, detail, call_sid,
-		created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.GroupID, p.Step, p.Via, p.UserID, p.RoleID, p.Schedule,
-		p.Status, p.Detail, p.CallSID, ts(p.CreatedAt), ts(p.SentAt))
+		created_at, sent_at, keypress, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.GroupID, p.Step, p.Via, p.UserID,
+		p.RoleID, p.Schedule, p.Status, p.Detail, p.CallSID, ts(p.CreatedAt), ts(p.SentAt), p.Keypress, ts(p.AnsweredAt))
 	if err != nil {
 		return err
 	}
@@ -103,8 +103,8 @@ func (t *Tx) PageRecord(id int64) (*bot.PageRecord, error) {
 
 // UpdatePage implements bot.EscalationTx.
 func (t *Tx) UpdatePage(p *bot.PageRecord) error {
-	_, err := t.exec("update page", "UPDATE pages SET status = ?, detail = ?, call_sid = ?, sent_at = ? WHERE id = ?",
-		p.Status, p.Detail, p.CallSID, ts(p.SentAt), p.ID)
+	_, err := t.exec("update page", "UPDATE pages SET status = ?, detail = ?, call_sid = ?, sent_at = ?, keypress = ?, answered_at = ? WHERE id = ?",
+		p.Status, p.Detail, p.CallSID, ts(p.SentAt), p.Keypress, ts(p.AnsweredAt), p.ID)
 	return err
 }
 

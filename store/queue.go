@@ -137,6 +137,21 @@ func (t *Tx) ItemSending(id int64) error {
 	return nil
 }
 
+// MarkSent implements bot.QueueTx.
+func (t *Tx) MarkSent(at time.Time) error {
+	_, err := t.exec("mark sent", "UPDATE outbound_state SET last_sent = max(last_sent, ?) WHERE id = 1", ts(at))
+	return err
+}
+
+// LastSent implements bot.QueueTx.
+func (t *Tx) LastSent() (time.Time, error) {
+	var n int64
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT last_sent FROM outbound_state WHERE id = 1").Scan(&n); err != nil {
+		return time.Time{}, dbError("last sent", err)
+	}
+	return fromTS(n), nil
+}
+
 // ItemNotSent implements bot.QueueTx.
 func (t *Tx) ItemNotSent(id int64) error {
 	_, err := t.exec("item not sent", "UPDATE queue SET sends = max(sends - 1, 0) WHERE id = ?", id)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,13 +43,55 @@ func New(base string, hc *http.Client) (*Client, error) {
 	return &Client{api: c, url: u.String()}, nil
 }
 
-// Matchers returns the equality matchers that select a group's alerts:
-// its group labels, or its common labels when it was grouped by nothing.
+// Matchers returns the equality matchers of a silence for a group: its
+// full label set — every label the group's firing alerts all share (with
+// the group labels, which they share by definition) — not only the labels
+// Alertmanager grouped by. So the silence mutes what was checked, and not
+// a more urgent alert that joins the group later with another severity.
+//
+// When none of the firing alerts carries a priority or severity label, the
+// label is pinned to "" (Alertmanager's equality matcher on "" matches an
+// absent label), so an alert that later arrives with priority="P0" is not
+// muted either. Without firing alerts the common labels are used.
 func Matchers(g *bot.Group) map[string]string {
-	if len(g.GroupLabels) > 0 {
-		return g.GroupLabels
+	m := map[string]string{}
+	var firing []bot.Alert
+	for _, a := range g.Alerts {
+		if a.Status == bot.Firing {
+			firing = append(firing, a)
+		}
 	}
-	return g.CommonLabels
+	if len(firing) == 0 {
+		maps.Copy(m, g.CommonLabels)
+	} else {
+		maps.Copy(m, firing[0].Labels)
+		for _, a := range firing[1:] {
+			for k, v := range m {
+				if w, ok := a.Labels[k]; !ok || w != v {
+					delete(m, k)
+				}
+			}
+		}
+	}
+	for k, v := range g.GroupLabels {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	for _, k := range []string{bot.PriorityLabel, bot.SeverityLabel} {
+		if _, ok := m[k]; ok {
+			continue
+		}
+		has := false
+		for _, a := range firing {
+			_, ok := a.Labels[k]
+			has = has || ok
+		}
+		if !has {
+			m[k] = ""
+		}
+	}
+	return m
 }
 
 // CreateSilence silences alerts matching every label in matchers from now

@@ -38,8 +38,8 @@ func TestSilenceAgainstRealAlertmanager(t *testing.T) {
 		Matchers  []struct{ Name, Value string }
 	}
 	get(t, am.URL+"/api/v2/silence/"+id, &s)
-	if s.Status.State != "active" || s.CreatedBy != "ana (Discord 501)" || len(s.Matchers) != 2 {
-		t.Errorf("silence = %+v, want active, created by ana, 2 matchers", s)
+	if s.Status.State != "active" || s.CreatedBy != "ana (Discord 501)" || len(s.Matchers) != 4 {
+		t.Errorf("silence = %+v, want active, created by ana, 4 matchers (2 group labels, priority and severity pinned absent)", s)
 	}
 	if err := c.ExpireSilence(ctx, id); err != nil {
 		t.Fatalf("expire: %v", err)

@@ -501,3 +501,20 @@ func (c *Client) FindThread(ctx context.Context, parentID, name string) (string,
 	}
 	return "", nil
 }
+
+// MemberRoles returns a function that looks a user up in a guild: their
+// role ids, or a bot.ENotFound error when they are not a member. The
+// authorization gate uses it for interactions from DMs.
+func MemberRoles(s *discordgo.Session) func(ctx context.Context, guildID, userID string) ([]string, error) {
+	return func(ctx context.Context, guildID, userID string) ([]string, error) {
+		m, err := s.GuildMember(guildID, userID, discordgo.WithContext(ctx))
+		if err != nil {
+			var re *discordgo.RESTError
+			if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusNotFound {
+				return nil, bot.Errorf(bot.ENotFound, "user %s is not a member of guild %s", userID, guildID)
+			}
+			return nil, fmt.Errorf("get guild member: %w", err)
+		}
+		return m.Roles, nil
+	}
+}

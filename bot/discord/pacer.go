@@ -48,6 +48,7 @@ type Pacer struct {
 	hashes      map[string]string  // route -> bucket hash learned from headers
 	buckets     map[string]*bucket // hash-or-route "|" major -> state
 	globalUntil time.Time          // a global 429 pauses everything until then
+	priorUntil  time.Time          // windows of an earlier process may still be open until then
 	sent        []time.Time        // ring of the last `rate` send times
 	head        int                // oldest entry of sent once it is full
 }
@@ -75,6 +76,22 @@ func NewPacer(opt PacerOptions) *Pacer {
 		now: opt.Now, rate: opt.GlobalRate,
 		hashes: map[string]string{}, buckets: map[string]*bucket{},
 	}
+}
+
+// PriorTraffic tells a new pacer when an earlier process last sent to
+// Discord. Discord's per-channel windows outlive a restart: until the
+// longest default window after last has passed, a route with default limits
+// is treated as used up, so that a restart right after a burst draws no 429.
+// Routes without default limits (interaction responses among them) are not
+// held.
+func (p *Pacer) PriorTraffic(last time.Time) {
+	if last.IsZero() {
+		return
+	}
+	_, period, _ := defaultLimit("POST channels/:major/messages")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.priorUntil = later(p.priorUntil, last.Add(period+resetSlack))
 }
 
 // Now reads the pacer's clock.
@@ -253,6 +270,11 @@ func (p *Pacer) lookup(route, major string, now time.Time) *bucket {
 	if limit, period, ok := defaultLimit(route); ok {
 		b.limit, b.remaining, b.period = limit, limit, period
 		b.resetAt = now.Add(period)
+		if now.Before(p.priorUntil) {
+			// An earlier process (before a crash or restart) may have
+			// used this window up: wait for it to end.
+			b.remaining, b.resetAt = 0, p.priorUntil
+		}
 	}
 	p.buckets[key] = b
 	return b

@@ -243,47 +243,6 @@ func TestSignature(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	type step struct {
-		to   string
-		at   time.Duration // after t0
-		want bool
-	}
-	tests := []struct {
-		name  string
-		th    *phone.Throttle
-		steps []step
-	}{
-		{name: "default three per 15 minutes", th: &phone.Throttle{}, steps: []step{
-			{alice, 0, true}, {alice, time.Minute, true}, {alice, 2 * time.Minute, true},
-			{alice, 3 * time.Minute, false}, {alice, 14 * time.Minute, false},
-			{alice, 15 * time.Minute, true}, // the first call left the window
-			{alice, 15*time.Minute + time.Second, false},
-			{alice, 16 * time.Minute, true},
-		}},
-		{name: "numbers are independent", th: &phone.Throttle{Max: 1}, steps: []step{
-			{alice, 0, true}, {alice, time.Second, false}, {from, time.Second, true}, {from, 2 * time.Second, false},
-		}},
-		{name: "refused calls do not count", th: &phone.Throttle{Max: 1, Window: time.Minute}, steps: []step{
-			{alice, 0, true}, {alice, 30 * time.Second, false}, {alice, 59 * time.Second, false}, {alice, time.Minute, true},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for i, s := range tt.steps {
-				if got := tt.th.Allow(s.to, t0.Add(s.at)); got != s.want {
-					t.Errorf("step %d: Allow(%s, +%s) = %v, want %v", i, phone.MaskNumber(s.to), s.at, got, s.want)
-				}
-			}
-			tt.th.Prune(t0.Add(24 * time.Hour))
-			if !tt.th.Allow(alice, t0.Add(24*time.Hour)) {
-				t.Error("after a quiet day the number is still throttled")
-			}
-		})
-	}
-}
-
 func TestMaskNumber(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"e164", "+14155550142", "+…42"},

@@ -41,6 +41,9 @@ type Config struct {
 	Postmortems  PostmortemsConfig              `yaml:"postmortems"`
 	LLM          LLMConfig                      `yaml:"llm"`
 	Incidents    IncidentsConfig                `yaml:"incidents"`
+	// Access says who may do what (see config_access.go); kept as YAML so
+	// that unknown kinds and actions are reported with the valid names.
+	Access yaml.Node `yaml:"access"`
 
 	// Built from the sections above by validate.
 	schedules   []*bot.Schedule
@@ -392,6 +395,7 @@ func (c *Config) validate() Problems {
 	}
 	_, more = c.buildIncidents()
 	ps = append(ps, more...)
+	ps = append(ps, c.validateAccess()...)
 	return ps
 }
 

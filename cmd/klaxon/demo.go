@@ -333,7 +333,11 @@ phone:
   account_sid: ACdemo
   from: "+15550109999"
   public_url: http://127.0.0.1
-`, d.guild, ch[0], oncall, ch[1], oncall, ch[2], ch[3], anna, anna, bob, leads, d.phone.URL())
+access:
+  staff_roles: [%q, %q]
+  incident: [%q]
+  admin: [%q]
+`, d.guild, ch[0], oncall, ch[1], oncall, ch[2], ch[3], anna, anna, bob, leads, d.phone.URL(), oncall, leads, leads, leads)
 	path := filepath.Join(dir, "klaxon.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
@@ -354,7 +358,7 @@ func (d *demo) mapConfig(path, dir string) (string, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return "", fmt.Errorf("%s: %v (klaxon check-config --config %s says more)", path, err, path)
 	}
-	type found struct{ kind, where, name string }
+	type found struct{ kind, where string }
 	ids := map[string]*found{}
 	var order []string
 	add := func(id, kind, where string) {
@@ -462,7 +466,7 @@ func idKind(keys []string) string {
 		return "skip"
 	case strings.Contains(last, "channel"):
 		return "channel"
-	case strings.Contains(last, "role") || strings.HasPrefix(all, "permissions."):
+	case strings.Contains(last, "role") || strings.HasPrefix(all, "permissions.") || strings.HasPrefix(all, "access."):
 		return "role"
 	}
 	return "user"

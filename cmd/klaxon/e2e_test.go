@@ -29,6 +29,7 @@ type world struct {
 	guild    string
 	channels [4]string
 	oncall   string // role mentioned for P0 and P1
+	staff    string // access.staff_roles, unless the test configures access itself
 	logs     *syncBuffer
 	opts     worldOptions
 	config   *Config
@@ -80,9 +81,13 @@ func newWorldWith(t *testing.T, o worldOptions) *world {
 		w.channels[i] = w.discord.AddChannel(w.guild, fmt.Sprintf("alerts-p%d", i), discordgo.ChannelTypeGuildText)
 	}
 	w.oncall = w.discord.AddRole(w.guild, "on-call")
+	w.staff = w.discord.AddRole(w.guild, "staff")
 	if o.Setup != nil {
 		o.Setup(w)
 		extraConfig = w.opts.Config
+	}
+	if !strings.Contains("\n"+extraConfig, "\naccess:") {
+		extraConfig += fmt.Sprintf("\naccess:\n  staff_roles: [%q]\n", w.staff)
 	}
 	cfg := fmt.Sprintf(`
 discord:

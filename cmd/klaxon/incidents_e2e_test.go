@@ -67,9 +67,10 @@ func newIncidentWorld(t *testing.T) *incidentWorld {
 	iw.status = w.discord.AddChannel(w.guild, "status", discordgo.ChannelTypeGuildText)
 	iw.triage = w.discord.AddChannel(w.guild, "triage", discordgo.ChannelTypeGuildText)
 	iw.anna, iw.bob, iw.player = w.discord.AddUser("anna"), w.discord.AddUser("bob"), w.discord.AddUser("player")
-	for _, u := range []string{iw.anna, iw.bob, iw.player} {
-		w.discord.AddMember(w.guild, u)
-	}
+	w.staff = w.discord.AddRole(w.guild, "staff")
+	w.discord.AddMember(w.guild, iw.anna, w.staff)
+	w.discord.AddMember(w.guild, iw.bob, w.staff)
+	w.discord.AddMember(w.guild, iw.player) // a player: /report only
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	iw.priv = priv
 	cfg := fmt.Sprintf(`
@@ -87,6 +88,8 @@ engine:
   interval: 100ms
 log:
   level: debug
+access:
+  staff_roles: [%q]
 interactions:
   public_key: %s
 incidents:
@@ -102,7 +105,7 @@ incidents:
   update_every: {P0: 30m, P1: 1h}
   commander_after: 10m
   archive_after: 24h
-`, w.guild, w.channels[0], w.oncall, w.channels[1], w.oncall, w.channels[2], w.channels[3], hex.EncodeToString(pub),
+`, w.guild, w.channels[0], w.oncall, w.channels[1], w.oncall, w.channels[2], w.channels[3], w.staff, hex.EncodeToString(pub),
 		iw.incidents, iw.status, iw.triage)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "klaxon.yaml")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +18,40 @@ import (
 // card goes out.
 func TestDiscordOutageKeepsKlaxonReady(t *testing.T) {
 	w := newWorld(t, "", nil)
+	w.await("/readyz after start", func() bool {
+		r, err := http.Get(w.url("/readyz"))
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	})
+	// First Discord hangs (every channel request waits 5 s): webhooks are
+	// still stored and answered at once, and /readyz stays 200.
+	w.discord.InjectFault(discordtest.Fault{PathContains: "/channels/", Latency: 5 * time.Second})
+	var slowest time.Duration
+	for i := range 10 {
+		start := time.Now()
+		resp := postJSON(t, w.url("/webhook/alertmanager"), webhookToken, webhookBody(fmt.Sprintf("Hang%d", i), "warning", time.Now()))
+		resp.Body.Close()
+		slowest = max(slowest, time.Since(start))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("webhook %d while Discord hangs: %d, want 200", i, resp.StatusCode)
+		}
+		r, err := http.Get(w.url("/readyz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("/readyz while Discord hangs: %d, want 200", r.StatusCode)
+		}
+	}
+	t.Logf("slowest webhook answer while Discord hangs: %s", slowest)
+	if slowest > time.Second {
+		t.Errorf("a webhook took %s while Discord hung, want under 1 s (storing must not wait for Discord)", slowest)
+	}
+	w.discord.ClearFaults()
 	w.discord.InjectFault(discordtest.Fault{Status: 502, Message: "Bad Gateway"})
 	resp := postJSON(t, w.url("/webhook/alertmanager"), webhookToken, webhookBody("OutageP0", "critical", time.Now()))
 	resp.Body.Close()

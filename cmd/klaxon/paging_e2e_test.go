@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,8 +50,8 @@ func newPagingWorld(t *testing.T, extra string) *pagingWorld {
 			pw.anna = w.discord.AddUser("anna")
 			pw.bob = w.discord.AddUser("bob")
 			pw.leads = w.discord.AddRole(w.guild, "leads")
-			w.discord.AddMember(w.guild, pw.anna, w.oncall)
-			w.discord.AddMember(w.guild, pw.bob, pw.leads)
+			w.discord.AddMember(w.guild, pw.anna, w.oncall, w.staff)
+			w.discord.AddMember(w.guild, pw.bob, pw.leads, w.staff)
 			w.opts.Config = fmt.Sprintf(`
 schedules:
   - name: primary
@@ -423,9 +424,16 @@ receivers: [{name: none}]
 	}
 	json.NewDecoder(r.Body).Decode(&silences)
 	r.Body.Close()
-	if len(silences) != 1 || silences[0].Status.State != "active" || !strings.Contains(silences[0].CreatedBy, "anna") ||
-		len(silences[0].Matchers) != 1 || silences[0].Matchers[0].Value != "HighLatency" {
-		t.Errorf("silences = %+v", silences)
+	if len(silences) != 1 || silences[0].Status.State != "active" || !strings.Contains(silences[0].CreatedBy, "anna") {
+		t.Fatalf("silences = %+v", silences)
+	}
+	// The group's full label set, with the absent priority label pinned.
+	got := map[string]string{}
+	for _, m := range silences[0].Matchers {
+		got[m.Name] = m.Value
+	}
+	if want := map[string]string{"alertname": "HighLatency", "severity": "critical", "service": "web", "priority": ""}; !maps.Equal(got, want) {
+		t.Errorf("silence matchers = %v, want %v", got, want)
 	}
 	pw.await("card shows the silence", func() bool {
 		m, _ := pw.discord.Message(card.ID)

@@ -64,8 +64,9 @@ func newPMWorld(t *testing.T) *pmWorld {
 	w.forum = w.discord.AddChannel(w.guild, "post-mortems", discordgo.ChannelTypeGuildForum)
 	w.admin = w.discord.AddRole(w.guild, "sre-admin")
 	w.ana, w.bo = w.discord.AddUser("ana"), w.discord.AddUser("bo")
-	w.discord.AddMember(w.guild, w.ana, w.admin)
-	w.discord.AddMember(w.guild, w.bo)
+	staff := w.discord.AddRole(w.guild, "staff")
+	w.discord.AddMember(w.guild, w.ana, w.admin, staff)
+	w.discord.AddMember(w.guild, w.bo, staff)
 
 	// The incident's thread, as the incidents feature would have started it.
 	dg, err := w.discord.NewSession("Bot " + discordToken)
@@ -101,6 +102,8 @@ engine:
   interval: 100ms
 log:
   level: debug
+access:
+  staff_roles: [%q]
 runbooks:
   dir: %q
   admin_roles: [%q]
@@ -108,7 +111,7 @@ postmortems:
   forum_channel: %q
   due_days: 5
   priorities_requiring: [P0, P1]
-`, w.guild, channels[0], channels[1], channels[2], channels[3], w.rbDir, w.admin, w.forum)
+`, w.guild, channels[0], channels[1], channels[2], channels[3], staff, w.rbDir, w.admin, w.forum)
 	path := filepath.Join(t.TempDir(), "klaxon.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

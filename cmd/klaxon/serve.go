@@ -95,6 +95,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Discord = discord.New(s, discord.Options{Now: m.Clock.Now, Logger: m.Log.With("component", "discord"),
 		Render: discord.RenderOptions{Actions: withRunbookButton(handlers.WithIncidentButton(handlers.CardActions), cfg.postmortems), AlertmanagerURL: cfg.Alertmanager.URL}})
+	var last time.Time
+	if err := db.View(ctx, func(tx bot.Tx) (err error) { last, err = tx.LastSent(); return err }); err != nil {
+		return fmt.Errorf("read when Klaxon last sent to Discord: %w", err)
+	}
+	m.Discord.Pacer().PriorTraffic(last)
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
@@ -112,8 +117,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireOutbound(mux); err != nil {
 		return err
 	}
-	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Log: m.Log.With("component", "interactions")}
-	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+	gate := &handlers.Gate{Access: cfg.accessWithPermissions(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}
+	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions"), Gate: gate}
+	if !cfg.accessConfigured() {
+		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
+	}
+	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Gate: gate, Classifier: policy.Classifier,
 		Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
@@ -131,7 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock, Permissions: cfg.permissions(),
+	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {

@@ -399,9 +399,7 @@ func (ss *session) readData() (data []byte, bareLF bool, err error) {
 		if l == ".\r\n" || l == ".\n" {
 			return b.Bytes(), bareLF, nil
 		}
-		if strings.HasPrefix(l, ".") {
-			l = l[1:]
-		}
+		l = strings.TrimPrefix(l, ".")
 		b.WriteString(l)
 		if b.Len() > 10<<20 {
 			return nil, false, errors.New("message too large")
