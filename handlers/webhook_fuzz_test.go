@@ -40,9 +40,9 @@ type webhookAnswer struct {
 	GroupID int64  `json:"group_id"`
 }
 
-// answer checks the properties every answer has: never 5xx, 2xx or 4xx with
+// checkAnswer checks the properties every answer has: never 5xx, 2xx or 4xx with
 // a JSON body, a message for a 4xx, a status and a group for a 2xx.
-func answer(t *testing.T, w interface {
+func checkAnswer(t *testing.T, w interface {
 	Result() *http.Response
 }, body []byte) (int, webhookAnswer) {
 	t.Helper()
@@ -132,7 +132,7 @@ func checkStored(t *testing.T, e *env, body []byte, n bot.Notification, a webhoo
 		!maps.Equal(g.GroupLabels, n.GroupLabels) || !maps.Equal(g.CommonAnnotations, n.CommonAnnotations)) {
 		t.Fatalf("new group stored differently:\n got %+v\nwant %+v", g, n)
 	}
-	code, again := answer(t, e.post(body, "Bearer s3cret"), body)
+	code, again := checkAnswer(t, e.post(body, "Bearer s3cret"), body)
 	if code != http.StatusOK || again.Status != "duplicate" || again.GroupID != g.ID {
 		t.Fatalf("the same body again: %d %+v, want 200 duplicate of group %d (stored %+v)\nbody: %q", code, again, g.ID, g, body)
 	}
@@ -173,7 +173,7 @@ func FuzzWebhook(f *testing.F) {
 		}
 		_ = json.Unmarshal(body, &key)
 		before := e.latest(t, key.GroupKey)
-		code, a := answer(t, e.post(body, "Bearer s3cret"), body)
+		code, a := checkAnswer(t, e.post(body, "Bearer s3cret"), body)
 		n, decodeErr := handlers.Decode(body)
 		if code != http.StatusOK {
 			if decodeErr == nil {
@@ -313,7 +313,7 @@ func FuzzWebhookAlerts(f *testing.F) {
 			}
 			bad := badField(alerts)
 			before := e.latest(t, key)
-			code, a := answer(t, e.post(body, "Bearer s3cret"), body)
+			code, a := checkAnswer(t, e.post(body, "Bearer s3cret"), body)
 			if bad != "" {
 				if code != http.StatusBadRequest || !strings.Contains(a.Error, bad) {
 					t.Fatalf("got %d %q, want 400 naming %q\nbody: %s", code, a.Error, bad, body)
@@ -337,7 +337,7 @@ func FuzzWebhookAlerts(f *testing.F) {
 				}
 				// The firing delivery, late: resolved is final for an episode.
 				late, _ := build(false)
-				code, a := answer(t, e.post(late, "Bearer s3cret"), late)
+				code, a := checkAnswer(t, e.post(late, "Bearer s3cret"), late)
 				if code != http.StatusOK || a.GroupID != g.ID {
 					t.Fatalf("late firing delivery: %d %+v, want 200 for group %d (no new episode)", code, a, g.ID)
 				}
