@@ -3,7 +3,6 @@ package bot
 import (
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -223,16 +222,29 @@ func NewEpisode(g *Group, n Notification) bool {
 	if g == nil || g.Status != Resolved {
 		return false
 	}
+	idx := alertIndex(g.Alerts)
 	for _, a := range n.Alerts {
 		if a.Status != Firing {
 			continue
 		}
-		i := slices.IndexFunc(g.Alerts, func(b Alert) bool { return b.Fingerprint == a.Fingerprint })
-		if i < 0 || a.StartsAt.After(g.Alerts[i].StartsAt) {
+		i, ok := idx[a.Fingerprint]
+		if !ok || a.StartsAt.After(g.Alerts[i].StartsAt) {
 			return true
 		}
 	}
 	return false
+}
+
+// alertIndex maps each fingerprint to its alert's index in alerts (the first
+// one, should a fingerprint repeat), so that merging a notification into a
+// group takes time linear in their sizes: a group can hold tens of thousands
+// of alerts, and it is merged while the store's only writer waits.
+func alertIndex(alerts []Alert) map[string]int {
+	idx := make(map[string]int, len(alerts))
+	for i := len(alerts) - 1; i >= 0; i-- {
+		idx[alerts[i].Fingerprint] = i
+	}
+	return idx
 }
 
 // Merge applies notification n to group g (a new, empty group has ID 0) and
@@ -246,9 +258,12 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 		g.Priority, g.PrioritySource = P3+1, ""
 		changed = true
 	}
+	idx := alertIndex(g.Alerts)
+	had := len(g.Alerts)
 	for _, in := range n.Alerts {
-		i := slices.IndexFunc(g.Alerts, func(b Alert) bool { return b.Fingerprint == in.Fingerprint })
-		if i < 0 {
+		i, ok := idx[in.Fingerprint]
+		if !ok {
+			idx[in.Fingerprint] = len(g.Alerts)
 			g.Alerts = append(g.Alerts, in)
 			changed = true
 			continue
@@ -276,7 +291,7 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 			}
 		}
 	}
-	sort.Slice(g.Alerts, func(i, j int) bool { return g.Alerts[i].Fingerprint < g.Alerts[j].Fingerprint })
+	g.Alerts = sortAlerts(g.Alerts, had)
 
 	if !maps.Equal(g.GroupLabels, n.GroupLabels) || !maps.Equal(g.CommonLabels, n.CommonLabels) ||
 		!maps.Equal(g.CommonAnnotations, n.CommonAnnotations) || g.TruncatedAlerts != n.TruncatedAlerts ||
@@ -318,6 +333,38 @@ func Merge(g *Group, n Notification, c Classifier, now time.Time) bool {
 		g.Version++
 	}
 	return changed
+}
+
+func byFingerprint(a, b Alert) int { return strings.Compare(a.Fingerprint, b.Fingerprint) }
+
+// sortAlerts sorts alerts by fingerprint, where the first had of them are
+// usually sorted already (as the store loads them) and the rest were
+// appended: it sorts the new ones and merges the two runs in one pass.
+func sortAlerts(alerts []Alert, had int) []Alert {
+	head, tail := alerts[:had], alerts[had:]
+	if !slices.IsSortedFunc(head, byFingerprint) {
+		slices.SortFunc(head, byFingerprint)
+	}
+	if len(tail) == 0 {
+		return alerts
+	}
+	slices.SortFunc(tail, byFingerprint)
+	if len(head) == 0 || byFingerprint(head[len(head)-1], tail[0]) <= 0 {
+		return alerts
+	}
+	out := make([]Alert, 0, len(alerts))
+	i, j := 0, 0
+	for i < len(head) && j < len(tail) {
+		if byFingerprint(tail[j], head[i]) < 0 {
+			out = append(out, tail[j])
+			j++
+		} else {
+			out = append(out, head[i])
+			i++
+		}
+	}
+	out = append(out, head[i:]...)
+	return append(out, tail[j:]...)
 }
 
 func alertChanged(a, b Alert) bool {

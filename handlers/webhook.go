@@ -164,14 +164,20 @@ func Decode(body []byte) (bot.Notification, error) {
 		if a.StartsAt.IsZero() {
 			return bot.Notification{}, bot.Errorf(bot.EInvalid, "alerts[%d].startsAt is missing", i)
 		}
+		if err := bot.CheckStorable(a.StartsAt); err != nil {
+			return bot.Notification{}, bot.Errorf(bot.EInvalid, "alerts[%d].startsAt: %v", i, err)
+		}
+		var end time.Time // firing alerts carry endsAt 0001-01-01 or a future expiry: not an end, not stored
+		if a.Status == string(bot.Resolved) && a.EndsAt.Year() > 1 {
+			end = a.EndsAt.UTC()
+			if err := bot.CheckStorable(end); err != nil {
+				return bot.Notification{}, bot.Errorf(bot.EInvalid, "alerts[%d].endsAt: %v", i, err)
+			}
+		}
 		if seen[a.Fingerprint] {
 			continue // the same alert twice in one body: keep the first
 		}
 		seen[a.Fingerprint] = true
-		var end time.Time // firing alerts carry endsAt 0001-01-01 or a future expiry: not an end
-		if a.Status == string(bot.Resolved) && a.EndsAt.Year() > 1 {
-			end = a.EndsAt.UTC()
-		}
 		n.Alerts = append(n.Alerts, bot.Alert{
 			Fingerprint: a.Fingerprint, Status: bot.Status(a.Status), Labels: a.Labels, Annotations: a.Annotations,
 			StartsAt: a.StartsAt.UTC(), EndsAt: end, GeneratorURL: a.GeneratorURL,

@@ -73,3 +73,61 @@ func BenchmarkWebhookConcurrent(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
 }
+
+// bigGroup is one Alertmanager delivery of a group of n alerts; the alerts
+// whose index is below resolved are resolved.
+func bigGroup(key string, n, resolved int, start time.Time) []byte {
+	alerts := make([]map[string]any, n)
+	for j := range alerts {
+		a := map[string]any{"status": "firing", "fingerprint": fmt.Sprintf("%016x", uint64(j)*0x9e3779b97f4a7c15), "startsAt": start,
+			"endsAt": "0001-01-01T00:00:00Z", "labels": map[string]string{"alertname": "Big", "instance": fmt.Sprint(j), "severity": "warning"},
+			"annotations": map[string]string{"summary": "one of many"}}
+		if j < resolved {
+			a["status"], a["endsAt"] = "resolved", start.Add(time.Minute)
+		}
+		alerts[j] = a
+	}
+	body, _ := json.Marshal(map[string]any{"version": "4", "groupKey": key, "status": "firing",
+		"receiver": "klaxon", "alerts": alerts, "groupLabels": map[string]string{"alertname": "Big"},
+		"commonLabels": map[string]string{"alertname": "Big"}})
+	return body
+}
+
+// BenchmarkIngest20000 stores one delivery of a group of 20,000 alerts
+// through the real handler and SQLite: "new" is the group's first delivery,
+// "update" a later one in which 100 more alerts resolved. While it runs the
+// store's only writer is busy, so its time is how long every other webhook
+// and acknowledgement waits.
+func BenchmarkIngest20000(b *testing.B) {
+	const n = 20000
+	start := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		update bool
+	}{{"new", false}, {"update", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newEnv(b)
+			e.h.MaxBytes = 64 << 20
+			bodies := make([][]byte, b.N)
+			for i := range bodies {
+				key := fmt.Sprintf("big-%d", i)
+				if tc.update {
+					key = "big"
+					if i == 0 {
+						if w := e.post(bigGroup(key, n, 0, start), "Bearer s3cret"); w.Code != http.StatusOK {
+							b.Fatalf("first delivery: %d %s", w.Code, w.Body)
+						}
+					}
+				}
+				bodies[i] = bigGroup(key, n, 100*(i+1), start)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if w := e.post(bodies[i], "Bearer s3cret"); w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"accepted"`)) {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/delivery")
+		})
+	}
+}

@@ -212,8 +212,33 @@ func (t *Tx) OpenGroups(limit int) ([]*bot.Group, error) {
 	return t.scanGroups("open groups", "SELECT "+groupCols+" FROM alert_groups WHERE status = 'firing' ORDER BY priority, id LIMIT ?", limit)
 }
 
+// checkGroupTimes refuses a group holding a time the store cannot keep
+// exactly (it would read back as another date), before anything is written.
+func checkGroupTimes(g *bot.Group) error {
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"created_at", g.CreatedAt}, {"updated_at", g.UpdatedAt}, {"resolved_at", g.ResolvedAt}} {
+		if err := bot.CheckStorable(f.t); err != nil {
+			return bot.Errorf(bot.EInvalid, "save group %s: %s: %v", g.Key, f.name, err)
+		}
+	}
+	for _, a := range g.Alerts {
+		if err := bot.CheckStorable(a.StartsAt); err != nil {
+			return bot.Errorf(bot.EInvalid, "save group %s: alert %s: startsAt: %v", g.Key, a.Fingerprint, err)
+		}
+		if err := bot.CheckStorable(a.EndsAt); err != nil {
+			return bot.Errorf(bot.EInvalid, "save group %s: alert %s: endsAt: %v", g.Key, a.Fingerprint, err)
+		}
+	}
+	return nil
+}
+
 // SaveGroup implements bot.Tx.
 func (t *Tx) SaveGroup(g *bot.Group) error {
+	if err := checkGroupTimes(g); err != nil {
+		return err
+	}
 	args := []any{g.Key, g.Receiver, string(g.Status), int(g.Priority), g.PrioritySource, encode(nonNil(g.GroupLabels)),
 		encode(nonNil(g.CommonLabels)), encode(nonNil(g.CommonAnnotations)), g.ExternalURL, g.TruncatedAlerts,
 		ts(g.CreatedAt), ts(g.UpdatedAt), ts(g.ResolvedAt), g.Version,
@@ -239,15 +264,24 @@ func (t *Tx) SaveGroup(g *bot.Group) error {
 			return err
 		}
 	}
+	if len(g.Alerts) == 0 {
+		return nil
+	}
+	// One prepared statement for all alerts: a group can hold tens of
+	// thousands, and preparing the upsert for each was half of the work.
+	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO alerts (group_id, fingerprint, status, labels, annotations, starts_at,
+		ends_at, generator_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (group_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+		annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+		generator_url = excluded.generator_url`)
+	if err != nil {
+		return dbError("save alert", err)
+	}
+	defer stmt.Close()
 	for _, a := range g.Alerts {
-		if _, err := t.exec("save alert", `INSERT INTO alerts (group_id, fingerprint, status, labels, annotations, starts_at,
-			ends_at, generator_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (group_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-			generator_url = excluded.generator_url`,
-			g.ID, a.Fingerprint, string(a.Status), encode(nonNil(a.Labels)), encode(nonNil(a.Annotations)),
-			ts(a.StartsAt), ts(a.EndsAt), a.GeneratorURL); err != nil {
-			return err
+		if _, err := stmt.ExecContext(t.ctx, g.ID, a.Fingerprint, string(a.Status), encode(nonNil(a.Labels)),
+			encode(nonNil(a.Annotations)), ts(a.StartsAt), ts(a.EndsAt), a.GeneratorURL); err != nil {
+			return dbError("save alert", err)
 		}
 	}
 	return nil
