@@ -318,8 +318,13 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 				return err
 			}
 			if v == ViaDM {
+				// The DM carries its own Acknowledge: the person paged can
+				// answer from their phone's notification (the gate allows
+				// ack: in a DM from a member of the server).
+				m := pageMessage(g, route, stepNo, Mentions{})
+				m.Buttons = []IncidentButton{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
 				if err := tx.Enqueue(&Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
-					Message: pageMessage(g, route, stepNo, Mentions{}), DueAt: now, CreatedAt: now}); err != nil {
+					Message: m, DueAt: now, CreatedAt: now}); err != nil {
 					return err
 				}
 			}

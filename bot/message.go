@@ -18,6 +18,8 @@ type Message struct {
 	Footer      string
 	Files       []File
 	ReplyTo     string // message id to reply to in the same channel
+	// Buttons go under the message (e.g. Acknowledge on a page DM).
+	Buttons []IncidentButton `json:",omitempty"`
 	// Nonce, when set, is sent with enforce_nonce: Discord answers a repeated
 	// create with the message it created the first time. Set at send time.
 	Nonce string `json:"-"`

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/bwmarrin/discordgo"
@@ -24,7 +25,12 @@ type IncidentThreads struct {
 
 // RenderIncidentMessage renders a core message with buttons.
 func RenderIncidentMessage(m bot.Message, buttons []bot.IncidentButton) *discordgo.MessageSend {
-	out := RenderMessage(m)
+	m.Buttons = append(slices.Clip(m.Buttons), buttons...)
+	return RenderMessage(m)
+}
+
+// renderButtons turns the core's buttons into Discord's.
+func renderButtons(buttons []bot.IncidentButton) []discordgo.Button {
 	var bs []discordgo.Button
 	for _, b := range buttons {
 		db := discordgo.Button{Label: b.Label, CustomID: b.CustomID, Style: buttonStyle(b.Style)}
@@ -33,10 +39,7 @@ func RenderIncidentMessage(m bot.Message, buttons []bot.IncidentButton) *discord
 		}
 		bs = append(bs, db)
 	}
-	if len(bs) > 0 {
-		out.Components = buttonRows(nil, bs)
-	}
-	return out
+	return bs
 }
 
 func buttonStyle(s string) discordgo.ButtonStyle {

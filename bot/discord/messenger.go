@@ -53,6 +53,9 @@ func RenderMessage(m bot.Message) *discordgo.MessageSend {
 	for _, f := range m.Files {
 		out.Files = append(out.Files, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
 	}
+	if bs := renderButtons(m.Buttons); len(bs) > 0 {
+		out.Components = buttonRows(nil, bs)
+	}
 	if m.ReplyTo != "" {
 		out.Reference = &discordgo.MessageReference{MessageID: m.ReplyTo}
 		f := false

@@ -440,3 +440,41 @@ receivers: [{name: none}]
 		return strings.Contains(cardText(m), "Silenced until")
 	})
 }
+
+// TestPageDMAcknowledge: the page DM carries an Acknowledge button; the
+// on-call presses it in the DM (a member of the server, roles looked up by
+// the gate) and the card shows the acknowledgement.
+func TestPageDMAcknowledge(t *testing.T) {
+	pw := newPagingWorld(t, "")
+	card := pw.fire("DatabaseDown", "critical", 0)
+	var dm discordtest.Message
+	var ch string
+	pw.await("the DM to the on-call", func() bool {
+		var ok bool
+		if ch, ok = pw.discord.DMChannel(pw.anna); !ok {
+			return false
+		}
+		if ms := pw.discord.Messages(ch); len(ms) == 1 {
+			dm = ms[0]
+			return true
+		}
+		return false
+	})
+	var ack string
+	for _, b := range dm.Buttons() {
+		if strings.HasPrefix(b.CustomID, "ack:") {
+			ack = b.CustomID
+		}
+	}
+	if ack == "" {
+		t.Fatalf("the page DM has no Acknowledge button: %+v", dm.Buttons())
+	}
+	id, _ := pw.discord.Interact(pw.discord.ButtonClick(ch, dm.ID, pw.anna, ack))
+	if _, ok := pw.discord.AwaitResponses(id, 1, 10*time.Second); !ok {
+		t.Fatal("no answer to the DM's Acknowledge")
+	}
+	pw.await("the card to show the acknowledgement from the DM", func() bool {
+		m, _ := pw.discord.Message(card.ID)
+		return strings.Contains(cardText(m), "Acknowledged by <@"+pw.anna+">")
+	})
+}
