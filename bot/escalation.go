@@ -321,7 +321,7 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 				// The DM carries its own Acknowledge: the person paged can
 				// answer from their phone's notification (the gate allows
 				// ack: in a DM from a member of the server).
-				m := pageMessage(g, route, stepNo, Mentions{})
+				m := PageMessage(g, route, stepNo, Mentions{})
 				m.Buttons = []IncidentButton{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
 				if err := tx.Enqueue(&Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
 					Message: m, DueAt: now, CreatedAt: now}); err != nil {
@@ -337,7 +337,7 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 			return err
 		}
 		if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
-			Message: pageMessage(g, route, stepNo, m), DueAt: now, CreatedAt: now}); err != nil {
+			Message: PageMessage(g, route, stepNo, m), DueAt: now, CreatedAt: now}); err != nil {
 			return err
 		}
 	}
@@ -500,7 +500,7 @@ func ParsePageRef(ref string) (groupID, pageID int64, ok bool) {
 	return groupID, pageID, err == nil
 }
 
-func pageMessage(g *Group, route Route, step int, m Mentions) Message {
+func PageMessage(g *Group, route Route, step int, m Mentions) Message {
 	var who []string
 	for _, r := range m.Roles {
 		who = append(who, "<@&"+r+">")

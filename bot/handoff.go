@@ -130,7 +130,7 @@ func planHandoff(tx Tx, s *Schedule, now time.Time) (*handoffPlan, error) {
 	p.announce = &Outgoing{
 		ChannelID: s.AnnounceChannel,
 		Priority:  P2,
-		Message:   handoffMessage(s, cur.UserID, prev, until),
+		Message:   HandoffMessage(s, cur.UserID, prev, until),
 		Kind:      "handoff",
 		Ref:       fmt.Sprintf("handoff:%s:%d", s.Name, cur.Start.Unix()),
 		DueAt:     now,
@@ -139,7 +139,7 @@ func planHandoff(tx Tx, s *Schedule, now time.Time) (*handoffPlan, error) {
 	return p, nil
 }
 
-func handoffMessage(s *Schedule, user, prev string, until time.Time) Message {
+func HandoffMessage(s *Schedule, user, prev string, until time.Time) Message {
 	end := "until further notice"
 	if !until.IsZero() {
 		end = fmt.Sprintf("until <t:%d:f>", until.Unix())

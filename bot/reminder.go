@@ -405,7 +405,7 @@ func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 		}
 		if fresh {
 			if err := tx.Enqueue(&Outgoing{ChannelID: r.ChannelID, Priority: P2, Kind: "reminder",
-				Ref: fmt.Sprintf("%s:%d", r.Job(), p.Fire.Unix()), Message: reminderMessage(r, p), DueAt: now, CreatedAt: now}); err != nil {
+				Ref: fmt.Sprintf("%s:%d", r.Job(), p.Fire.Unix()), Message: ReminderMessage(r, p), DueAt: now, CreatedAt: now}); err != nil {
 				return err
 			}
 			r.LastRunAt = p.Fire
@@ -422,7 +422,7 @@ func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 	return tx.SaveReminder(r)
 }
 
-func reminderMessage(r *Reminder, p RunPlan) Message {
+func ReminderMessage(r *Reminder, p RunPlan) Message {
 	var b strings.Builder
 	for _, role := range r.Roles {
 		b.WriteString("<@&" + role + "> ")

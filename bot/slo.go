@@ -500,7 +500,7 @@ func (s *SLOs) Run(ctx context.Context, now time.Time) error {
 			s.log().Warn("error budget threshold crossed", "service", b.SLO.Service, "month", b.Month, "remaining", rem)
 			return tx.Enqueue(&Outgoing{ChannelID: s.Policy.Channel, Priority: P1, Kind: "slo-warning",
 				Ref:     fmt.Sprintf("slo:%s:%s:%d", b.SLO.Service, b.Month, int(math.Round(worst*1000))),
-				Message: budgetWarning(b, worst, s.Policy.Mentions, s.loc()), DueAt: now, CreatedAt: now})
+				Message: BudgetWarning(b, worst, s.Policy.Mentions, s.loc()), DueAt: now, CreatedAt: now})
 		}); err != nil {
 			return fmt.Errorf("slo warning for %s: %w", b.SLO.Service, err)
 		}
@@ -508,7 +508,7 @@ func (s *SLOs) Run(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-func budgetWarning(b Budget, threshold float64, m Mentions, loc *time.Location) Message {
+func BudgetWarning(b Budget, threshold float64, m Mentions, loc *time.Location) Message {
 	var who []string
 	for _, r := range m.Roles {
 		who = append(who, "<@&"+r+">")
