@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot/metrics"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Ways a page reaches a person.
@@ -396,9 +398,7 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 	}
 	what := viaName(pg.Via) + " page not sent: "
 	note := strings.ReplaceAll(why, "{user}", "<@"+pg.UserID+">")
-	if r := []rune(note); len(r) > 120 { // the card shows 600 characters of notes: keep room for the fix
-		note = string(r[:119]) + "…"
-	}
+	note = text.Truncate(note, 120) // the card shows 600 characters of notes: keep room for the fix
 	note = what + note
 	if fix != "" {
 		note += " (" + fix + ")"

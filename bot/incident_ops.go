@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Declaration is what /incident declare, the card button, a triage button
@@ -821,24 +823,8 @@ func minTimeInc(a, b time.Time) time.Time {
 	return a
 }
 
-func clipRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+// clipRunes is text.Truncate under the name bot's files use.
+func clipRunes(s string, n int) string { return text.Truncate(s, n) }
 
-// FormatSpan writes a duration the way people say it: "45s", "12m", "1h 05m", "2d 3h".
-func FormatSpan(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
+// FormatSpan writes a duration the way people say it: "45s", "12m", "1h 05m", "2d 3h" (text.Span).
+func FormatSpan(d time.Duration) string { return text.Span(d) }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Section is one editable, narrative part of a post-mortem. The facts
@@ -567,18 +569,6 @@ func documentHash(md string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-func oneLineText(s string, n int) string {
-	return truncateRunes(strings.Join(strings.Fields(s), " "), n)
-}
+func oneLineText(s string, n int) string { return text.OneLine(s, n) }
 
-// truncateRunes cuts s to at most n runes, ending with "…" when cut.
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return strings.TrimRight(string(r[:n-1]), " \n") + "…"
-}
+func truncateRunes(s string, n int) string { return text.Truncate(s, n) }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // BurnSeries is one service's error-budget burn over a month.
@@ -589,10 +591,4 @@ func containsStr(l []string, s string) bool {
 	return false
 }
 
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+func clip(s string, n int) string { return text.Truncate(s, n) }

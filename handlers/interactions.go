@@ -20,6 +20,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Request is one interaction as a handler sees it.
@@ -584,13 +586,7 @@ func limitChoices(cs []*discordgo.ApplicationCommandOptionChoice) []*discordgo.A
 	return cs
 }
 
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+func truncateRunes(s string, n int) string { return text.Truncate(s, n) }
 
 // respond turns a reply into the immediate interaction response.
 func respond(i *discordgo.Interaction, rep *Reply) *discordgo.InteractionResponse {

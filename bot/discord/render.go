@@ -12,6 +12,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Discord's message limits, counted in runes.
@@ -859,25 +861,7 @@ func plural(n int) string {
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
 // truncate shortens s to at most n runes, ending in "…" when it cut.
-func truncate(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n == 1 {
-		return "…"
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return strings.TrimRightFunc(s[:i], func(r rune) bool { return r == ' ' || r == '\n' }) + "…"
-}
+func truncate(s string, n int) string { return text.Truncate(s, n) }
 
 // singleLine turns line breaks and tabs into spaces.
 func singleLine(s string) string {

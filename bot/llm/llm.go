@@ -23,6 +23,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/marola-rp/klaxon/bot"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Config says which endpoint and model to use.
@@ -215,13 +217,7 @@ func parseSections(content string, keys []string) (map[string]string, error) {
 	return out, nil
 }
 
-func short(s string, n int) string {
-	r := []rune(strings.Join(strings.Fields(s), " "))
-	if len(r) <= n {
-		return string(r)
-	}
-	return string(r[:n-1]) + "…"
-}
+func short(s string, n int) string { return text.OneLine(s, n) }
 
 // record is the JSON the model sees.
 type record struct {

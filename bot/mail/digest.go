@@ -5,9 +5,10 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/marola-rp/klaxon/bot"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Item is one pending alert mail for one recipient.
@@ -138,9 +139,7 @@ func writeItem(b *strings.Builder, it Item, loc *time.Location, indent bool) {
 		fmt.Fprintf(b, "Fired: %s\n", stamp(it.At, loc))
 	}
 	if body := strings.TrimSpace(it.Body); body != "" {
-		if utf8.RuneCountInString(body) > maxBodyRunes {
-			body = string([]rune(body)[:maxBodyRunes-1]) + "…"
-		}
+		body = text.Truncate(body, maxBodyRunes)
 		for _, line := range strings.Split(body, "\n") {
 			b.WriteString(pad + strings.TrimRight(line, " \t\r") + "\n")
 		}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // MaxSubjectRunes bounds a subject; longer ones are cut with "…".
@@ -103,10 +105,7 @@ func writeQP(w interface{ Write([]byte) (int, error) }, text string) error {
 // cleanSubject makes s one line of at most MaxSubjectRunes runes.
 func cleanSubject(s string) string {
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	if r := []rune(s); len(r) > MaxSubjectRunes {
-		s = string(r[:MaxSubjectRunes-1]) + "…"
-	}
-	return s
+	return text.Truncate(s, MaxSubjectRunes)
 }
 
 func messageID(fromAddr string, now time.Time) string {
