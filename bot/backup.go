@@ -234,7 +234,7 @@ func (b *Backups) fail(ctx context.Context, now time.Time, job string, at time.T
 	content := strings.TrimSpace(strings.Join(who, " ") + " 💾 **" + title + "**")
 	return b.Store.Update(ctx, func(tx Tx) error {
 		return tx.Enqueue(&Outgoing{ChannelID: b.Policy.OpsChannel, Priority: P1, Kind: "backup", Ref: fmt.Sprintf("%s:%d", job, at.Unix()),
-			Message: Message{Content: content, Mentions: b.Policy.Mentions, Title: title, Description: desc, Color: 0xE01E1E,
+			Message: Message{Content: content, Mentions: b.Policy.Mentions, Title: title, Description: desc, Tone: ToneAlarm,
 				Footer: "Klaxon backups of its own database"}, DueAt: now, CreatedAt: now})
 	})
 }

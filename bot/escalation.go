@@ -516,12 +516,9 @@ func PageMessage(g *Group, route Route, step int, m Mentions) Message {
 		content = strings.Join(who, " ") + " " + content
 	}
 	desc := g.Summary()
-	return Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Color: priorityColors[g.Priority],
+	return Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Tone: PriorityTone(g.Priority),
 		Footer: fmt.Sprintf("alert group %d · acknowledge with the button on the card or /ack", g.ID)}
 }
-
-// priorityColors colour page messages like the cards: red, orange, yellow, blue.
-var priorityColors = map[Priority]int{P0: 0xE01E1E, P1: 0xF2711C, P2: 0xF2C037, P3: 0x3B82F6}
 
 func uniq(l []string) []string {
 	slices.Sort(l)

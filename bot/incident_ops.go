@@ -236,7 +236,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 		Mentions: Mentions{Users: []string{userID}}}, nil, now); err != nil {
 		return err
 	}
-	dm := Message{Title: fmt.Sprintf("You are the %s of %s", r.Name, inc.Ref()), Color: incColor(inc),
+	dm := Message{Title: fmt.Sprintf("You are the %s of %s", r.Name, inc.Ref()), Tone: incTone(inc),
 		Description: r.Instructions,
 		Fields: []Field{{Name: "Incident", Value: fmt.Sprintf("%s · %s %s", inc.Title, inc.Priority, inc.Priority.Meaning())},
 			{Name: "Status", Value: string(inc.Status), Inline: true}},
@@ -420,7 +420,7 @@ func (s *Incidents) PostUpdate(ctx context.Context, id int64, text string, a Act
 		if err := s.event(tx, inc, now, "status update", a, t, ""); err != nil {
 			return err
 		}
-		m := Message{Title: fmt.Sprintf("📣 Update · %s · %s", inc.Ref(), inc.Title), Description: t, Color: incColor(inc),
+		m := Message{Title: fmt.Sprintf("📣 Update · %s · %s", inc.Ref(), inc.Title), Description: t, Tone: incTone(inc),
 			Fields: []Field{{Name: "Status", Value: inc.Status.emoji() + " " + string(inc.Status), Inline: true},
 				{Name: "Priority", Value: inc.Priority.String() + " " + inc.Priority.Meaning(), Inline: true}},
 			Footer: "posted by " + actorName(a)}

@@ -7,20 +7,12 @@ import (
 	"time"
 )
 
-// Incident colours: by priority while open, green once resolved.
-func incColor(inc *Incident) int {
+// incTone is an incident's tone: its priority while open, resolved after.
+func incTone(inc *Incident) Tone {
 	if !IncidentIsOpen(inc.Status) {
-		return 0x2EB67D
+		return ToneResolved
 	}
-	switch inc.Priority {
-	case P0:
-		return 0xE01E1E
-	case P1:
-		return 0xF2711C
-	case P2:
-		return 0xF2C037
-	}
-	return 0x3B82F6
+	return PriorityTone(inc.Priority)
 }
 
 // IncidentThreadName is the name of an incident's thread.
@@ -35,7 +27,7 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 	m := Message{
 		Title:       clipRunes(fmt.Sprintf("%s %s · %s · %s", inc.Status.emoji(), inc.Ref(), inc.Priority, inc.Title), 256),
 		Description: inc.Impact,
-		Color:       incColor(inc),
+		Tone:        incTone(inc),
 		Footer:      "Klaxon keeps this summary up to date · /incident update posts an update · 📌 a message to add it to the timeline",
 	}
 	if m.Description == "" && IncidentIsOpen(inc.Status) {
@@ -106,7 +98,7 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 
 // closingSummary is posted in the thread when the incident resolves.
 func (s *Incidents) closingSummary(tx Tx, inc *Incident, now time.Time, note string) Message {
-	m := Message{Title: fmt.Sprintf("✅ %s resolved · %s", inc.Ref(), inc.Title), Color: 0x2EB67D, Description: note}
+	m := Message{Title: fmt.Sprintf("✅ %s resolved · %s", inc.Ref(), inc.Title), Tone: ToneResolved, Description: note}
 	if m.Description == "" {
 		m.Description = "The incident is resolved."
 	}

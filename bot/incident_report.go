@@ -56,7 +56,7 @@ func ReportButtons(id int64) []IncidentButton {
 
 // ReportMessage is the triage message of a report, showing its outcome once handled.
 func ReportMessage(r *UserReport, inc *Incident) Message {
-	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Color: 0xF2C037,
+	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Tone: ToneTriage,
 		Fields: []Field{{Name: "Reported by", Value: actorName(r.Reporter), Inline: true},
 			{Name: "When", Value: fmt.Sprintf("<t:%d:f>", r.CreatedAt.Unix()), Inline: true}},
 		Footer: "Triage: declare an incident, link it to one that is open, or dismiss it"}
@@ -65,7 +65,7 @@ func ReportMessage(r *UserReport, inc *Incident) Message {
 	}
 	switch r.Status {
 	case ReportDeclared, ReportLinked:
-		m.Color = 0x2EB67D
+		m.Tone = ToneResolved
 		what := "declared as"
 		if r.Status == ReportLinked {
 			what = "linked to"
@@ -77,7 +77,7 @@ func ReportMessage(r *UserReport, inc *Incident) Message {
 		m.Footer = ""
 		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, actorName(r.HandledBy))})
 	case ReportDismissed:
-		m.Color = 0x808080
+		m.Tone = ToneMuted
 		m.Footer = ""
 		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: "dismissed by " + actorName(r.HandledBy)})
 	}

@@ -13,7 +13,7 @@ type Message struct {
 	Title       string
 	Description string
 	URL         string
-	Color       int
+	Tone        Tone // the accent; bot/discord picks the colour
 	Fields      []Field
 	Footer      string
 	Files       []File

@@ -192,7 +192,7 @@ func ForumMessage(rec *PostmortemRecord, md string) Message {
 			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), inc.ThreadID),
 		Title:       truncateRunes(fmt.Sprintf("%s — %s", inc.Ref(), oneLineText(inc.Title, 200)), 256),
 		Description: body,
-		Color:       0x5865F2,
+		Tone:        ToneDocument,
 		Footer:      fmt.Sprintf("Updated %s · Klaxon", pm.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")),
 		Files:       []File{{Name: PostmortemFileName(inc), ContentType: "text/markdown; charset=utf-8", Data: []byte(md)}},
 	}

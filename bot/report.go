@@ -470,11 +470,11 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 	if len(budgets) == 0 {
 		desc = "No services have SLOs configured."
 	}
-	color := 0x2EB67D
+	tone := ToneResolved
 	if met < len(budgets) {
-		color = 0xE01E1E
+		tone = ToneAlarm
 	}
-	m := Message{Title: title, Description: desc, Color: color, Fields: fields,
+	m := Message{Title: title, Description: desc, Tone: tone, Fields: fields,
 		Footer: "Downtime from alert groups labelled service=… and incidents' affected services, weighted by priority · alert MTTA from Klaxon's first notice to acknowledgement, MTTR from the first alert to resolution · incident MTTA and MTTR from detection"}
 	if r.Charter != nil && len(budgets) > 0 {
 		var series []BurnSeries
@@ -551,7 +551,7 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 	mtta, mttr := st.totalMeans()
 	m := Message{
 		Title: fmt.Sprintf("Weekly noise and on-call digest — %s to %s", from.In(loc).Format("Mon 2 Jan"), to.Add(-time.Second).In(loc).Format("Mon 2 Jan 2006")),
-		Color: 0x4A90D9,
+		Tone:  ToneInfo,
 		Fields: []Field{
 			{Name: "Alert groups", Value: st.priorityLine()},
 			{Name: "Noisiest alerts", Value: st.topLines(r.topN())},

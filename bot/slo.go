@@ -517,16 +517,16 @@ func BudgetWarning(b Budget, threshold float64, m Mentions, loc *time.Location) 
 		who = append(who, "<@"+u+">")
 	}
 	head := fmt.Sprintf("📉 Error budget of **%s**: less than %s left for %s", b.SLO.Service, FormatPercent(threshold, 0), monthName(b.Start))
-	color := 0xF0A202
+	tone := ToneWarning
 	if threshold <= 0 {
 		head = fmt.Sprintf("🚨 Error budget of **%s** is exhausted for %s", b.SLO.Service, monthName(b.Start))
-		color = 0xE01E1E
+		tone = ToneAlarm
 	}
 	content := head
 	if len(who) > 0 {
 		content = strings.Join(who, " ") + " " + head
 	}
-	return Message{Content: content, Mentions: m, Title: b.SLO.Service + " — error budget", Color: color,
+	return Message{Content: content, Mentions: m, Title: b.SLO.Service + " — error budget", Tone: tone,
 		Fields: BudgetFields(b, loc), Footer: "Klaxon warns once per threshold per month · /slo " + b.SLO.Service}
 }
 

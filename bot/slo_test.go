@@ -196,7 +196,7 @@ func TestSLOWarningsPostedOncePerThresholdAndMonth(t *testing.T) {
 	step()
 	step()
 	ws = warnings()
-	if len(ws) != 2 || !strings.Contains(ws[1].Message.Content, "exhausted") || ws[1].Message.Color != 0xE01E1E {
+	if len(ws) != 2 || !strings.Contains(ws[1].Message.Content, "exhausted") || ws[1].Message.Tone != bot.ToneAlarm {
 		t.Fatalf("after exhaustion: %d warnings %+v", len(ws), ws)
 	}
 	// A restart (new job, same database) does not repeat them.

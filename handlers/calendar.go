@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
 )
 
 // Calendar answers /reminder, /slo and /report-sla.
@@ -223,7 +224,7 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		for _, b := range budgets {
 			if b.SLO.Service == slo.Service {
 				m := bot.Message{Title: fmt.Sprintf("%s — error budget for %s", b.SLO.Service, b.Start.Format("January 2006")),
-					Color: budgetColor(b), Fields: bot.BudgetFields(b, loc),
+					Tone: budgetTone(b), Fields: bot.BudgetFields(b, loc),
 					Footer: fmt.Sprintf("as of %s · downtime weighted by priority", b.AsOf.In(loc).Format("2 Jan 15:04 MST"))}
 				return messageReply(m, false), nil
 			}
@@ -250,18 +251,18 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		fields = fields[:25]
 	}
 	start, _ := bot.MonthOf(now, loc)
-	return messageReply(bot.Message{Title: "Error budgets — " + start.Format("January 2006"), Color: 0x4A90D9, Fields: fields,
+	return messageReply(bot.Message{Title: "Error budgets — " + start.Format("January 2006"), Tone: bot.ToneInfo, Fields: fields,
 		Footer: "/slo <service> for details · /report-sla for the month's report"}, false), nil
 }
 
-func budgetColor(b bot.Budget) int {
+func budgetTone(b bot.Budget) bot.Tone {
 	switch f := b.RemainingFraction(); {
 	case b.Exhausted:
-		return 0xE01E1E
+		return bot.ToneAlarm
 	case f <= 0.5:
-		return 0xF0A202
+		return bot.ToneWarning
 	}
-	return 0x2EB67D
+	return bot.ToneResolved
 }
 
 func (c *Calendar) serviceChoices(_ context.Context, r *Request) (*Reply, error) {
@@ -323,7 +324,7 @@ func (c *Calendar) monthChoices(_ context.Context, r *Request) (*Reply, error) {
 // messageReply turns a core message into an interaction reply: one embed,
 // its attachments as files (an attached image is shown in the embed).
 func messageReply(m bot.Message, ephemeral bool) *Reply {
-	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4096), Color: m.Color, URL: m.URL}
+	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4096), Color: discord.ToneColor(m.Tone), URL: m.URL}
 	for i, f := range m.Fields {
 		if i == 25 {
 			break

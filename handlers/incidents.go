@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
 )
 
 // MessageReader reads a Discord message (what a 📌 reaction points at), and
@@ -259,7 +260,7 @@ func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error)
 }
 
 func embedOf(m bot.Message) *discordgo.MessageEmbed {
-	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4000), Color: m.Color}
+	e := &discordgo.MessageEmbed{Title: truncateRunes(m.Title, 256), Description: truncateRunes(m.Description, 4000), Color: discord.ToneColor(m.Tone)}
 	for _, f := range m.Fields {
 		v := f.Value
 		if v == "" {

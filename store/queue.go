@@ -73,6 +73,9 @@ func (t *Tx) scanItems(op, q string, args ...any) ([]bot.Item, error) {
 			if err := errors.Join(json.Unmarshal([]byte(body), &m.Message), json.Unmarshal([]byte(buttons), &m.Buttons)); err != nil {
 				return nil, dbError(op, err)
 			}
+			if m.Message.Tone == bot.ToneNone {
+				m.Message.Tone = legacyTone(body)
+			}
 			m.ID, m.Priority, m.DueAt, m.CreatedAt = it.ID, it.Priority, it.DueAt, it.CreatedAt
 			m.Attempts, m.LastError = it.Attempts, it.LastError
 			it.Message = &m
@@ -201,4 +204,22 @@ func (t *Tx) PendingMessages(incidentID int64) (bool, error) {
 func (t *Tx) CancelMessages(tag, refPrefix string) error {
 	_, err := t.exec("cancel messages", "DELETE FROM queue WHERE kind = 'message' AND tag = ? AND substr(ref, 1, ?) = ?", tag, len(refPrefix), refPrefix)
 	return err
+}
+
+// legacyColors are the embed colours that messages queued before bot.Tone
+// carried (as "Color"), mapped to the tone that renders the same colour.
+var legacyColors = map[int]bot.Tone{
+	0xE01E1E: bot.ToneP0, 0xF2711C: bot.ToneP1, 0xF2C037: bot.ToneP2, 0x3B82F6: bot.ToneP3,
+	0x2EB67D: bot.ToneResolved, 0xF0A202: bot.ToneWarning, 0x808080: bot.ToneMuted,
+	0x4A90D9: bot.ToneInfo, 0x5865F2: bot.ToneDocument,
+}
+
+// legacyTone is the tone of a message queued by a version that stored its
+// colour: a restart across the upgrade keeps the colour of what was queued.
+func legacyTone(body string) bot.Tone {
+	var old struct{ Color int }
+	if json.Unmarshal([]byte(body), &old) != nil {
+		return bot.ToneNone
+	}
+	return legacyColors[old.Color]
 }

@@ -127,3 +127,19 @@ func TestGoldenReports(t *testing.T) {
 	}
 	goldenMessage(t, "msg_weekly_digest", w)
 }
+
+func TestEveryToneHasAColour(t *testing.T) {
+	if c := ToneColor(bot.ToneNone); c != 0 {
+		t.Errorf("ToneNone colour = %#x, want none", c)
+	}
+	for tone := bot.ToneP0; tone <= bot.ToneDocument; tone++ {
+		if ToneColor(tone) == 0 {
+			t.Errorf("tone %d has no colour", tone)
+		}
+	}
+	for p, want := range map[bot.Priority]int{bot.P0: ColorP0, bot.P1: ColorP1, bot.P2: ColorP2, bot.P3: ColorP3} {
+		if got := ToneColor(bot.PriorityTone(p)); got != want {
+			t.Errorf("%s: colour %#x, want the card's %#x", p, got, want)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func RenderMessage(m bot.Message) *discordgo.MessageSend {
 	}
 	if m.Title != "" || m.Description != "" || len(m.Fields) > 0 {
 		e := &discordgo.MessageEmbed{Title: truncate(m.Title, MaxTitle), Description: truncate(m.Description, MaxDescription),
-			URL: m.URL, Color: m.Color}
+			URL: m.URL, Color: ToneColor(m.Tone)}
 		if !validURL(m.URL) {
 			e.URL = ""
 		}

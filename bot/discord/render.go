@@ -45,7 +45,23 @@ const (
 	ColorP2       = 0xF2C037
 	ColorP3       = 0x3B82F6
 	ColorResolved = 0x2EB67D
+	ColorAlarm    = 0xE01E1E // same red as P0
+	ColorWarning  = 0xF0A202
+	ColorTriage   = 0xF2C037 // same yellow as P2
+	ColorMuted    = 0x808080
+	ColorInfo     = 0x4A90D9
+	ColorDocument = 0x5865F2 // Discord blurple
 )
+
+// toneColors maps the core's tones to embed colours; bot.ToneNone is 0 (no accent).
+var toneColors = map[bot.Tone]int{
+	bot.ToneP0: ColorP0, bot.ToneP1: ColorP1, bot.ToneP2: ColorP2, bot.ToneP3: ColorP3,
+	bot.ToneResolved: ColorResolved, bot.ToneAlarm: ColorAlarm, bot.ToneWarning: ColorWarning,
+	bot.ToneTriage: ColorTriage, bot.ToneMuted: ColorMuted, bot.ToneInfo: ColorInfo, bot.ToneDocument: ColorDocument,
+}
+
+// ToneColor is the embed colour of a tone.
+func ToneColor(t bot.Tone) int { return toneColors[t] }
 
 // RenderOptions tunes rendering.
 type RenderOptions struct {
