@@ -21,11 +21,16 @@ type Discord interface {
 // SendError is a failed outbound delivery (Discord, phone, mail), saying
 // whether and when it is worth trying again.
 type SendError struct {
-	Op         string        // what was attempted, e.g. "create message"
-	Status     int           // HTTP status, 0 for transport errors
-	Code       int           // provider error code, e.g. Discord's 50001
-	Temporary  bool          // 5xx, transport error, 429: try again
-	Gone       bool          // the target (channel, message, user) no longer exists
+	Op        string // what was attempted, e.g. "create message"
+	Status    int    // HTTP status, 0 for transport errors
+	Code      int    // provider error code, for logs: the adapter classifies it into the fields below
+	Temporary bool   // 5xx, transport error, 429: try again
+	Gone      bool   // the target (channel, message, user) no longer exists
+	// MessageGone: the message itself no longer exists (someone deleted it);
+	// its channel may well be there, so posting it again can work.
+	MessageGone bool
+	// DMsClosed: the user does not accept direct messages from the bot.
+	DMsClosed  bool
 	Paced      bool          // not sent at all: a rate-limit bucket is empty
 	Global     bool          // the limit that applies is the global one
 	RetryAfter time.Duration // when Paced or rate limited: how long to wait

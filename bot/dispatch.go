@@ -342,7 +342,7 @@ func (s postSender) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 		// sent, so a storm may still fold it into a digest.
 		return func(tx Tx) error { return tx.ItemNotSent(it.ID) }, false, err
 	}
-	if err != nil && !create && AsSendError(err).Code == codeUnknownMessage {
+	if err != nil && !create && AsSendError(err).MessageGone {
 		// Someone deleted the message: post it again at once, as a new
 		// item (a new nonce) rather than retrying an edit Discord will never accept.
 		e.Log.Warn("discord message was deleted; posting it again", "post", v.Post.ID, "message", v.Post.MessageID)

@@ -267,9 +267,6 @@ func (e *Engine) foldStorms(ctx context.Context, now time.Time) error {
 	})
 }
 
-// codeUnknownMessage is Discord's "Unknown Message" error code.
-const codeUnknownMessage = 10008
-
 func digestThreadName(v View) string {
 	return fmt.Sprintf("Alert storm %s — all groups", v.Now.UTC().Format("2006-01-02 15:04"))
 }

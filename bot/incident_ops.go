@@ -265,7 +265,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 // RoleDMSent is the SentHook for role instructions: when a person's DMs are
 // closed, the instructions go to the incident's thread instead.
 func (s *Incidents) RoleDMSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
-	if sendErr == nil || AsSendError(sendErr).Code != 50007 {
+	if sendErr == nil || !AsSendError(sendErr).DMsClosed {
 		return nil
 	}
 	var id int64

@@ -45,7 +45,7 @@ type Messenger interface {
 	Send(ctx context.Context, channelID string, m Message) (messageID string, err error)
 	Edit(ctx context.Context, channelID, messageID string, m Message) error
 	// DM sends a direct message to a user. A user who does not accept DMs
-	// gives a *SendError with Code 50007.
+	// gives a *SendError with DMsClosed set.
 	DM(ctx context.Context, userID string, m Message) (messageID string, err error)
 }
 

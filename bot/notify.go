@@ -35,7 +35,7 @@ type Mail struct {
 }
 
 // PageSent is the SentHook for page messages: it records the outcome, and
-// when a user's DMs are closed (Discord 50007) falls back to a mention in
+// when a user's DMs are closed (SendError.DMsClosed) falls back to a mention in
 // the alert channel and says so on the card.
 func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
 	gid, pid, ok := ParsePageRef(m.Ref)
@@ -67,7 +67,7 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 	if err != nil {
 		return err
 	}
-	if AsSendError(sendErr).Code != 50007 || m.UserID == "" {
+	if !AsSendError(sendErr).DMsClosed || m.UserID == "" {
 		// Nothing to fall back to: say so on the card, in the log and the action log.
 		who := "the channel page"
 		if m.UserID != "" {

@@ -100,7 +100,7 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 			threadID, sendErr = j.Forum.CreateForumPost(ctx, pm.ForumChannelID, ForumPostName(rec.Incident), msg)
 		} else {
 			sendErr = j.Forum.EditForumPost(ctx, threadID, msg)
-			if se := AsSendError(sendErr); sendErr != nil && (se.Gone || se.Code == codeUnknownMessage) {
+			if se := AsSendError(sendErr); sendErr != nil && (se.Gone || se.MessageGone) {
 				// The post was deleted: create a new one next.
 				log.Warn("the post-mortem's forum post was deleted; publishing it again", "thread", threadID)
 				return func(tx Tx) error {

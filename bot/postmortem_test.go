@@ -570,7 +570,7 @@ func (f *fakeForum) EditForumPost(_ context.Context, threadID string, m bot.Mess
 		return err
 	}
 	if _, ok := f.posts[threadID]; !ok {
-		return &bot.SendError{Op: "edit", Status: 404, Code: 10008, Err: errors.New("unknown message")}
+		return &bot.SendError{Op: "edit", Status: 404, Code: 10008, Gone: true, MessageGone: true, Err: errors.New("unknown message")}
 	}
 	f.posts[threadID] = m
 	return nil

@@ -384,7 +384,10 @@ func (c *Client) mapError(op string, t target, err error) *bot.SendError {
 			switch code {
 			case CodeUnknownChannel, CodeUnknownMessage, CodeUnknownGuild, CodeUnknownUser:
 				se.Gone = true
+			case CodeCannotDM:
+				se.DMsClosed = true
 			}
+			se.MessageGone = code == CodeUnknownMessage
 		}
 		return se
 	}
@@ -448,7 +451,7 @@ func (r *refusal) Unwrap() error { return r.err }
 // (Discord code 10008), e.g. someone deleted a card Klaxon edits.
 func IsUnknownMessage(err error) bool {
 	var se *bot.SendError
-	if errors.As(err, &se) && se.Code == CodeUnknownMessage {
+	if errors.As(err, &se) && (se.MessageGone || se.Code == CodeUnknownMessage) {
 		return true
 	}
 	var rest *discordgo.RESTError

@@ -212,6 +212,7 @@ func TestErrorMapping(t *testing.T) {
 		{"missing permissions", false, 403, `{"message":"Missing Permissions","code":50013}`, false, 50013, "Embed Links"},
 		{"unknown channel", false, 404, `{"message":"Unknown Channel","code":10003}`, false, 10003, "check the channel id"},
 		{"unknown message", true, 404, `{"message":"Unknown Message","code":10008}`, false, 10008, "no longer exists"},
+		{"DMs closed", false, 403, `{"message":"Cannot send messages to this user","code":50007}`, false, 50007, "direct messages"},
 		{"invalid body", false, 400, `{"message":"Invalid Form Body","code":50035,"errors":{}}`, false, 50035, "invalid"},
 		{"bad token", false, 401, `{"message":"401: Unauthorized","code":0}`, false, 0, "KLAXON_DISCORD_TOKEN"},
 		{"server error", false, 500, `{"message":"Internal Server Error","code":0}`, true, 0, ""},
@@ -233,6 +234,11 @@ func TestErrorMapping(t *testing.T) {
 			}
 			if se.Status != c.status || se.Temporary != c.temporary || se.Code != c.code || se.Paced {
 				t.Errorf("got status %d temporary %v code %d paced %v, want %d %v %d", se.Status, se.Temporary, se.Code, se.Paced, c.status, c.temporary, c.code)
+			}
+			// The core reads these fields, never the codes.
+			gone := c.code == CodeUnknownChannel || c.code == CodeUnknownMessage
+			if se.Gone != gone || se.MessageGone != (c.code == CodeUnknownMessage) || se.DMsClosed != (c.code == CodeCannotDM) {
+				t.Errorf("got gone %v message gone %v DMs closed %v for code %d", se.Gone, se.MessageGone, se.DMsClosed, c.code)
 			}
 			if !strings.Contains(err.Error(), c.text) {
 				t.Errorf("error %q lacks %q", err, c.text)
