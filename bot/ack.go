@@ -91,7 +91,7 @@ func acknowledge(a Actor, now time.Time) func(tx Tx, g *Group) error {
 			return Errorf(EConflict, "%s is already resolved; nothing to acknowledge", g.Title())
 		}
 		if g.Ack != nil {
-			return Errorf(EConflict, "%s was already acknowledged by <@%s> <t:%d:R>", g.Title(), g.Ack.UserID, g.Ack.At.Unix())
+			return Errorf(EConflict, "%s was already acknowledged by %s %s", g.Title(), UserRef(g.Ack.UserID), TimeRef(g.Ack.At, TimeRelative))
 		}
 		g.Ack = &Action{Actor: a, At: now}
 		metrics.AckLatency.WithLabelValues(g.Priority.String()).Observe(now.Sub(g.StartedAt()).Seconds())

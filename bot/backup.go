@@ -224,14 +224,7 @@ func (b *Backups) fail(ctx context.Context, now time.Time, job string, at time.T
 	if b.Policy.OpsChannel == "" {
 		return fmt.Errorf("%s: %s (no ops channel configured to tell)", title, desc)
 	}
-	var who []string
-	for _, r := range b.Policy.Mentions.Roles {
-		who = append(who, "<@&"+r+">")
-	}
-	for _, u := range b.Policy.Mentions.Users {
-		who = append(who, "<@"+u+">")
-	}
-	content := strings.TrimSpace(strings.Join(who, " ") + " 💾 **" + title + "**")
+	content := strings.TrimSpace(MentionPrefix(b.Policy.Mentions) + "💾 **" + title + "**")
 	return b.Store.Update(ctx, func(tx Tx) error {
 		return tx.Enqueue(&Outgoing{ChannelID: b.Policy.OpsChannel, Priority: P1, Kind: "backup", Ref: fmt.Sprintf("%s:%d", job, at.Unix()),
 			Message: Message{Content: content, Mentions: b.Policy.Mentions, Title: title, Description: desc, Tone: ToneAlarm,

@@ -397,7 +397,7 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 		return err
 	}
 	what := viaName(pg.Via) + " page not sent: "
-	note := strings.ReplaceAll(why, "{user}", "<@"+pg.UserID+">")
+	note := strings.ReplaceAll(why, "{user}", UserRef(pg.UserID))
 	note = text.Truncate(note, 120) // the card shows 600 characters of notes: keep room for the fix
 	note = what + note
 	if fix != "" {
@@ -501,20 +501,11 @@ func ParsePageRef(ref string) (groupID, pageID int64, ok bool) {
 }
 
 func PageMessage(g *Group, route Route, step int, m Mentions) Message {
-	var who []string
-	for _, r := range m.Roles {
-		who = append(who, "<@&"+r+">")
-	}
-	for _, u := range m.Users {
-		who = append(who, "<@"+u+">")
-	}
 	content := fmt.Sprintf("📟 **%s %s**: %s — please acknowledge", g.Priority, g.Priority.Meaning(), g.Title())
 	if step > 0 {
 		content = fmt.Sprintf("📟 **Escalation step %d** · %s %s: %s is not acknowledged", step+1, g.Priority, g.Priority.Meaning(), g.Title())
 	}
-	if len(who) > 0 {
-		content = strings.Join(who, " ") + " " + content
-	}
+	content = MentionPrefix(m) + content
 	desc := g.Summary()
 	return Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Tone: PriorityTone(g.Priority),
 		Footer: fmt.Sprintf("alert group %d · acknowledge with the button on the card or /ack", g.ID)}

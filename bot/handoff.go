@@ -142,17 +142,17 @@ func planHandoff(tx Tx, s *Schedule, now time.Time) (*handoffPlan, error) {
 func HandoffMessage(s *Schedule, user, prev string, until time.Time) Message {
 	end := "until further notice"
 	if !until.IsZero() {
-		end = fmt.Sprintf("until <t:%d:f>", until.Unix())
+		end = "until " + TimeRef(until, TimeFull)
 	}
 	var m Message
 	if user == "" {
 		m.Content = fmt.Sprintf("⚠️ On-call gap — nobody holds the pager for *%s* %s", s.Name, end)
 	} else {
-		m.Content = fmt.Sprintf("📟 On-call handoff — <@%s> now holds the pager for *%s* %s", user, s.Name, end)
+		m.Content = fmt.Sprintf("📟 On-call handoff — %s now holds the pager for *%s* %s", UserRef(user), s.Name, end)
 		m.Mentions = Mentions{Users: []string{user}}
 	}
 	if prev != "" && prev != user {
-		m.Content += fmt.Sprintf("; previous: <@%s>", prev)
+		m.Content += "; previous: " + UserRef(prev)
 	}
 	return m
 }

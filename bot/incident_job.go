@@ -280,8 +280,8 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 					if commander != "" {
 						who.Users = []string{commander}
 					}
-					m := Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since <t:%d:R>. If it is fixed, resolve it; if not, move it back to investigating.",
-						mentionText(who), ref, inc.MitigatedAt.Unix()), Mentions: who}
+					m := Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since %s. If it is fixed, resolve it; if not, move it back to investigating.",
+						mentionText(who), ref, TimeRef(inc.MitigatedAt, TimeRelative)), Mentions: who}
 					if err := s.post(tx, inc, "mitigated nudge", m, []IncidentButton{
 						{Label: "Resolve", CustomID: fmt.Sprintf("incres:%d", id), Emoji: "✅", Style: "success"},
 						{Label: "Back to investigating", CustomID: fmt.Sprintf("incinv:%d", id), Emoji: "🔍", Style: "secondary"},
@@ -301,16 +301,7 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 	})
 }
 
-func mentionText(m Mentions) string {
-	s := ""
-	for _, r := range m.Roles {
-		s += "<@&" + r + "> "
-	}
-	for _, u := range m.Users {
-		s += "<@" + u + "> "
-	}
-	return s
-}
+func mentionText(m Mentions) string { return MentionPrefix(m) }
 
 // syncThread creates the thread, pins and refreshes the summary, adds
 // members and archives, as far as the incident needs. A Discord failure is

@@ -216,15 +216,15 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 	}
 	prev := inc.Roles[r.Name]
 	if prev == userID {
-		return Errorf(EConflict, "<@%s> is already the %s of %s", userID, r.Name, inc.Ref())
+		return Errorf(EConflict, "%s is already the %s of %s", UserRef(userID), r.Name, inc.Ref())
 	}
 	if inc.Roles == nil {
 		inc.Roles = map[string]string{}
 	}
 	inc.Roles[r.Name] = userID
-	text := fmt.Sprintf("<@%s> is %s", userID, r.Name)
+	text := fmt.Sprintf("%s is %s", UserRef(userID), r.Name)
 	if prev != "" {
-		text += fmt.Sprintf(" (was <@%s>)", prev)
+		text += " (was " + UserRef(prev) + ")"
 	}
 	if err := s.event(tx, inc, now, "role assigned", a, text, "role:"+r.Name); err != nil {
 		return err
@@ -232,7 +232,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 	if err := tx.AddThreadMember(inc.ID, userID); err != nil {
 		return err
 	}
-	if err := s.post(tx, inc, "role", Message{Content: fmt.Sprintf("👤 <@%s> is now **%s** of %s (assigned by %s).", userID, r.Name, inc.Ref(), actorName(a)),
+	if err := s.post(tx, inc, "role", Message{Content: fmt.Sprintf("👤 %s is now **%s** of %s (assigned by %s).", UserRef(userID), r.Name, inc.Ref(), actorName(a)),
 		Mentions: Mentions{Users: []string{userID}}}, nil, now); err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 			{Name: "Status", Value: string(inc.Status), Inline: true}},
 		Footer: "Klaxon · assigned by " + actorName(a)}
 	if inc.ThreadID != "" {
-		dm.Fields = append(dm.Fields, Field{Name: "Thread", Value: "<#" + inc.ThreadID + ">", Inline: true})
+		dm.Fields = append(dm.Fields, Field{Name: "Thread", Value: ChannelRef(inc.ThreadID), Inline: true})
 	}
 	if dm.Description == "" {
 		dm.Description = "Join the incident's thread and follow the response procedure."
@@ -278,7 +278,7 @@ func (s *Incidents) RoleDMSent(ctx context.Context, tx Tx, m Outgoing, messageID
 		return nil
 	}
 	msg := m.Message
-	msg.Content = fmt.Sprintf("<@%s> your DMs are closed, so here are your instructions as %s:", m.UserID, role)
+	msg.Content = fmt.Sprintf("%s your DMs are closed, so here are your instructions as %s:", UserRef(m.UserID), role)
 	msg.Mentions = Mentions{Users: []string{m.UserID}}
 	return s.post(tx, inc, "role", msg, nil, now)
 }
@@ -509,7 +509,7 @@ func (s *Incidents) AddMessage(ctx context.Context, id int64, m PinnedMessage, a
 		}
 		author := m.Author
 		if m.AuthorID != "" {
-			author = "<@" + m.AuthorID + ">"
+			author = UserRef(m.AuthorID)
 		}
 		return s.event(tx, inc, now, "pinned message", a, clipRunes(author+": "+text, 900), m.Link)
 	})
@@ -792,7 +792,7 @@ func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
 func actorName(a Actor) string {
 	switch {
 	case a.UserID != "":
-		return "<@" + a.UserID + ">"
+		return UserRef(a.UserID)
 	case a.Name != "":
 		return a.Name
 	case a.Via != "":
@@ -805,7 +805,7 @@ func threadMention(inc *Incident) string {
 	if inc.ThreadID == "" {
 		return ""
 	}
-	return " (<#" + inc.ThreadID + ">)"
+	return " (" + ChannelRef(inc.ThreadID) + ")"
 }
 
 func groupLine(g *Group) string {

@@ -53,7 +53,7 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 	for _, r := range s.Policy.RoleNames() {
 		who := "_unassigned_"
 		if u := inc.Roles[r]; u != "" {
-			who = "<@" + u + ">"
+			who = UserRef(u)
 		} else if r == CommanderRole && IncidentIsOpen(inc.Status) {
 			who = "⚠️ **unassigned** — `/incident assign commander`"
 		}
@@ -62,7 +62,7 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 	var extra []string
 	for r, u := range inc.Roles {
 		if _, ok := s.Policy.Role(r); !ok && u != "" {
-			extra = append(extra, fmt.Sprintf("**%s:** <@%s>", r, u))
+			extra = append(extra, fmt.Sprintf("**%s:** %s", r, UserRef(u)))
 		}
 	}
 	sort.Strings(extra)
@@ -72,14 +72,14 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 	if started.IsZero() {
 		started = inc.DetectedAt
 	}
-	running := fmt.Sprintf("started <t:%d:R> (<t:%d:f>)", started.Unix(), started.Unix())
+	running := fmt.Sprintf("started %s (%s)", TimeRef(started, TimeRelative), TimeRef(started, TimeFull))
 	if !inc.ResolvedAt.IsZero() {
-		running = fmt.Sprintf("ran %s, resolved <t:%d:f>", FormatSpan(inc.ResolvedAt.Sub(started)), inc.ResolvedAt.Unix())
+		running = fmt.Sprintf("ran %s, resolved %s", FormatSpan(inc.ResolvedAt.Sub(started)), TimeRef(inc.ResolvedAt, TimeFull))
 	}
 	m.Fields = append(m.Fields, Field{Name: "Running", Value: running, Inline: true})
 	last := "none yet"
 	if !inc.LastUpdateAt.IsZero() {
-		last = fmt.Sprintf("<t:%d:R>", inc.LastUpdateAt.Unix())
+		last = TimeRef(inc.LastUpdateAt, TimeRelative)
 	}
 	m.Fields = append(m.Fields, Field{Name: "Last update", Value: last, Inline: true})
 	if len(groups) > 0 {
@@ -118,7 +118,7 @@ func (s *Incidents) closingSummary(tx Tx, inc *Incident, now time.Time, note str
 	var roles []string
 	for _, r := range s.Policy.RoleNames() {
 		if u := inc.Roles[r]; u != "" {
-			roles = append(roles, fmt.Sprintf("%s <@%s>", r, u))
+			roles = append(roles, r+" "+UserRef(u))
 		}
 	}
 	if len(roles) > 0 {
@@ -142,7 +142,7 @@ func (s *Incidents) closingSummary(tx Tx, inc *Incident, now time.Time, note str
 func TimelineLines(tl []TimelineEvent) []string {
 	out := make([]string, 0, len(tl))
 	for _, e := range tl {
-		line := fmt.Sprintf("<t:%d:t> **%s** · %s", e.At.Unix(), e.Kind, actorName(e.Actor))
+		line := fmt.Sprintf("%s **%s** · %s", TimeRef(e.At, TimeShortTime), e.Kind, actorName(e.Actor))
 		if e.Text != "" {
 			line += ": " + clipRunes(strings.ReplaceAll(e.Text, "\n", " "), 300)
 		}

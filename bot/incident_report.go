@@ -58,10 +58,10 @@ func ReportButtons(id int64) []IncidentButton {
 func ReportMessage(r *UserReport, inc *Incident) Message {
 	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Tone: ToneTriage,
 		Fields: []Field{{Name: "Reported by", Value: actorName(r.Reporter), Inline: true},
-			{Name: "When", Value: fmt.Sprintf("<t:%d:f>", r.CreatedAt.Unix()), Inline: true}},
+			{Name: "When", Value: TimeRef(r.CreatedAt, TimeFull), Inline: true}},
 		Footer: "Triage: declare an incident, link it to one that is open, or dismiss it"}
 	if r.ChannelID != "" {
-		m.Fields = append(m.Fields, Field{Name: "From", Value: "<#" + r.ChannelID + ">", Inline: true})
+		m.Fields = append(m.Fields, Field{Name: "From", Value: ChannelRef(r.ChannelID), Inline: true})
 	}
 	switch r.Status {
 	case ReportDeclared, ReportLinked:

@@ -71,7 +71,7 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 		// Nothing to fall back to: say so on the card, in the log and the action log.
 		who := "the channel page"
 		if m.UserID != "" {
-			who = fmt.Sprintf("the DM to <@%s>", m.UserID)
+			who = "the DM to " + UserRef(m.UserID)
 		}
 		p.Log.Warn("page not sent: Discord refused it", "group", gid, "page", pid, "priority", g.Priority.String(), "via", channel, "err", sendErr)
 		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, clipRunes(AsSendError(sendErr).Error(), 200)))
@@ -93,13 +93,13 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 		return err
 	}
 	msg := m.Message
-	msg.Content = fmt.Sprintf("<@%s> (your DMs are closed, so Klaxon pages you here) %s", m.UserID, msg.Content)
+	msg.Content = UserRef(m.UserID) + " (your DMs are closed, so Klaxon pages you here) " + msg.Content
 	msg.Mentions = Mentions{Users: []string{m.UserID}}
 	if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(gid, fb.ID),
 		Message: msg, DueAt: now, CreatedAt: now}); err != nil {
 		return err
 	}
-	g.Notes = appendNote(g.Notes, fmt.Sprintf("<@%s> does not accept DMs: paged in the channel instead", m.UserID))
+	g.Notes = appendNote(g.Notes, UserRef(m.UserID)+" does not accept DMs: paged in the channel instead")
 	g.Version++
 	if err := tx.SaveGroup(g); err != nil {
 		return err

@@ -495,7 +495,7 @@ func sectionKeys() string {
 func mentionOf(a Actor) string {
 	switch {
 	case a.UserID != "":
-		return "<@" + a.UserID + ">"
+		return UserRef(a.UserID)
 	case a.Name != "":
 		return a.Name
 	}

@@ -40,7 +40,7 @@ func (p *Postmortems) AddActionItem(ctx context.Context, incidentID int64, owner
 			return err
 		}
 		if err := tx.AddTimelineEvent(&TimelineEvent{IncidentID: incidentID, At: now, Kind: "action item", Actor: by,
-			Text: fmt.Sprintf("Action item #%d for <@%s>, due %s: %s", a.ID, ownerID, due.UTC().Format("2006-01-02"), text),
+			Text: fmt.Sprintf("Action item #%d for %s, due %s: %s", a.ID, UserRef(ownerID), due.UTC().Format("2006-01-02"), text),
 			Ref:  fmt.Sprintf("action:%d", a.ID)}); err != nil {
 			return err
 		}
@@ -149,15 +149,15 @@ func actionReminder(a *ActionItem, inc *Incident, now time.Time, every time.Dura
 	var head string
 	switch {
 	case now.Before(a.DueAt):
-		head = fmt.Sprintf("📌 **Action item #%d** from %s is due <t:%d:R>", a.ID, inc.Ref(), a.DueAt.Unix())
+		head = fmt.Sprintf("📌 **Action item #%d** from %s is due %s", a.ID, inc.Ref(), TimeRef(a.DueAt, TimeRelative))
 	case now.Before(a.DueAt.Add(every)):
 		head = fmt.Sprintf("⏰ **Action item #%d** from %s is due now", a.ID, inc.Ref())
 	default:
-		head = fmt.Sprintf("⏰ **Overdue action item #%d** from %s — it was due <t:%d:R>", a.ID, inc.Ref(), a.DueAt.Unix())
+		head = fmt.Sprintf("⏰ **Overdue action item #%d** from %s — it was due %s", a.ID, inc.Ref(), TimeRef(a.DueAt, TimeRelative))
 	}
 	return Message{
-		Content: fmt.Sprintf("%s (<t:%d:f>):\n> %s\n%s · mark it done with `/postmortem action done id:%d` in the incident thread <#%s>.",
-			head, a.DueAt.Unix(), a.Text, inc.Title, a.ID, inc.ThreadID),
+		Content: fmt.Sprintf("%s (%s):\n> %s\n%s · mark it done with `/postmortem action done id:%d` in the incident thread %s.",
+			head, TimeRef(a.DueAt, TimeFull), a.Text, inc.Title, a.ID, ChannelRef(inc.ThreadID)),
 		Mentions: Mentions{Users: []string{a.OwnerID}},
 	}
 }
@@ -198,7 +198,7 @@ func (p *Postmortems) ReminderSent(ctx context.Context, tx Tx, m Outgoing, messa
 		return nil
 	}
 	msg := m.Message
-	msg.Content = fmt.Sprintf("<@%s> (your DMs are closed, so here:) %s", m.UserID, msg.Content)
+	msg.Content = UserRef(m.UserID) + " (your DMs are closed, so here:) " + msg.Content
 	return tx.Enqueue(&Outgoing{ChannelID: inc.ThreadID, Priority: m.Priority, Message: msg, Kind: KindPostmortemReminder + "-fallback",
 		Ref: m.Ref, DueAt: now, CreatedAt: now})
 }
@@ -313,17 +313,17 @@ func commanderOf(inc *Incident) string {
 }
 
 func dueReminder(inc *Incident, pm *Postmortem, d *PostmortemDue, now time.Time) Message {
-	when := fmt.Sprintf("is due <t:%d:R> (<t:%d:f>)", d.DueAt.Unix(), d.DueAt.Unix())
+	when := fmt.Sprintf("is due %s (%s)", TimeRef(d.DueAt, TimeRelative), TimeRef(d.DueAt, TimeFull))
 	if !now.Before(d.DueAt) {
-		when = fmt.Sprintf("was due <t:%d:R> and is **overdue**", d.DueAt.Unix())
+		when = fmt.Sprintf("was due %s and is **overdue**", TimeRef(d.DueAt, TimeRelative))
 	}
 	next := "Draft it in the incident thread with `/postmortem create`, review it, then `/postmortem publish`."
 	if pm != nil {
 		next = fmt.Sprintf("A draft exists (revision %d): review it with `/postmortem show`, then `/postmortem publish`.", pm.Revision)
 	}
 	return Message{
-		Content: fmt.Sprintf("📝 <@%s>, the post-mortem of **%s** (%s, %s) %s. %s priority incidents need a published post-mortem. %s Thread: <#%s>",
-			commanderOf(inc), inc.Ref(), inc.Priority, inc.Title, when, inc.Priority, next, inc.ThreadID),
+		Content: fmt.Sprintf("📝 %s, the post-mortem of **%s** (%s, %s) %s. %s priority incidents need a published post-mortem. %s Thread: %s",
+			UserRef(commanderOf(inc)), inc.Ref(), inc.Priority, inc.Title, when, inc.Priority, next, ChannelRef(inc.ThreadID)),
 		Mentions: Mentions{Users: []string{commanderOf(inc)}},
 	}
 }

@@ -188,8 +188,8 @@ func ForumMessage(rec *PostmortemRecord, md string) Message {
 		}
 	}
 	return Message{
-		Content: fmt.Sprintf("📝 Post-mortem of **%s** (%s) · revision %d · %d open action item%s · incident thread <#%s>",
-			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), inc.ThreadID),
+		Content: fmt.Sprintf("📝 Post-mortem of **%s** (%s) · revision %d · %d open action item%s · incident thread %s",
+			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), ChannelRef(inc.ThreadID)),
 		Title:       truncateRunes(fmt.Sprintf("%s — %s", inc.Ref(), oneLineText(inc.Title, 200)), 256),
 		Description: body,
 		Tone:        ToneDocument,

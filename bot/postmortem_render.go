@@ -193,7 +193,7 @@ func RenderPostmortem(rec *PostmortemRecord) string {
 			if a.Status == ActionDone {
 				status = "done " + a.DoneAt.UTC().Format("2006-01-02")
 			}
-			fmt.Fprintf(&b, "| %d | %s | <@%s> | %s | %s |\n", a.ID, mdCell(a.Text), a.OwnerID, a.DueAt.UTC().Format("2006-01-02"), status)
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", a.ID, mdCell(a.Text), UserRef(a.OwnerID), a.DueAt.UTC().Format("2006-01-02"), status)
 		}
 		b.WriteString("\n")
 	}
@@ -400,7 +400,7 @@ func actorLabel(a Actor) string {
 		return a.Name
 	}
 	if a.UserID != "" {
-		return "<@" + a.UserID + ">"
+		return UserRef(a.UserID)
 	}
 	return ""
 }
@@ -415,7 +415,7 @@ func rolesText(roles map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s <@%s>", k, roles[k])
+		parts[i] = k + " " + UserRef(roles[k])
 	}
 	return strings.Join(parts, ", ")
 }

@@ -194,7 +194,6 @@ func (p *pseudonyms) person(id string, names ...string) string {
 }
 
 var (
-	userMention = regexp.MustCompile(`<@!?(\d{1,20})>`)
 	// @handle as people type it; e-mail addresses are gone by the time it runs.
 	// Only at the start or after a space or an opening bracket or quote, so
 	// that "user:[redacted]@db.internal" stays.
@@ -203,8 +202,8 @@ var (
 
 // text replaces mentions, @handles, and the known names and ids in s.
 func (p *pseudonyms) text(s string) string {
-	s = userMention.ReplaceAllStringFunc(s, func(m string) string {
-		return p.person(userMention.FindStringSubmatch(m)[1])
+	s = userRefPattern.ReplaceAllStringFunc(s, func(m string) string {
+		return p.person(userRefPattern.FindStringSubmatch(m)[1])
 	})
 	s = atHandle.ReplaceAllStringFunc(s, func(m string) string {
 		sub := atHandle.FindStringSubmatch(m)

@@ -423,12 +423,8 @@ func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 }
 
 func ReminderMessage(r *Reminder, p RunPlan) Message {
-	var b strings.Builder
-	for _, role := range r.Roles {
-		b.WriteString("<@&" + role + "> ")
-	}
-	b.WriteString("⏰ **" + r.Name + "** — " + r.Message)
-	m := Message{Content: b.String(), Mentions: Mentions{Roles: r.Roles}}
+	content := MentionPrefix(Mentions{Roles: r.Roles}) + "⏰ **" + r.Name + "** — " + r.Message
+	m := Message{Content: content, Mentions: Mentions{Roles: r.Roles}}
 	if p.CatchingUp {
 		m.Footer = fmt.Sprintf("scheduled for %s; sent late because Klaxon was not running", p.Fire.In(mustZone(r.TimeZone)).Format("Mon 2 Jan 15:04 MST"))
 	}

@@ -537,11 +537,11 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 		}
 	}
 	oncall := userLines(counts, func(u string, n int) string {
-		return fmt.Sprintf("<@%s>: %d page(s) (%s), %d acknowledgement(s)", u, n, strings.Join(perUser[u], ", "), acks[u])
+		return fmt.Sprintf("%s: %d page(s) (%s), %d acknowledgement(s)", UserRef(u), n, strings.Join(perUser[u], ", "), acks[u])
 	})
 	for u, n := range acks {
 		if counts[u] == 0 {
-			oncall = append(oncall, fmt.Sprintf("<@%s>: %d acknowledgement(s)", u, n))
+			oncall = append(oncall, fmt.Sprintf("%s: %d acknowledgement(s)", UserRef(u), n))
 		}
 	}
 	sort.Strings(oncall[min(len(oncall), len(counts)):])

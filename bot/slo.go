@@ -509,23 +509,13 @@ func (s *SLOs) Run(ctx context.Context, now time.Time) error {
 }
 
 func BudgetWarning(b Budget, threshold float64, m Mentions, loc *time.Location) Message {
-	var who []string
-	for _, r := range m.Roles {
-		who = append(who, "<@&"+r+">")
-	}
-	for _, u := range m.Users {
-		who = append(who, "<@"+u+">")
-	}
 	head := fmt.Sprintf("📉 Error budget of **%s**: less than %s left for %s", b.SLO.Service, FormatPercent(threshold, 0), monthName(b.Start))
 	tone := ToneWarning
 	if threshold <= 0 {
 		head = fmt.Sprintf("🚨 Error budget of **%s** is exhausted for %s", b.SLO.Service, monthName(b.Start))
 		tone = ToneAlarm
 	}
-	content := head
-	if len(who) > 0 {
-		content = strings.Join(who, " ") + " " + head
-	}
+	content := MentionPrefix(m) + head
 	return Message{Content: content, Mentions: m, Title: b.SLO.Service + " — error budget", Tone: tone,
 		Fields: BudgetFields(b, loc), Footer: "Klaxon warns once per threshold per month · /slo " + b.SLO.Service}
 }
