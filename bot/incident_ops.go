@@ -789,17 +789,8 @@ func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
 	return out, nil
 }
 
-func actorName(a Actor) string {
-	switch {
-	case a.UserID != "":
-		return UserRef(a.UserID)
-	case a.Name != "":
-		return a.Name
-	case a.Via != "":
-		return a.Via
-	}
-	return "Klaxon"
-}
+// actorName is ActorRef under the name bot's files use.
+func actorName(a Actor) string { return ActorRef(a) }
 
 func threadMention(inc *Incident) string {
 	if inc.ThreadID == "" {

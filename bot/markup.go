@@ -43,6 +43,21 @@ func ChannelRef(id string) string { return "<#" + id + ">" }
 // TimeRef shows t in the reader's own time zone, in style s.
 func TimeRef(t time.Time, s TimeStyle) string { return fmt.Sprintf("<t:%d:%c>", t.Unix(), s) }
 
+// ActorRef names who did something: a reference to the user, else their
+// name, else the channel it came through (Via), else Klaxon itself — the
+// one fallback, for anything done with nobody behind it.
+func ActorRef(a Actor) string {
+	switch {
+	case a.UserID != "":
+		return UserRef(a.UserID)
+	case a.Name != "":
+		return a.Name
+	case a.Via != "":
+		return a.Via
+	}
+	return "Klaxon"
+}
+
 // MentionPrefix is the roles then the users of m, each followed by a
 // space, to put before a message's text ("" when there is nobody).
 func MentionPrefix(m Mentions) string {

@@ -492,15 +492,7 @@ func sectionKeys() string {
 	return strings.Join(keys, ", ")
 }
 
-func mentionOf(a Actor) string {
-	switch {
-	case a.UserID != "":
-		return UserRef(a.UserID)
-	case a.Name != "":
-		return a.Name
-	}
-	return "someone"
-}
+func mentionOf(a Actor) string { return ActorRef(a) }
 
 // Publish marks the post-mortem published, which ends the due policy's
 // reminders, and queues its forum post when a forum channel is configured.

@@ -79,7 +79,7 @@ func mentionSuffix(roles []string) string {
 	}
 	var out []string
 	for _, r := range roles {
-		out = append(out, "<@&"+r+">")
+		out = append(out, bot.RoleRef(r))
 	}
 	return ", mentioning " + strings.Join(out, " ")
 }

@@ -292,7 +292,7 @@ func (g *Gate) Check(ctx context.Context, o Origin, act Action, dm bool) ([]stri
 func mentionRoles(ids []string) string {
 	names := make([]string, len(ids))
 	for i, r := range ids {
-		names[i] = "<@&" + r + ">"
+		names[i] = bot.RoleRef(r)
 	}
 	return strings.Join(names, " or ")
 }

@@ -171,15 +171,7 @@ func (h *Postmortems) showReply(ctx context.Context, incidentID int64) (*Reply, 
 	}}, nil
 }
 
-func pmMention(a bot.Actor) string {
-	if a.UserID != "" {
-		return "<@" + a.UserID + ">"
-	}
-	if a.Name != "" {
-		return a.Name
-	}
-	return "someone"
-}
+func pmMention(a bot.Actor) string { return bot.ActorRef(a) }
 
 func (h *Postmortems) editCommand(ctx context.Context, r *Request) (*Reply, error) {
 	inc, err := h.incident(ctx, r)
