@@ -125,7 +125,7 @@ func (p *Postmortems) remindActions(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			m := actionReminder(a, inc, now, p.Policy.remindEvery())
+			m := ActionReminder(a, inc, now, p.Policy.remindEvery())
 			if err := tx.Enqueue(&Outgoing{UserID: a.OwnerID, Priority: P2, Message: m, Kind: KindPostmortemReminder,
 				Ref: fmt.Sprintf("action:%d:%d", a.ID, a.Reminders), DueAt: now, CreatedAt: now}); err != nil {
 				return err
@@ -145,7 +145,7 @@ func (p *Postmortems) remindActions(ctx context.Context, now time.Time) error {
 	})
 }
 
-func actionReminder(a *ActionItem, inc *Incident, now time.Time, every time.Duration) Message {
+func ActionReminder(a *ActionItem, inc *Incident, now time.Time, every time.Duration) Message {
 	var head string
 	switch {
 	case now.Before(a.DueAt):
@@ -282,7 +282,7 @@ func (p *Postmortems) remindDue(ctx context.Context, now time.Time) error {
 			}
 			to := commanderOf(inc)
 			if to != "" {
-				if err := tx.Enqueue(&Outgoing{UserID: to, Priority: P2, Message: dueReminder(inc, pm, d, now), Kind: KindPostmortemReminder,
+				if err := tx.Enqueue(&Outgoing{UserID: to, Priority: P2, Message: DueReminder(inc, pm, d, now), Kind: KindPostmortemReminder,
 					Ref: fmt.Sprintf("due:%d:%d", inc.ID, d.Reminders), DueAt: now, CreatedAt: now}); err != nil {
 					return err
 				}
@@ -312,7 +312,7 @@ func commanderOf(inc *Incident) string {
 	return inc.CreatedBy.UserID
 }
 
-func dueReminder(inc *Incident, pm *Postmortem, d *PostmortemDue, now time.Time) Message {
+func DueReminder(inc *Incident, pm *Postmortem, d *PostmortemDue, now time.Time) Message {
 	when := fmt.Sprintf("is due %s (%s)", TimeRef(d.DueAt, TimeRelative), TimeRef(d.DueAt, TimeFull))
 	if !now.Before(d.DueAt) {
 		when = fmt.Sprintf("was due %s and is **overdue**", TimeRef(d.DueAt, TimeRelative))

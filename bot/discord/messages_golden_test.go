@@ -143,3 +143,15 @@ func TestEveryToneHasAColour(t *testing.T) {
 		}
 	}
 }
+
+func TestGoldenPostmortemReminders(t *testing.T) {
+	inc := sampleIncident()
+	inc.Status = bot.IncidentStatus("resolved")
+	a := &bot.ActionItem{ID: 5, IncidentID: 42, Text: "Raise the auth pool limit", OwnerID: "779", DueAt: t0.Add(24 * time.Hour), Status: bot.ActionOpen}
+	goldenMessage(t, "msg_action_reminder_due", bot.ActionReminder(a, inc, t0, 24*time.Hour))
+	goldenMessage(t, "msg_action_reminder_overdue", bot.ActionReminder(a, inc, t0.Add(72*time.Hour), 24*time.Hour))
+	pm := &bot.Postmortem{ID: 1, IncidentID: 42, Revision: 2}
+	d := &bot.PostmortemDue{IncidentID: 42, DueAt: t0.Add(48 * time.Hour), State: "pending"}
+	goldenMessage(t, "msg_postmortem_due", bot.DueReminder(inc, pm, d, t0))
+	goldenMessage(t, "msg_postmortem_overdue", bot.DueReminder(inc, nil, d, t0.Add(96*time.Hour)))
+}
