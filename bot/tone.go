@@ -1,7 +1,8 @@
 package bot
 
 // Tone is what a message's accent means; bot/discord maps it to a colour
-// (the core never picks one). The zero Tone is no accent.
+// (the core never picks one). The zero Tone is no accent. Tones are stored
+// as numbers with queued messages: add new ones at the end, never reorder.
 type Tone int
 
 const (
