@@ -37,6 +37,11 @@ const (
 	ProbeTimeout = 3 * time.Second
 )
 
+// MarkEvery is how often, at most, the dispatcher records before a send
+// that it is sending (outbound_state): sends within MarkEvery after a
+// record are covered by it.
+const MarkEvery = time.Second
+
 // WaitError is returned by a Sender that cannot send its item yet (the
 // card a page replies to is not posted yet, a thread does not exist yet).
 // The item waits For without counting an attempt.
@@ -160,6 +165,16 @@ func (it Item) destination() string {
 // sendOne sends one item and applies the retry policy. It reports whether
 // the pass must stop (Discord is failing, or a global rate limit).
 func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, timeout time.Duration, blocked map[string]bool) (bool, error) {
+	// Record, before sending, that Klaxon may be sending: a process killed
+	// between Discord's answer and the record of it must still leave its
+	// successor's pacer a time to start from. At most one write per
+	// MarkEvery; a successor adds MarkEvery to what it reads.
+	if t := e.Clock.Now(); t.Sub(e.marked) >= MarkEvery {
+		if err := e.Store.Update(ctx, func(tx Tx) error { return tx.MarkSent(t) }); err != nil {
+			return true, fmt.Errorf("record an outbound send: %w", err)
+		}
+		e.marked = t
+	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	commit, keep, err := s.Send(sctx, it, now)
 	cancel()

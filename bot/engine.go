@@ -42,6 +42,7 @@ type Engine struct {
 	last        time.Time // when the last cycle ended without error (Clock time)
 	lastErr     error
 	out         outage
+	marked      time.Time // the last MarkSent before a send (dispatcher only)
 }
 
 func (e *Engine) init() {

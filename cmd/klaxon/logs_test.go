@@ -285,7 +285,7 @@ email:
 	fire("DatabaseDown", "critical", resolved)
 	// The restarted pacer waits out the channel window its predecessor may
 	// have used (the fake clock has not moved since the last send).
-	tick(6 * time.Second)
+	tick(7 * time.Second)
 	w.await("the card resolved", func() bool {
 		m, _ := w.discord.Message(card.ID)
 		return len(m.Embeds) > 0 && m.Embeds[0].Color == 0x2EB67D
