@@ -140,7 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
+	(&handlers.OnCall{Overrides: &bot.Overrides{Store: db}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {

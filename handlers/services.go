@@ -1,0 +1,31 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// The services handlers call.
+//
+// Rule: a handler reaches the core only through a narrow interface declared
+// here, by its consumer (what the handler needs, not everything bot offers),
+// and implemented by a service in bot that owns its transactions (wtf
+// style). No handler struct holds a bot.Store or a bot.Tx, and no handler
+// opens a transaction. The one exception is a port the core itself needs
+// from several adapters (such as bot.Silencer): that is declared in bot.
+
+// OverrideService creates, lists and removes on-call overrides
+// (implemented by *bot.Overrides).
+type OverrideService interface {
+	CreateOverride(ctx context.Context, ov *bot.Override) error
+	Overrides(ctx context.Context, schedule string, from time.Time) ([]bot.Override, error)
+	RemoveOverride(ctx context.Context, id int64) error
+}
+
+// PageService pages people by hand (implemented by *bot.Paging).
+type PageService interface {
+	PageManually(ctx context.Context, n bot.Notification, t bot.Target, a bot.Actor, now time.Time) (int64, error)
+	CanReach(via string) bool
+}
