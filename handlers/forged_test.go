@@ -165,7 +165,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute, Gate: gate}
 	(&handlers.Alerts{Store: e.db, Paging: e.pg, Silencer: e.silencer, Clock: e.clock, Classifier: e.pol.Classifier, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
-	(&handlers.Incidents{Store: e.db, Incidents: e.incidents, Clock: e.clock}).Register(x)
+	(&handlers.Incidents{Incidents: e.incidents, Clock: e.clock}).Register(x)
 	(&handlers.Postmortems{Core: e.pms, Store: e.db, Clock: e.clock}).Register(x)
 	(&handlers.Runbooks{Library: lib, Store: e.db, Clock: e.clock}).Register(x)
 	srv := httptest.NewServer(x)
