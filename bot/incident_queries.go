@@ -75,9 +75,13 @@ func (s *Incidents) OpenGroupsWithoutIncident(ctx context.Context, limit int) ([
 // alert groups (groups gone from the store are left out); nil, nil, nil
 // when the channel is no incident's thread.
 func (s *Incidents) ThreadIncident(ctx context.Context, channelID string) (*Incident, []*Group, error) {
+	return threadIncident(ctx, s.Store, channelID)
+}
+
+func threadIncident(ctx context.Context, store Store, channelID string) (*Incident, []*Group, error) {
 	var inc *Incident
 	var groups []*Group
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
+	err := store.View(ctx, func(tx Tx) (err error) {
 		if inc, err = tx.IncidentByThread(channelID); err != nil {
 			return err
 		}

@@ -167,7 +167,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
 	(&handlers.Incidents{Incidents: e.incidents, Clock: e.clock}).Register(x)
 	(&handlers.Postmortems{Core: e.pms, Store: e.db, Clock: e.clock}).Register(x)
-	(&handlers.Runbooks{Library: lib, Store: e.db, Clock: e.clock}).Register(x)
+	(&handlers.Runbooks{Library: lib, Checklists: &bot.Checklists{Store: e.db}, Clock: e.clock}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)
 	e.endpoint = srv.URL

@@ -29,3 +29,11 @@ type PageService interface {
 	PageManually(ctx context.Context, n bot.Notification, t bot.Target, a bot.Actor, now time.Time) (int64, error)
 	CanReach(via string) bool
 }
+
+// ChecklistService finds the incident of a thread and runs runbook
+// checklists in it (implemented by *bot.Checklists).
+type ChecklistService interface {
+	ThreadIncident(ctx context.Context, channelID string) (*bot.Incident, []*bot.Group, error)
+	Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*bot.Checklist, error)
+	Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*bot.Checklist, bool, error)
+}
