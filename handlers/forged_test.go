@@ -166,7 +166,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	(&handlers.Alerts{Store: e.db, Paging: e.pg, Silencer: e.silencer, Clock: e.clock, Classifier: e.pol.Classifier, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
 	(&handlers.Incidents{Incidents: e.incidents, Clock: e.clock}).Register(x)
-	(&handlers.Postmortems{Core: e.pms, Store: e.db, Clock: e.clock}).Register(x)
+	(&handlers.Postmortems{Core: e.pms, Clock: e.clock}).Register(x)
 	(&handlers.Runbooks{Library: lib, Checklists: &bot.Checklists{Store: e.db}, Clock: e.clock}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)
