@@ -38,7 +38,6 @@ type Permissions map[string][4][]string
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Store    bot.Store
 	Paging   *bot.Paging
 	Silencer Silencer // nil: silencing is not configured
 	Clock    bot.Clock
@@ -109,8 +108,7 @@ func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
 	if err != nil || id <= 0 {
 		return nil, bot.Errorf(bot.EInvalid, "%q is not an alert: pick one from the list as you type, or give its number from /alerts", ref)
 	}
-	var g *bot.Group
-	err = a.Store.View(ctx, func(tx bot.Tx) (err error) { g, err = tx.Group(id); return err })
+	g, err := a.Paging.Group(ctx, id)
 	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, bot.Errorf(bot.ENotFound, "there is no alert #%d: see /alerts for the open ones", id)
 	}
@@ -330,9 +328,7 @@ func (a *Alerts) unsilence(ctx context.Context, r *Request, g *bot.Group) (*Repl
 }
 
 func (a *Alerts) openGroups(ctx context.Context) ([]*bot.Group, error) {
-	var gs []*bot.Group
-	err := a.Store.View(ctx, func(tx bot.Tx) (err error) { gs, err = tx.OpenGroups(200); return err })
-	return gs, err
+	return a.Paging.OpenGroups(ctx, 200)
 }
 
 func (a *Alerts) autocomplete(ctx context.Context, r *Request) (*Reply, error) {

@@ -122,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
 	}
-	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Gate: gate, Classifier: policy.Classifier,
+	alerts := &handlers.Alerts{Paging: m.Paging, Clock: m.Clock, Gate: gate, Classifier: policy.Classifier,
 		Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
