@@ -37,3 +37,14 @@ type ChecklistService interface {
 	Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*bot.Checklist, error)
 	Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*bot.Checklist, bool, error)
 }
+
+// SilenceService makes and ends Alertmanager silences of alert groups
+// (implemented by *bot.Silences, which drives the bot.Silencer port).
+// Cover gives the matchers and the most urgent priority they can cover, for
+// the permission check the handler makes before Silence.
+type SilenceService interface {
+	Configured() bool
+	Cover(g *bot.Group) (map[string]string, bot.Priority)
+	Silence(ctx context.Context, g *bot.Group, matchers map[string]string, d time.Duration, comment string, actor bot.Actor, now time.Time) (string, error)
+	Unsilence(ctx context.Context, g *bot.Group, actor bot.Actor, now time.Time) error
+}
