@@ -31,7 +31,7 @@ type Permissions map[string][4][]string
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Paging   *bot.Paging
+	Paging   AlertService
 	Silences SilenceService // nil or without a Silencer: silencing is not configured
 	Clock    bot.Clock
 	// Gate is the interactions' gate: it checks a route against its

@@ -48,3 +48,14 @@ type SilenceService interface {
 	Silence(ctx context.Context, g *bot.Group, matchers map[string]string, d time.Duration, comment string, actor bot.Actor, now time.Time) (string, error)
 	Unsilence(ctx context.Context, g *bot.Group, actor bot.Actor, now time.Time) error
 }
+
+// AlertService reads alert groups and acts on them: acknowledge,
+// unacknowledge, resolve, escalate (implemented by *bot.Paging).
+type AlertService interface {
+	Group(ctx context.Context, id int64) (*bot.Group, error)
+	OpenGroups(ctx context.Context, limit int) ([]*bot.Group, error)
+	Acknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	Unacknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	Resolve(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	EscalateNow(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+}
