@@ -19,7 +19,7 @@ import (
 // history, action add/list/done), the edit/export/publish buttons
 // (pmedit:, pmexport:, pmpublish:) and the edit modal (pmedit:<id>:<section>:<revision>).
 type Postmortems struct {
-	Core  *bot.Postmortems
+	Core  PostmortemService
 	Clock bot.Clock
 	Log   *slog.Logger
 }

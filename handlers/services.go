@@ -59,3 +59,21 @@ type AlertService interface {
 	Resolve(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
 	EscalateNow(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
 }
+
+// PostmortemService drafts, edits and publishes post-mortems and their
+// action items, and reads what the post-mortem commands show (implemented
+// by *bot.Postmortems).
+type PostmortemService interface {
+	Incident(ctx context.Context, id int64) (*bot.Incident, error)
+	IncidentByThread(ctx context.Context, channelID string) (*bot.Incident, error)
+	OfIncident(ctx context.Context, incidentID int64) (*bot.Postmortem, error)
+	Get(ctx context.Context, id int64) (*bot.Postmortem, error)
+	Revisions(ctx context.Context, id int64) ([]bot.PostmortemRevision, error)
+	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*bot.ActionItem, error)
+	Markdown(ctx context.Context, incidentID int64) (string, *bot.PostmortemRecord, error)
+	Create(ctx context.Context, incidentID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	Edit(ctx context.Context, postmortemID int64, key, text string, base int, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*bot.ActionItem, error)
+	CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*bot.ActionItem, error)
+}
