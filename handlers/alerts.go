@@ -13,14 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
-	"github.com/marola-rp/klaxon/bot/alertmanager"
 )
-
-// Silencer creates and expires Alertmanager silences.
-type Silencer interface {
-	CreateSilence(ctx context.Context, matchers map[string]string, start, end time.Time, createdBy, comment string) (string, error)
-	ExpireSilence(ctx context.Context, id string) error
-}
 
 // Actions a role list can guard.
 const (
@@ -38,19 +31,14 @@ type Permissions map[string][4][]string
 // Alerts answers the alert buttons and the /ack, /resolve, /escalate,
 // /silence and /alerts commands.
 type Alerts struct {
-	Store    bot.Store
-	Paging   *bot.Paging
-	Silencer Silencer // nil: silencing is not configured
+	Paging   AlertService
+	Silences SilenceService // nil or without a Silencer: silencing is not configured
 	Clock    bot.Clock
 	// Gate is the interactions' gate: it checks a route against its
 	// target's priority before the handler runs; a silence is checked again
 	// against the most urgent priority its matchers can cover.
 	Gate *Gate
-	// Classifier is the alert policy's: a silence needs the permission of
-	// the most urgent priority its matchers can cover (Classifier.Cover).
-	// The zero value counts every silence as P0.
-	Classifier bot.Classifier
-	Log        *slog.Logger
+	Log  *slog.Logger
 }
 
 // Register adds the handlers to the router.
@@ -109,8 +97,7 @@ func (a *Alerts) group(ctx context.Context, ref string) (*bot.Group, error) {
 	if err != nil || id <= 0 {
 		return nil, bot.Errorf(bot.EInvalid, "%q is not an alert: pick one from the list as you type, or give its number from /alerts", ref)
 	}
-	var g *bot.Group
-	err = a.Store.View(ctx, func(tx bot.Tx) (err error) { g, err = tx.Group(id); return err })
+	g, err := a.Paging.Group(ctx, id)
 	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, bot.Errorf(bot.ENotFound, "there is no alert #%d: see /alerts for the open ones", id)
 	}
@@ -252,7 +239,7 @@ func (a *Alerts) silenceCommand(ctx context.Context, r *Request) (*Reply, error)
 }
 
 func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Duration, comment string) (*Reply, error) {
-	if a.Silencer == nil {
+	if a.Silences == nil || !a.Silences.Configured() {
 		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
 	}
 	g, err := a.group(ctx, ref)
@@ -263,26 +250,9 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 	if err != nil {
 		return nil, err
 	}
-	if g.Status != bot.Firing {
-		return nil, bot.Errorf(bot.EConflict, "%s is already resolved; nothing to silence", g.Title())
-	}
-	actor := r.Actor()
 	now := a.Clock.Now()
-	if comment == "" {
-		comment = fmt.Sprintf("Silenced from Discord by %s for %s", actor.Name, d)
-	}
-	createdBy := fmt.Sprintf("%s (Discord %s) via Klaxon", actor.Name, actor.UserID)
-	id, err := a.Silencer.CreateSilence(ctx, matchers, now, now.Add(d), createdBy, comment)
+	id, err := a.Silences.Silence(ctx, g, matchers, d, comment, r.Actor(), now)
 	if err != nil {
-		return nil, err
-	}
-	if g.Silence != nil {
-		// Replace, not stack: the old silence ends now.
-		if err := a.Silencer.ExpireSilence(ctx, g.Silence.ID); err != nil {
-			a.Log.Warn("expire replaced silence", "silence", g.Silence.ID, "err", err)
-		}
-	}
-	if _, err := a.Paging.SetSilence(ctx, g.ID, &bot.Silence{ID: id, Until: now.Add(d), CreatedBy: actor}, actor, now); err != nil {
 		return nil, err
 	}
 	return &Reply{Content: fmt.Sprintf("🔕 **%s** is silenced in Alertmanager until <t:%d:f> (silence `%s`).", g.Title(), now.Add(d).Unix(), id), Ephemeral: true}, nil
@@ -292,8 +262,10 @@ func (a *Alerts) silence(ctx context.Context, r *Request, ref string, d time.Dur
 // when the person may not silence the most urgent priority those matchers
 // can cover (the group's own, or higher when they do not pin it).
 func (a *Alerts) maySilence(g *bot.Group, roles []string) (map[string]string, error) {
-	matchers := alertmanager.Matchers(g)
-	need := min(g.Priority, a.Classifier.Cover(matchers))
+	if a.Silences == nil {
+		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
+	}
+	matchers, need := a.Silences.Cover(g)
 	if err := a.Gate.CheckPriority(ActAlertSilence, need, roles); err != nil {
 		if need < g.Priority {
 			return nil, bot.WrapError(bot.EForbidden, err, "%s; this silence would also cover %s alerts: its matchers (%s) do not pin the priority or severity",
@@ -317,22 +289,17 @@ func (a *Alerts) unsilence(ctx context.Context, r *Request, g *bot.Group) (*Repl
 	if g.Silence == nil {
 		return nil, bot.Errorf(bot.EConflict, "%s is not silenced", g.Title())
 	}
-	if a.Silencer == nil {
+	if a.Silences == nil {
 		return nil, bot.Errorf(bot.EConflict, "silencing is not configured: set alertmanager.url in Klaxon's configuration")
 	}
-	if err := a.Silencer.ExpireSilence(ctx, g.Silence.ID); err != nil {
-		return nil, err
-	}
-	if _, err := a.Paging.SetSilence(ctx, g.ID, nil, r.Actor(), a.Clock.Now()); err != nil {
+	if err := a.Silences.Unsilence(ctx, g, r.Actor(), a.Clock.Now()); err != nil {
 		return nil, err
 	}
 	return &Reply{Content: fmt.Sprintf("🔔 **%s** is no longer silenced.", g.Title()), Ephemeral: true}, nil
 }
 
 func (a *Alerts) openGroups(ctx context.Context) ([]*bot.Group, error) {
-	var gs []*bot.Group
-	err := a.Store.View(ctx, func(tx bot.Tx) (err error) { gs, err = tx.OpenGroups(200); return err })
-	return gs, err
+	return a.Paging.OpenGroups(ctx, 200)
 }
 
 func (a *Alerts) autocomplete(ctx context.Context, r *Request) (*Reply, error) {

@@ -163,11 +163,11 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	}
 	gate := &handlers.Gate{Access: &handlers.Access{GuildID: e.guild, Staff: []string{e.staff}}}
 	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute, Gate: gate}
-	(&handlers.Alerts{Store: e.db, Paging: e.pg, Silencer: e.silencer, Clock: e.clock, Classifier: e.pol.Classifier, Gate: gate,
+	(&handlers.Alerts{Paging: e.pg, Silences: &bot.Silences{Silencer: e.silencer, Paging: e.pg, Classifier: e.pol.Classifier}, Clock: e.clock, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
-	(&handlers.Incidents{Store: e.db, Incidents: e.incidents, Clock: e.clock}).Register(x)
-	(&handlers.Postmortems{Core: e.pms, Store: e.db, Clock: e.clock}).Register(x)
-	(&handlers.Runbooks{Library: lib, Store: e.db, Clock: e.clock}).Register(x)
+	(&handlers.Incidents{Incidents: e.incidents, Clock: e.clock}).Register(x)
+	(&handlers.Postmortems{Core: e.pms, Clock: e.clock}).Register(x)
+	(&handlers.Runbooks{Library: lib, Checklists: &bot.Checklists{Store: e.db}, Clock: e.clock}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)
 	e.endpoint = srv.URL

@@ -25,7 +25,6 @@ type MessageReader interface {
 // Incidents answers /incident, /incidents, /report, the "Add to timeline"
 // message command, the incident buttons and 📌 reactions.
 type Incidents struct {
-	Store     bot.Store
 	Incidents *bot.Incidents
 	Clock     bot.Clock
 	Messages  MessageReader // nil: 📌 reactions are ignored, triage messages are not edited
@@ -110,8 +109,7 @@ func (h *Incidents) incident(ctx context.Context, r *Request) (*bot.Incident, er
 		}
 		return inc, err
 	}
-	var inc *bot.Incident
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(r.ChannelID); return err })
+	inc, err := h.Incidents.ByThread(ctx, r.ChannelID)
 	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, bot.Errorf(bot.EInvalid, "which incident? Run this in the incident's thread, or pick one in the incident option (see /incidents)")
 	}
@@ -180,8 +178,7 @@ func (h *Incidents) declareButton(ctx context.Context, r *Request) (*Reply, erro
 	if err != nil {
 		return nil, err
 	}
-	var existing *bot.Incident
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { existing, err = tx.IncidentOfGroup(gid); return err }); err == nil {
+	if existing, err := h.Incidents.OfGroup(ctx, gid); err == nil {
 		return &Reply{Content: fmt.Sprintf("This alert is part of **%s** (%s)%s.", existing.Ref(), existing.Status, where(existing)), Ephemeral: true}, nil
 	} else if bot.ErrorCode(err) != bot.ENotFound {
 		return nil, err
@@ -219,26 +216,11 @@ func (h *Incidents) move(ctx context.Context, r *Request, id int64, to bot.Incid
 }
 
 func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error) {
-	var groups []*bot.Group
-	var st *bot.IncidentState
-	var actions []*bot.ActionItem
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) {
-		for _, id := range inc.GroupIDs {
-			g, err := tx.Group(id)
-			if err != nil {
-				return err
-			}
-			groups = append(groups, g)
-		}
-		if actions, err = tx.ActionItems(inc.ID, true); err != nil {
-			return err
-		}
-		st, err = tx.IncidentState(inc.ID)
-		return err
-	})
+	d, err := h.Incidents.Detail(ctx, inc)
 	if err != nil {
 		return nil, err
 	}
+	groups, st, actions := d.Groups, d.State, d.Actions
 	now := h.now()
 	e := embedOf(h.Incidents.IncidentSummary(inc, groups, now))
 	if len(actions) > 0 { // the post-mortem's open follow-ups, visible on the incident
@@ -402,8 +384,8 @@ func (h *Incidents) list(ctx context.Context, r *Request) (*Reply, error) {
 	if o, ok := r.Args["all"]; ok {
 		all, _ = o.Value.(bool)
 	}
-	var incs []*bot.Incident
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { incs, err = tx.Incidents(!all, 25); return err }); err != nil {
+	incs, err := h.Incidents.List(ctx, !all, 25)
+	if err != nil {
 		return nil, err
 	}
 	now := h.now()
@@ -467,16 +449,7 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 			add(n, n)
 		}
 	case "from", "alert":
-		var gs []*bot.Group
-		err := h.Store.View(ctx, func(tx bot.Tx) error {
-			open, err := tx.OpenGroups(100)
-			for _, g := range open {
-				if _, err := tx.IncidentOfGroup(g.ID); bot.ErrorCode(err) == bot.ENotFound {
-					gs = append(gs, g)
-				}
-			}
-			return err
-		})
+		gs, err := h.Incidents.OpenGroupsWithoutIncident(ctx, 100)
 		if err != nil {
 			return nil, err
 		}
@@ -485,8 +458,8 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 			add(fmt.Sprintf("#%d %s · %s (%s)", g.ID, g.Priority, g.Title(), age(now.Sub(g.StartedAt()))), strconv.FormatInt(g.ID, 10))
 		}
 	default:
-		var incs []*bot.Incident
-		if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { incs, err = tx.Incidents(false, 50); return err }); err != nil {
+		incs, err := h.Incidents.List(ctx, false, 50)
+		if err != nil {
 			return nil, err
 		}
 		for _, inc := range incs {
@@ -599,8 +572,7 @@ func (h *Incidents) addToTimeline(ctx context.Context, r *Request) (*Reply, erro
 	if msg.ChannelID == "" {
 		msg.ChannelID = r.ChannelID
 	}
-	var inc *bot.Incident
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(msg.ChannelID); return err })
+	inc, err := h.Incidents.ByThread(ctx, msg.ChannelID)
 	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, bot.Errorf(bot.EInvalid, "this message is not in an incident's thread: use it on messages in the thread, or /incident note")
 	}
@@ -632,8 +604,7 @@ func (h *Incidents) OnReaction(s *discordgo.Session, ev *discordgo.MessageReacti
 	if !h.Gate.Allow(ctx, o, ActIncidentNote) {
 		return
 	}
-	var inc *bot.Incident
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.IncidentByThread(ev.ChannelID); return err })
+	inc, err := h.Incidents.ByThread(ctx, ev.ChannelID)
 	if err != nil {
 		if bot.ErrorCode(err) != bot.ENotFound {
 			h.log().Error("📌 reaction: find incident", "channel", ev.ChannelID, "err", err)

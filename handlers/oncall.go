@@ -15,9 +15,9 @@ import (
 
 // OnCall answers /oncall (who holds the pager, overrides) and /page.
 type OnCall struct {
-	Store     bot.Store
+	Overrides OverrideService
 	Schedules []*bot.Schedule
-	Paging    *bot.Paging
+	Paging    PageService
 	Clock     bot.Clock
 	Log       *slog.Logger
 }
@@ -84,8 +84,8 @@ func (o *OnCall) now(ctx context.Context, r *Request) (*Reply, error) {
 	}
 	e := &discordgo.MessageEmbed{Title: "📟 On call", Color: 0x3B82F6}
 	for _, s := range list {
-		var ovs []bot.Override
-		if err := o.Store.View(ctx, func(tx bot.Tx) (err error) { ovs, err = tx.Overrides(s.Name, now, time.Time{}); return err }); err != nil {
+		ovs, err := o.Overrides.Overrides(ctx, s.Name, now)
+		if err != nil {
 			return nil, err
 		}
 		shifts := bot.Upcoming(s, ovs, now, 2)
@@ -131,10 +131,7 @@ func (o *OnCall) override(ctx context.Context, r *Request) (*Reply, error) {
 	}
 	ov := &bot.Override{Schedule: s.Name, UserID: user, Start: start, End: start.Add(d), CreatedBy: r.Actor().UserID,
 		Reason: r.String("reason"), CreatedAt: now}
-	if err := ov.Validate(); err != nil {
-		return nil, err
-	}
-	if err := o.Store.Update(ctx, func(tx bot.Tx) error { return tx.AddOverride(ov) }); err != nil {
+	if err := o.Overrides.CreateOverride(ctx, ov); err != nil {
 		return nil, err
 	}
 	return &Reply{Content: fmt.Sprintf("📟 <@%s> holds the pager for **%s** from <t:%d:f> to <t:%d:f> (override #%d, set by <@%s>).",
@@ -166,9 +163,8 @@ func (o *OnCall) overrides(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ovs []bot.Override
-	now := o.Clock.Now()
-	if err := o.Store.View(ctx, func(tx bot.Tx) (err error) { ovs, err = tx.Overrides(s.Name, now, time.Time{}); return err }); err != nil {
+	ovs, err := o.Overrides.Overrides(ctx, s.Name, o.Clock.Now())
+	if err != nil {
 		return nil, err
 	}
 	if len(ovs) == 0 {
@@ -190,7 +186,7 @@ func (o *OnCall) remove(ctx context.Context, r *Request) (*Reply, error) {
 	if !ok {
 		return nil, bot.Errorf(bot.EInvalid, "give the override's number from /oncall overrides")
 	}
-	if err := o.Store.Update(ctx, func(tx bot.Tx) error { return tx.RemoveOverride(id) }); err != nil {
+	if err := o.Overrides.RemoveOverride(ctx, id); err != nil {
 		if bot.ErrorCode(err) == bot.ENotFound {
 			return nil, bot.Errorf(bot.ENotFound, "there is no override #%d: see /oncall overrides", id)
 		}
@@ -248,16 +244,13 @@ func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 		CommonAnnotations: map[string]string{"summary": msg},
 		Alerts: []bot.Alert{{Fingerprint: "manual-" + r.Interaction.ID, Status: bot.Firing, Labels: labels,
 			Annotations: map[string]string{"summary": msg, "description": "Paged from Discord by " + actor.Name}, StartsAt: now}}}
-	res, err := bot.Ingest(ctx, o.Store, o.Paging.Policy, n, now)
+	groupID, err := o.Paging.PageManually(ctx, n, target, actor, now)
 	if err != nil {
-		return nil, err
-	}
-	if err := o.Paging.PageTarget(ctx, res.GroupID, target, actor, now); err != nil {
 		return nil, err
 	}
 	who := "<@" + target.User + ">"
 	if target.Schedule != "" {
 		who = "the on-call of **" + target.Schedule + "**"
 	}
-	return &Reply{Content: fmt.Sprintf("📟 Paged %s (%s) — alert `#%s`: %s", who, prio, strconv.FormatInt(res.GroupID, 10), escapeLine(msg))}, nil
+	return &Reply{Content: fmt.Sprintf("📟 Paged %s (%s) — alert `#%s`: %s", who, prio, strconv.FormatInt(groupID, 10), escapeLine(msg))}, nil
 }

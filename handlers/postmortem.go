@@ -19,8 +19,7 @@ import (
 // history, action add/list/done), the edit/export/publish buttons
 // (pmedit:, pmexport:, pmpublish:) and the edit modal (pmedit:<id>:<section>:<revision>).
 type Postmortems struct {
-	Core  *bot.Postmortems
-	Store bot.Store
+	Core  PostmortemService
 	Clock bot.Clock
 	Log   *slog.Logger
 }
@@ -46,29 +45,22 @@ func (h *Postmortems) Register(x *Interactions) {
 // the thread it was run in.
 func (h *Postmortems) incident(ctx context.Context, r *Request) (*bot.Incident, error) {
 	ref := strings.TrimSpace(r.String("incident"))
-	var inc *bot.Incident
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) {
-		if ref != "" {
-			n, perr := strconv.ParseInt(strings.TrimPrefix(strings.ToUpper(strings.TrimPrefix(ref, "#")), "INC-"), 10, 64)
-			if perr != nil || n <= 0 {
-				return bot.Errorf(bot.EInvalid, "%q is not an incident: write it like INC-42", ref)
-			}
-			inc, err = tx.Incident(n)
-			return err
+	if ref != "" {
+		n, perr := strconv.ParseInt(strings.TrimPrefix(strings.ToUpper(strings.TrimPrefix(ref, "#")), "INC-"), 10, 64)
+		if perr != nil || n <= 0 {
+			return nil, bot.Errorf(bot.EInvalid, "%q is not an incident: write it like INC-42", ref)
 		}
-		inc, err = tx.IncidentByThread(r.ChannelID)
-		if bot.ErrorCode(err) == bot.ENotFound {
-			return bot.Errorf(bot.EInvalid, "run this in the incident's thread, or name the incident: incident: INC-42")
-		}
-		return err
-	})
+		return h.Core.Incident(ctx, n)
+	}
+	inc, err := h.Core.IncidentByThread(ctx, r.ChannelID)
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return inc, bot.Errorf(bot.EInvalid, "run this in the incident's thread, or name the incident: incident: INC-42")
+	}
 	return inc, err
 }
 
 func (h *Postmortems) postmortemOf(ctx context.Context, inc *bot.Incident) (*bot.Postmortem, error) {
-	var pm *bot.Postmortem
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { pm, err = tx.PostmortemOfIncident(inc.ID); return err })
-	return pm, err
+	return h.Core.OfIncident(ctx, inc.ID)
 }
 
 func (h *Postmortems) create(ctx context.Context, r *Request) (*Reply, error) {
@@ -211,9 +203,7 @@ func (h *Postmortems) button(ctx context.Context, r *Request) (*bot.Postmortem, 
 }
 
 func (h *Postmortems) byID(ctx context.Context, id int64) (*bot.Postmortem, error) {
-	var pm *bot.Postmortem
-	err := h.Store.View(ctx, func(tx bot.Tx) (err error) { pm, err = tx.Postmortem(id); return err })
-	return pm, err
+	return h.Core.Get(ctx, id)
 }
 
 // editModal opens a form for one section, filled with its current text.
@@ -311,8 +301,8 @@ func (h *Postmortems) publishButton(ctx context.Context, r *Request) (*Reply, er
 	if err != nil {
 		return nil, err
 	}
-	var inc *bot.Incident
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { inc, err = tx.Incident(pm.IncidentID); return err }); err != nil {
+	inc, err := h.Core.Incident(ctx, pm.IncidentID)
+	if err != nil {
 		return nil, err
 	}
 	return h.publishReply(ctx, r, inc, pm.ID)
@@ -341,8 +331,8 @@ func (h *Postmortems) history(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	var revs []bot.PostmortemRevision
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { revs, err = tx.Revisions(pm.ID); return err }); err != nil {
+	revs, err := h.Core.Revisions(ctx, pm.ID)
+	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
@@ -422,8 +412,8 @@ func (h *Postmortems) actionList(ctx context.Context, r *Request) (*Reply, error
 	if o, ok := r.Args["all"]; ok {
 		all, _ = o.Value.(bool)
 	}
-	var items []*bot.ActionItem
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { items, err = tx.ActionItems(inc.ID, !all); return err }); err != nil {
+	items, err := h.Core.ActionItems(ctx, inc.ID, !all)
+	if err != nil {
 		return nil, err
 	}
 	now := h.Clock.Now()

@@ -48,8 +48,8 @@ func (h *Incidents) reportLinkMenu(ctx context.Context, r *Request) (*Reply, err
 	if err != nil {
 		return nil, err
 	}
-	var open []*bot.Incident
-	if err := h.Store.View(ctx, func(tx bot.Tx) (err error) { open, err = tx.Incidents(true, 25); return err }); err != nil {
+	open, err := h.Incidents.List(ctx, true, 25)
+	if err != nil {
 		return nil, err
 	}
 	if len(open) == 0 {

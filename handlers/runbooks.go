@@ -19,8 +19,9 @@ import (
 // on alert cards (rb:<id>) and the checklist step buttons (rbstep:<checklist>:<step>).
 type Runbooks struct {
 	Library *runbooks.Library
-	Store   bot.Store
-	Clock   bot.Clock
+	// Checklists finds incident threads and runs checklists.
+	Checklists ChecklistService
+	Clock      bot.Clock
 	// AdminRoles may run /runbook reload. With none, members with the
 	// Manage Server permission may.
 	AdminRoles []string
@@ -102,30 +103,6 @@ func RunbookButton(lib *runbooks.Library) func(bot.View) []discordgo.Button {
 	}
 }
 
-// incidentHere returns the incident whose thread the request came from, or nil.
-func threadIncident(ctx context.Context, s bot.Store, r *Request) (*bot.Incident, []*bot.Group, error) {
-	var inc *bot.Incident
-	var groups []*bot.Group
-	err := s.View(ctx, func(tx bot.Tx) (err error) {
-		if inc, err = tx.IncidentByThread(r.ChannelID); err != nil {
-			return err
-		}
-		for _, id := range inc.GroupIDs {
-			g, err := tx.Group(id)
-			if err == nil {
-				groups = append(groups, g)
-			} else if bot.ErrorCode(err) != bot.ENotFound {
-				return err
-			}
-		}
-		return nil
-	})
-	if bot.ErrorCode(err) == bot.ENotFound {
-		return nil, nil, nil
-	}
-	return inc, groups, err
-}
-
 func (h *Runbooks) find(name string) (*runbooks.Runbook, error) {
 	set := h.Library.Current()
 	if rb, ok := set.Resolve(name); ok {
@@ -147,7 +124,7 @@ func (h *Runbooks) show(ctx context.Context, r *Request) (*Reply, error) {
 		post, _ = o.Value.(bool)
 	}
 	rep := &Reply{Embeds: []*discordgo.MessageEmbed{runbookEmbed(rb)}, Ephemeral: !post}
-	if inc, _, err := threadIncident(ctx, h.Store, r); err == nil && inc != nil && len(rb.Steps) > 0 {
+	if inc, _, err := h.Checklists.ThreadIncident(ctx, r.ChannelID); err == nil && inc != nil && len(rb.Steps) > 0 {
 		rep.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: "Run as checklist here", Style: discordgo.PrimaryButton, CustomID: "rbrun:" + rb.ID, Emoji: &discordgo.ComponentEmoji{Name: "☑️"}},
 		}}}
@@ -189,7 +166,7 @@ func runbookColor(p string) int {
 
 func (h *Runbooks) list(ctx context.Context, r *Request) (*Reply, error) {
 	set := h.Library.Current()
-	_, groups, err := threadIncident(ctx, h.Store, r)
+	_, groups, err := h.Checklists.ThreadIncident(ctx, r.ChannelID)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +209,7 @@ func (h *Runbooks) autocomplete(ctx context.Context, r *Request) (*Reply, error)
 	set := h.Library.Current()
 	var list []*runbooks.Runbook
 	if strings.TrimSpace(q) == "" {
-		if _, groups, err := threadIncident(ctx, h.Store, r); err == nil {
+		if _, groups, err := h.Checklists.ThreadIncident(ctx, r.ChannelID); err == nil {
 			list = LinkedRunbooks(set, groups)
 		}
 	}
@@ -257,7 +234,7 @@ func (h *Runbooks) runButton(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (h *Runbooks) startChecklist(ctx context.Context, r *Request, name string) (*Reply, error) {
-	inc, groups, err := threadIncident(ctx, h.Store, r)
+	inc, groups, err := h.Checklists.ThreadIncident(ctx, r.ChannelID)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +251,7 @@ func (h *Runbooks) startChecklist(ctx context.Context, r *Request, name string) 
 	} else if rb, err = h.find(name); err != nil {
 		return nil, err
 	}
-	c, err := bot.StartChecklist(ctx, h.Store, inc.ID, rb.ID, rb.Title, rb.Steps, r.ChannelID, r.Actor(), h.Clock.Now())
+	c, err := h.Checklists.Start(ctx, inc.ID, rb.ID, rb.Title, rb.Steps, r.ChannelID, r.Actor(), h.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -295,14 +272,14 @@ func (h *Runbooks) step(ctx context.Context, r *Request) (*Reply, error) {
 	if !ok1 || !ok2 || n > bot.MaxChecklistSteps {
 		return nil, malformed(r, hintChecklist)
 	}
-	inc, _, err := threadIncident(ctx, h.Store, r)
+	inc, _, err := h.Checklists.ThreadIncident(ctx, r.ChannelID)
 	if err != nil {
 		return nil, err
 	}
 	if inc == nil {
 		return nil, bot.Errorf(bot.EForbidden, "checklist steps are ticked in their incident's thread; this is not an incident thread")
 	}
-	c, _, err := bot.ToggleStep(ctx, h.Store, inc.ID, id, int(n-1), r.Actor(), h.Clock.Now())
+	c, _, err := h.Checklists.Toggle(ctx, inc.ID, id, int(n-1), r.Actor(), h.Clock.Now())
 	if err != nil {
 		return nil, err
 	}

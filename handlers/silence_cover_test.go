@@ -58,7 +58,7 @@ receivers: [{name: none}]
 	gate := &handlers.Gate{Access: &handlers.Access{GuildID: guild, Staff: []string{staff},
 		ByPriority: handlers.Permissions{handlers.ActSilence: {bot.P0: {leads}, bot.P1: {leads}}}}}
 	x := &handlers.Interactions{PublicKey: pub, Seen: db, Deadline: time.Minute, Gate: gate}
-	(&handlers.Alerts{Store: db, Paging: pg, Silencer: client, Clock: clock, Classifier: pol.Classifier, Log: slog.New(slog.DiscardHandler),
+	(&handlers.Alerts{Paging: pg, Silences: &bot.Silences{Silencer: client, Paging: pg, Classifier: pol.Classifier}, Clock: clock, Log: slog.New(slog.DiscardHandler),
 		Gate: gate}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -53,46 +52,7 @@ func New(base string, hc *http.Client) (*Client, error) {
 // label is pinned to "" (Alertmanager's equality matcher on "" matches an
 // absent label), so an alert that later arrives with priority="P0" is not
 // muted either. Without firing alerts the common labels are used.
-func Matchers(g *bot.Group) map[string]string {
-	m := map[string]string{}
-	var firing []bot.Alert
-	for _, a := range g.Alerts {
-		if a.Status == bot.Firing {
-			firing = append(firing, a)
-		}
-	}
-	if len(firing) == 0 {
-		maps.Copy(m, g.CommonLabels)
-	} else {
-		maps.Copy(m, firing[0].Labels)
-		for _, a := range firing[1:] {
-			for k, v := range m {
-				if w, ok := a.Labels[k]; !ok || w != v {
-					delete(m, k)
-				}
-			}
-		}
-	}
-	for k, v := range g.GroupLabels {
-		if _, ok := m[k]; !ok {
-			m[k] = v
-		}
-	}
-	for _, k := range []string{bot.PriorityLabel, bot.SeverityLabel} {
-		if _, ok := m[k]; ok {
-			continue
-		}
-		has := false
-		for _, a := range firing {
-			_, ok := a.Labels[k]
-			has = has || ok
-		}
-		if !has {
-			m[k] = ""
-		}
-	}
-	return m
-}
+func Matchers(g *bot.Group) map[string]string { return bot.SilenceMatchers(g) }
 
 // CreateSilence silences alerts matching every label in matchers from now
 // until end, and returns the silence id.

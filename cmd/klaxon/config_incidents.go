@@ -169,7 +169,7 @@ func (m *Main) wireIncidents(policy *bot.Policy) error {
 	m.Engine.Hooks["triage"] = inc.ReportSent
 	m.Engine.Threads = threads
 	m.Engine.Senders[bot.ItemIncident] = inc
-	h := &handlers.Incidents{Store: m.DB, Incidents: inc, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
+	h := &handlers.Incidents{Incidents: inc, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
 		Log: m.Log.With("component", "incidents")}
 	h.Register(m.Interactions)
 	m.Session.AddHandler(h.OnReaction)

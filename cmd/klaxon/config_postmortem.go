@@ -202,10 +202,10 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	if s == nil {
 		return nil
 	}
-	rb := &handlers.Runbooks{Library: s.Library, Store: m.DB, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
+	rb := &handlers.Runbooks{Library: s.Library, Checklists: &bot.Checklists{Store: m.DB}, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
 	rb.Register(m.Interactions)
 	core := &bot.Postmortems{Store: m.DB, Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
-	(&handlers.Postmortems{Core: core, Store: m.DB, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)
+	(&handlers.Postmortems{Core: core, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)
 	publish := &bot.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord}, Log: m.Log.With("component", "postmortems")}
 	m.Engine.Jobs = append(m.Engine.Jobs, core, publish)
 	m.Engine.Senders[bot.ItemForum] = publish

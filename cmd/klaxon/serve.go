@@ -122,15 +122,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
 	}
-	alerts := &handlers.Alerts{Store: db, Paging: m.Paging, Clock: m.Clock, Gate: gate, Classifier: policy.Classifier,
-		Log: m.Log.With("component", "alerts")}
+	silences := &bot.Silences{Paging: m.Paging, Classifier: policy.Classifier, Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
 		if err != nil {
 			return err
 		}
-		alerts.Silencer = am
+		silences.Silencer = am
 	}
+	alerts := &handlers.Alerts{Paging: m.Paging, Silences: silences, Clock: m.Clock, Gate: gate,
+		Log: m.Log.With("component", "alerts")}
 	alerts.Register(m.Interactions)
 	if cfg.calendar != nil {
 		cal := cfg.calendar.Wire(db, m.Clock, m.Log)
@@ -140,7 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Store: db, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
+	(&handlers.OnCall{Overrides: &bot.Overrides{Store: db}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+// The services handlers call.
+//
+// Rule: a handler reaches the core only through a narrow interface declared
+// here, by its consumer (what the handler needs, not everything bot offers),
+// and implemented by a service in bot that owns its transactions (wtf
+// style). No handler struct holds a bot.Store or a bot.Tx, and no handler
+// opens a transaction. The one exception is a port the core itself needs
+// from several adapters (such as bot.Silencer): that is declared in bot.
+
+// OverrideService creates, lists and removes on-call overrides
+// (implemented by *bot.Overrides).
+type OverrideService interface {
+	CreateOverride(ctx context.Context, ov *bot.Override) error
+	Overrides(ctx context.Context, schedule string, from time.Time) ([]bot.Override, error)
+	RemoveOverride(ctx context.Context, id int64) error
+}
+
+// PageService pages people by hand (implemented by *bot.Paging).
+type PageService interface {
+	PageManually(ctx context.Context, n bot.Notification, t bot.Target, a bot.Actor, now time.Time) (int64, error)
+	CanReach(via string) bool
+}
+
+// ChecklistService finds the incident of a thread and runs runbook
+// checklists in it (implemented by *bot.Checklists).
+type ChecklistService interface {
+	ThreadIncident(ctx context.Context, channelID string) (*bot.Incident, []*bot.Group, error)
+	Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*bot.Checklist, error)
+	Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*bot.Checklist, bool, error)
+}
+
+// SilenceService makes and ends Alertmanager silences of alert groups
+// (implemented by *bot.Silences, which drives the bot.Silencer port).
+// Cover gives the matchers and the most urgent priority they can cover, for
+// the permission check the handler makes before Silence.
+type SilenceService interface {
+	Configured() bool
+	Cover(g *bot.Group) (map[string]string, bot.Priority)
+	Silence(ctx context.Context, g *bot.Group, matchers map[string]string, d time.Duration, comment string, actor bot.Actor, now time.Time) (string, error)
+	Unsilence(ctx context.Context, g *bot.Group, actor bot.Actor, now time.Time) error
+}
+
+// AlertService reads alert groups and acts on them: acknowledge,
+// unacknowledge, resolve, escalate (implemented by *bot.Paging).
+type AlertService interface {
+	Group(ctx context.Context, id int64) (*bot.Group, error)
+	OpenGroups(ctx context.Context, limit int) ([]*bot.Group, error)
+	Acknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	Unacknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	Resolve(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+	EscalateNow(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error)
+}
+
+// PostmortemService drafts, edits and publishes post-mortems and their
+// action items, and reads what the post-mortem commands show (implemented
+// by *bot.Postmortems).
+type PostmortemService interface {
+	Incident(ctx context.Context, id int64) (*bot.Incident, error)
+	IncidentByThread(ctx context.Context, channelID string) (*bot.Incident, error)
+	OfIncident(ctx context.Context, incidentID int64) (*bot.Postmortem, error)
+	Get(ctx context.Context, id int64) (*bot.Postmortem, error)
+	Revisions(ctx context.Context, id int64) ([]bot.PostmortemRevision, error)
+	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*bot.ActionItem, error)
+	Markdown(ctx context.Context, incidentID int64) (string, *bot.PostmortemRecord, error)
+	Create(ctx context.Context, incidentID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	Edit(ctx context.Context, postmortemID int64, key, text string, base int, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
+	AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*bot.ActionItem, error)
+	CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*bot.ActionItem, error)
+}
