@@ -149,6 +149,9 @@ type Paging struct {
 	// not in Channels is recorded as skipped, never queued.
 	Channels map[string]bool
 
+	// Metrics counts pages; nil records nothing.
+	Metrics *metrics.Metrics
+
 	swept atomic.Bool // skipUnserved ran
 }
 
@@ -408,7 +411,7 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 	if status == PageFailed {
 		result = "failed"
 	}
-	metrics.Pages.WithLabelValues(pg.Via, result).Inc()
+	p.Metrics.Page(pg.Via, result, 1)
 	p.Log.Warn("page "+result, "group", g.ID, "priority", g.Priority.String(), "via", pg.Via, "user", pg.UserID,
 		"page", pg.ID, "reason", plain, "fix", fix)
 	kind := "page " + result

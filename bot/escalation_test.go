@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -29,6 +30,7 @@ func newPaging(t *testing.T, db *store.DB) (*bot.Paging, *bot.Policy) {
 		OnCall:    fixedOnCall{"primary": "501", "secondary": "502"},
 		Directory: map[string]bot.Contact{"501": {UserID: "501", Phone: "+15550100501", Email: "a@example.org"}, "502": {UserID: "502"}},
 		Channels:  map[string]bool{bot.ViaPhone: true, bot.ViaEmail: true},
+		Metrics:   metrics.New(nil),
 	}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
 		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},

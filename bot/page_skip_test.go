@@ -18,7 +18,6 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/mail"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
-	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/store"
@@ -92,8 +91,8 @@ func actions(t *testing.T, db *store.DB, gid int64) []bot.ActionRecord {
 	return as
 }
 
-func pagesTotal(channel, result string) float64 {
-	return testutil.ToFloat64(metrics.Pages.WithLabelValues(channel, result))
+func pagesTotal(pg *bot.Paging, channel, result string) float64 {
+	return testutil.ToFloat64(pg.Metrics.Pages.WithLabelValues(channel, result))
 }
 
 // notSentChecks asserts everything one page that did not go out leaves
@@ -106,7 +105,7 @@ type notSentChecks struct {
 	action, logMessage string
 }
 
-func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuffer, metricBefore float64) {
+func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int64, logs *logBuffer, metricBefore float64) {
 	t.Helper()
 	var found *bot.PageRecord
 	for _, p := range unsentPages(t, db) {
@@ -139,7 +138,7 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuf
 	if c.status == bot.PageFailed {
 		result = "failed"
 	}
-	if d := pagesTotal(c.via, result) - metricBefore; d != 1 {
+	if d := pagesTotal(pg, c.via, result) - metricBefore; d != 1 {
 		t.Errorf("klaxon_pages_total{channel=%q,result=%q} rose by %v, want 1", c.via, result, d)
 	}
 	msg := c.logMessage
@@ -221,7 +220,7 @@ func TestPageSkipped(t *testing.T) {
 				{Targets: []bot.Target{{User: tc.user, Via: []string{bot.ViaMention, tc.via}}}},
 			}}
 			tc.status = bot.PageSkipped
-			before := pagesTotal(tc.via, "skipped")
+			before := pagesTotal(pg, tc.via, "skipped")
 			res, err := bot.Ingest(ctx, db, pol, alertP0("k"), t0)
 			if err != nil {
 				t.Fatal(err)
@@ -229,7 +228,7 @@ func TestPageSkipped(t *testing.T) {
 			if err := pg.Run(ctx, t0); err != nil {
 				t.Fatal(err)
 			}
-			tc.check(t, db, res.GroupID, &logs, before)
+			tc.check(t, db, pg, res.GroupID, &logs, before)
 			if got := pages(t, db, res.GroupID); got[bot.ViaMention] != 1 {
 				t.Errorf("queued pages %v: the mention in the same step must still go out", got)
 			}
@@ -246,7 +245,7 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), nil
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	res, err := bot.Ingest(ctx, db, pol, alertP0("manual"), t0)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +256,7 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
-		fix:    "add a phone: section"}.check(t, db, res.GroupID, &logs, before)
+		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
 }
 
 // Pages queued for phone before the phone provider was removed (or by an
@@ -279,14 +278,14 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	if err := pg.Run(ctx, t0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
-		fix:    "add a phone: section"}.check(t, db, res.GroupID, &logs, before)
+		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
 	if g := group(t, db, res.GroupID); g.Version < 2 {
 		t.Errorf("group version %d: the card was not queued for an update with the note", g.Version)
 	}
@@ -324,7 +323,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 
 	var logs logBuffer
 	pg.Log = logs.logger()
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	gid := fire("second", t0.Add(time.Minute))
 	if n := len(twilio.Calls()); n != 1 {
 		t.Fatalf("%d calls, want still 1 (throttled)", n)
@@ -332,12 +331,12 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: throttled: user 501 had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
 		note:   "phone page not sent: throttled: <@501> had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
-		fix:    "phone: max_calls per window sets this limit"}.check(t, db, gid, &logs, before)
+		fix:    "phone: max_calls per window sets this limit"}.check(t, db, pg, gid, &logs, before)
 
 	logs = logBuffer{}
 	pg.Log = logs.logger()
 	twilio.FailNext(400, 21211)
-	before = pagesTotal(bot.ViaPhone, "failed")
+	before = pagesTotal(pg, bot.ViaPhone, "failed")
 	gid = fire("third", t0.Add(20*time.Minute))
 	var detail string
 	for _, p := range unsentPages(t, db) {
@@ -350,7 +349,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	}
 	const fix = "check the number, the phone: settings, KLAXON_TWILIO_AUTH_TOKEN and the provider account"
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageFailed, detail: detail, noteEnd: " (" + fix + ")", fix: fix,
-		action: "call failed"}.check(t, db, gid, &logs, before)
+		action: "call failed"}.check(t, db, pg, gid, &logs, before)
 }
 
 // An e-mail the mail server refuses for good is failed with the reason,
@@ -374,7 +373,7 @@ func TestMailJobRefused(t *testing.T) {
 	if err := pg.Run(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
-	before := pagesTotal(bot.ViaEmail, "failed")
+	before := pagesTotal(pg, bot.ViaEmail, "failed")
 	if err := job.Run(ctx, t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +386,7 @@ func TestMailJobRefused(t *testing.T) {
 		t.Fatalf("refused mail detail %q", detail)
 	}
 	notSentChecks{via: bot.ViaEmail, user: "501", status: bot.PageFailed, detail: detail,
-		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, res.GroupID, &logs, before)
+		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, pg, res.GroupID, &logs, before)
 }
 
 // TestPhoneJobDefaultLimit: with no max_calls configured a person is rung
