@@ -53,7 +53,7 @@ func newPipeline(t *testing.T) *pipeline {
 	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
 		OnCall: fixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}, Metrics: mx}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaDM, bot.ViaMention}}}},
+		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaDM, bot.ViaMention}}}},
 	}}
 	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
 	e := &bot.Engine{Store: db, Discord: client, Messenger: &discord.Messenger{C: client}, Policy: pol, Clock: clock,

@@ -91,15 +91,16 @@ func actions(t *testing.T, db *store.DB, gid int64) []bot.ActionRecord {
 	return as
 }
 
-func pagesTotal(pg *bot.Paging, channel, result string) float64 {
-	return testutil.ToFloat64(pg.Metrics.Pages.WithLabelValues(channel, result))
+func pagesTotal(pg *bot.Paging, channel bot.Via, result string) float64 {
+	return testutil.ToFloat64(pg.Metrics.Pages.WithLabelValues(string(channel), result))
 }
 
 // notSentChecks asserts everything one page that did not go out leaves
 // behind: its record, the card note, the metric, a WARN log line naming
 // what to fix, and an entry in the action log.
 type notSentChecks struct {
-	via, user, status  string
+	via                bot.Via
+	user, status       string
 	detail, note, fix  string // detail and note: exact; fix: the log's fix attribute
 	noteEnd            string // when note is "": the note is "<via> page not sent: " + a reason + noteEnd
 	action, logMessage string
@@ -150,7 +151,7 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int
 		t.Fatalf("%d log lines %q, want 1:\n%s", len(recs), msg, logs.buf.String())
 	}
 	r := recs[0]
-	want := map[string]any{"level": "WARN", "group": float64(gid), "priority": "P0", "via": c.via, "user": c.user, "fix": c.fix}
+	want := map[string]any{"level": "WARN", "group": float64(gid), "priority": "P0", "via": string(c.via), "user": c.user, "fix": c.fix}
 	for k, v := range want {
 		if r[k] != v {
 			t.Errorf("log %s = %v, want %v (line %v)", k, r[k], v, r)
@@ -178,17 +179,17 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int
 // leaves a skipped page record saying what to fix, a note on the card, a
 // WARN log line, the metric and an action-log entry, and no queued page.
 func TestPageSkipped(t *testing.T) {
-	both := map[string]bool{bot.ViaPhone: true, bot.ViaEmail: true}
+	both := map[bot.Via]bool{bot.ViaPhone: true, bot.ViaEmail: true}
 	for _, tc := range []struct {
 		name     string
-		channels map[string]bool
+		channels map[bot.Via]bool
 		notSentChecks
 	}{
-		{"no phone provider", map[string]bool{bot.ViaEmail: true}, notSentChecks{via: bot.ViaPhone, user: "501",
+		{"no phone provider", map[bot.Via]bool{bot.ViaEmail: true}, notSentChecks{via: bot.ViaPhone, user: "501",
 			detail: "not sent: no phone provider is configured (add a phone: section)",
 			note:   "phone page not sent: no phone provider is configured (add a phone: section)",
 			fix:    "add a phone: section"}},
-		{"no e-mail provider", map[string]bool{bot.ViaPhone: true}, notSentChecks{via: bot.ViaEmail, user: "501",
+		{"no e-mail provider", map[bot.Via]bool{bot.ViaPhone: true}, notSentChecks{via: bot.ViaEmail, user: "501",
 			detail: "not sent: no e-mail provider is configured (add an email: section)",
 			note:   "e-mail page not sent: no e-mail provider is configured (add an email: section)",
 			fix:    "add an email: section"}},
@@ -217,7 +218,7 @@ func TestPageSkipped(t *testing.T) {
 			var logs logBuffer
 			pg.Log, pg.Channels = logs.logger(), tc.channels
 			pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-				{Targets: []bot.Target{{User: tc.user, Via: []string{bot.ViaMention, tc.via}}}},
+				{Targets: []bot.Target{{User: tc.user, Via: []bot.Via{bot.ViaMention, tc.via}}}},
 			}}
 			tc.status = bot.PageSkipped
 			before := pagesTotal(pg, tc.via, "skipped")
@@ -250,7 +251,7 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, t0); err != nil {
+	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
@@ -267,7 +268,7 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	defer db.Close()
 	pg, pol := newPaging(t, db)
 	var logs logBuffer
-	pg.Log, pg.Channels = logs.logger(), map[string]bool{bot.ViaEmail: true}
+	pg.Log, pg.Channels = logs.logger(), map[bot.Via]bool{bot.ViaEmail: true}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
 	res, err := bot.Ingest(ctx, db, pol, alertP0("old"), t0)
 	if err != nil {
@@ -298,7 +299,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := newPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"},
 		Throttle: 1, ThrottleWindow: 15 * time.Minute}
@@ -361,7 +362,7 @@ func TestMailJobRefused(t *testing.T) {
 	pg, pol := newPaging(t, db)
 	var logs logBuffer
 	pg.Log = logs.logger()
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaEmail}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaEmail}}}}}}
 	smtp := mailtest.New(t, mailtest.Options{})
 	smtp.RejectRcpt("a@example.org", 550, "5.1.1 no such user")
 	job := &bot.MailJob{Paging: pg, Mailer: mail.Core{Mailer: &mail.Mailer{Host: smtp.Host, Port: smtp.Port, From: "klaxon@example.org",
@@ -397,7 +398,7 @@ func TestPhoneJobDefaultLimit(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := newPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
 	for i, tc := range []struct {

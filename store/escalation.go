@@ -109,7 +109,7 @@ func (t *Tx) UpdatePage(p *bot.PageRecord) error {
 }
 
 // QueuedPages implements bot.EscalationTx.
-func (t *Tx) QueuedPages(via string, limit int) ([]bot.PageRecord, error) {
+func (t *Tx) QueuedPages(via bot.Via, limit int) ([]bot.PageRecord, error) {
 	return t.scanPages("queued pages", "SELECT "+pageCols+" FROM pages WHERE via = ? AND status = 'queued' ORDER BY id LIMIT ?", via, limit)
 }
 
@@ -127,7 +127,7 @@ func (t *Tx) CancelPages(groupID int64) (int, error) {
 }
 
 // PagesSince implements bot.EscalationTx.
-func (t *Tx) PagesSince(userID, via string, since time.Time) (int, error) {
+func (t *Tx) PagesSince(userID string, via bot.Via, since time.Time) (int, error) {
 	var n int
 	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM pages WHERE user_id = ? AND via = ? AND status = 'sent' AND sent_at >= ?",
 		userID, via, ts(since)).Scan(&n)
