@@ -82,10 +82,10 @@ func (p *Paging) acted(groupID int64, kind string, a Actor) {
 // Acknowledge records that a person owns the group and stops every pending
 // page for it in the same transaction.
 func (p *Paging) Acknowledge(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
-	return p.act(ctx, groupID, "acknowledged", a, now, "", acknowledge(a, now))
+	return p.act(ctx, groupID, "acknowledged", a, now, "", acknowledge(p.Metrics, a, now))
 }
 
-func acknowledge(a Actor, now time.Time) func(tx Tx, g *Group) error {
+func acknowledge(m *metrics.Metrics, a Actor, now time.Time) func(tx Tx, g *Group) error {
 	return func(tx Tx, g *Group) error {
 		if g.Status != Firing {
 			return Errorf(EConflict, "%s is already resolved; nothing to acknowledge", g.Title())
@@ -94,7 +94,7 @@ func acknowledge(a Actor, now time.Time) func(tx Tx, g *Group) error {
 			return Errorf(EConflict, "%s was already acknowledged by %s %s", g.Title(), UserRef(g.Ack.UserID), TimeRef(g.Ack.At, TimeRelative))
 		}
 		g.Ack = &Action{Actor: a, At: now}
-		metrics.AckLatency.WithLabelValues(g.Priority.String()).Observe(now.Sub(g.StartedAt()).Seconds())
+		m.Acknowledged(g.Priority.String(), now.Sub(g.StartedAt()))
 		if _, err := tx.CancelPages(g.ID); err != nil {
 			return err
 		}
@@ -283,7 +283,7 @@ func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digit
 		}
 		if digits == keyAck {
 			kind, say = "acknowledged", sayAcked
-			_, err = p.actTx(tx, g.ID, kind, a, now, "", acknowledge(a, now))
+			_, err = p.actTx(tx, g.ID, kind, a, now, "", acknowledge(p.Metrics, a, now))
 		} else {
 			kind, say = "escalate requested", sayEscalating
 			_, err = p.escalateTx(ctx, tx, g.ID, a, now)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
-
-	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // The queue's one retry policy, decided from the adapter's classification
@@ -239,7 +237,7 @@ func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, 
 	switch {
 	case se.Paced:
 		blocked[it.destination()] = true
-		metrics.PacingWait.Add(se.RetryAfter.Seconds())
+		e.Metrics.Paced(se.RetryAfter)
 		return se.Global, record(func(tx Tx) error {
 			return tx.RetryItem(it.ID, now.Add(max(se.RetryAfter, 100*time.Millisecond)), false, "")
 		})
@@ -255,7 +253,7 @@ func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, 
 	e.recovered(now, log)
 	log.Error("discord refused an outbound item for good; kept as a dead letter until requeued (reload, `klaxon requeue`, or a change to it)",
 		"status", se.Status, "code", se.Code, "gone", se.Gone, "err", err)
-	metrics.Dead.WithLabelValues(string(it.Kind)).Inc()
+	e.Metrics.DeadLetter(string(it.Kind))
 	return false, record(func(tx Tx) error {
 		if err := tx.DeadItem(it.ID, se.Error(), now); err != nil {
 			return err
@@ -279,7 +277,7 @@ func (e *Engine) failed(now time.Time, se *SendError, log interface {
 	e.out.lastErr = se.Error()
 	n := e.out.failures
 	e.mu.Unlock()
-	metrics.DiscordReachable.Set(0)
+	e.Metrics.Reachable(false)
 	if first || n%20 == 0 {
 		log.Warn("discord is failing; holding the outbound queue and probing with the most urgent item",
 			"failures", n, "next_probe_in", wait, "err", se)
@@ -294,7 +292,7 @@ func (e *Engine) recovered(now time.Time, log interface {
 	was := e.out
 	e.out = outage{}
 	e.mu.Unlock()
-	metrics.DiscordReachable.Set(1)
+	e.Metrics.Reachable(true)
 	if was.failures > 0 {
 		log.Info("discord answers again; releasing the outbound queue, most urgent first",
 			"outage", now.Sub(was.since), "failed_requests", was.failures)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
-	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // TestOutageRecovery: Discord answers 502 for a simulated ten minutes
@@ -208,7 +207,7 @@ func TestRefusedPageIsADeadLetter(t *testing.T) {
 	ctx := context.Background()
 	p := newPipeline(t)
 	p.srv.InjectFault(discordtest.Fault{Method: "POST", PathContains: "/users/@me/channels", Status: 403, Code: 50001, Message: "Missing Access"})
-	before := testutil.ToFloat64(metrics.Dead.WithLabelValues("message"))
+	before := testutil.ToFloat64(p.engine.Metrics.Dead.WithLabelValues("message"))
 	res, err := bot.Ingest(ctx, p.db, p.policy, p0("refused"), p.clock.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +228,7 @@ func TestRefusedPageIsADeadLetter(t *testing.T) {
 	if len(dead) != 1 || dead[0].Message == nil || dead[0].Message.UserID != p.user || !strings.Contains(dead[0].LastError, "50001") {
 		t.Fatalf("dead letters = %+v, want the page DM refused with 50001", dead)
 	}
-	if got := testutil.ToFloat64(metrics.Dead.WithLabelValues("message")) - before; got != 1 {
+	if got := testutil.ToFloat64(p.engine.Metrics.Dead.WithLabelValues("message")) - before; got != 1 {
 		t.Errorf("dead letters counted: %v, want 1", got)
 	}
 	if !strings.Contains(strings.Join(g.Notes, "\n"), "was not sent: Discord refused it") {

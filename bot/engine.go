@@ -33,6 +33,9 @@ type Engine struct {
 	Batch       int           // queue items read per dispatch pass; default 100
 	StepTimeout time.Duration // per Discord request; default 10s
 
+	// Metrics counts cycles, the queue and dead letters; nil records nothing.
+	Metrics *metrics.Metrics
+
 	once        sync.Once
 	trigger     chan struct{}
 	kick        chan struct{}
@@ -196,12 +199,12 @@ func (e *Engine) cycle(ctx context.Context) (err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("engine cycle panicked: %v\n%s", r, debug.Stack())
 		}
-		metrics.EngineCycle.Observe(time.Since(start).Seconds())
+		e.Metrics.Cycle(time.Since(start))
 		e.mu.Lock()
 		e.lastErr = err
 		if err == nil {
 			e.last = now
-			metrics.EngineLastSuccess.Set(float64(time.Now().Unix()))
+			e.Metrics.CycleSucceeded(time.Now())
 		}
 		e.mu.Unlock()
 	}()
@@ -286,16 +289,14 @@ func (e *Engine) observe(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("outbox stats: %w", err)
 	}
-	metrics.OutboxDepth.Set(float64(depth))
-	metrics.DeadLetters.Set(float64(dead))
 	age := 0.0
 	if depth > 0 && !oldest.IsZero() {
 		age = max(now.Sub(oldest).Seconds(), 0)
 	}
-	metrics.OutboxOldestAge.Set(age)
+	e.Metrics.Outbox(depth, dead, age)
 	for _, p := range Priorities {
 		for _, state := range []string{"firing", "acknowledged", "resolved"} {
-			metrics.Alerts.WithLabelValues(p.String(), state).Set(float64(counts[p][state]))
+			e.Metrics.AlertGroups(p.String(), state, counts[p][state])
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -48,14 +49,16 @@ func newPipeline(t *testing.T) *pipeline {
 	for i := range pol.Routes {
 		pol.Routes[i] = bot.Route{ChannelID: ch, AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
+	mx := metrics.New(nil)
 	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
-		OnCall: fixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}}
+		OnCall: fixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}, Metrics: mx}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaDM, bot.ViaMention}}}},
+		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaDM, bot.ViaMention}}}},
 	}}
 	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
 	e := &bot.Engine{Store: db, Discord: client, Messenger: &discord.Messenger{C: client}, Policy: pol, Clock: clock,
-		Log: slog.New(slog.DiscardHandler), Jobs: []bot.Job{pg},
+		Metrics: mx,
+		Log:     slog.New(slog.DiscardHandler), Jobs: []bot.Job{pg},
 		Hooks: map[string]bot.SentHook{"page": pg.PageSent}, Prepare: map[string]bot.PrepareHook{"page": pg.PreparePage}}
 	return &pipeline{db: db, srv: srv, clock: clock, client: client, engine: e, paging: pg, policy: pol, channel: ch, user: user}
 }

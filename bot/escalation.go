@@ -14,21 +14,13 @@ import (
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
-// Ways a page reaches a person.
-const (
-	ViaMention = "mention" // a mention in the alert channel, as a reply to the card
-	ViaDM      = "dm"      // a direct message
-	ViaPhone   = "phone"   // a phone call
-	ViaEmail   = "email"   // an e-mail (batched into a digest)
-)
-
 // Target is who one escalation step pages: a role (mentioned in the
 // channel), the current on-call of a schedule, or a named user.
 type Target struct {
 	Role     string
 	Schedule string
 	User     string
-	Via      []string // for schedule and user targets; default mention + dm
+	Via      []Via // for schedule and user targets; default mention + dm
 }
 
 // EscalationStep pages its targets Delay after the previous step.
@@ -61,7 +53,7 @@ type PageRecord struct {
 	ID        int64
 	GroupID   int64
 	Step      int
-	Via       string
+	Via       Via
 	UserID    string
 	RoleID    string
 	Schedule  string
@@ -109,12 +101,12 @@ type EscalationTx interface {
 	// UpdatePage saves a page's status, detail, call id and sent time.
 	UpdatePage(p *PageRecord) error
 	// QueuedPages returns pages waiting for a channel (phone, email).
-	QueuedPages(via string, limit int) ([]PageRecord, error)
+	QueuedPages(via Via, limit int) ([]PageRecord, error)
 	// CancelPages cancels a group's pages not yet sent, and deletes their
 	// queued Discord messages; it returns how many it cancelled.
 	CancelPages(groupID int64) (int, error)
 	// PagesSince counts pages to a user by a channel since t (for throttling).
-	PagesSince(userID, via string, since time.Time) (int, error)
+	PagesSince(userID string, via Via, since time.Time) (int, error)
 	// UnsentPages returns pages skipped or failed since t, newest first.
 	UnsentPages(since time.Time, limit int) ([]PageRecord, error)
 	// RecordAction appends to a group's action log.
@@ -149,15 +141,19 @@ type Paging struct {
 	// ViaPhone with a phone: section, ViaEmail with an email: section.
 	// Mention and dm need none and are always available. A page by a via
 	// not in Channels is recorded as skipped, never queued.
-	Channels map[string]bool
+	Channels map[Via]bool
+
+	// Metrics counts pages; nil records nothing.
+	Metrics *metrics.Metrics
 
 	swept atomic.Bool // skipUnserved ran
 }
 
 // CanReach reports whether pages by via can go out: mention and dm always,
 // phone and email when their provider is configured (in Channels).
-func (p *Paging) CanReach(via string) bool {
-	return via == ViaMention || via == ViaDM || p.Channels[via]
+func (p *Paging) CanReach(via Via) bool {
+	c, ok := ChannelOf(via)
+	return ok && (c.Provider == "" || p.Channels[via])
 }
 
 // Contact is how to reach a person outside Discord.
@@ -302,7 +298,7 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 		}
 		via := t.Via
 		if len(via) == 0 {
-			via = []string{ViaMention, ViaDM}
+			via = []Via{ViaMention, ViaDM}
 		}
 		for _, v := range via {
 			pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: v, UserID: user, Schedule: t.Schedule, Status: PageQueued, CreatedAt: now}
@@ -353,24 +349,18 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 
 // cannotReach says why a page to user by via cannot go out, and what fixes
 // it; why is "" when it can. In why, {user} stands for the person.
-func (p *Paging) cannotReach(user, via string) (why, fix string) {
-	switch {
-	case via == ViaPhone && !p.CanReach(via):
-		return "no phone provider is configured", "add a phone: section"
-	case via == ViaEmail && !p.CanReach(via):
-		return "no e-mail provider is configured", "add an email: section"
+func (p *Paging) cannotReach(user string, via Via) (why, fix string) {
+	if c, ok := ChannelOf(via); ok && !p.CanReach(via) {
+		return c.NoProvider, c.NoProviderFix
 	}
 	return p.noContact(user, via)
 }
 
 // noContact says why the directory does not let via reach user; "" when it does.
-func (p *Paging) noContact(user, via string) (why, fix string) {
-	c, known := p.Directory[user]
-	switch {
-	case via == ViaPhone && (!known || c.Phone == ""):
-		return "{user} has no phone number in users:", "add their phone: in E.164, e.g. +491510000001"
-	case via == ViaEmail && (!known || c.Email == ""):
-		return "{user} has no e-mail address in users:", "add their email: address"
+func (p *Paging) noContact(user string, via Via) (why, fix string) {
+	ch, _ := ChannelOf(via)
+	if ch.Address != nil && ch.Address(p.Directory[user]) == "" {
+		return ch.NoAddress, ch.NoAddressFix
 	}
 	return "", ""
 }
@@ -408,7 +398,7 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 	if status == PageFailed {
 		result = "failed"
 	}
-	metrics.Pages.WithLabelValues(pg.Via, result).Inc()
+	p.Metrics.Page(string(pg.Via), result, 1)
 	p.Log.Warn("page "+result, "group", g.ID, "priority", g.Priority.String(), "via", pg.Via, "user", pg.UserID,
 		"page", pg.ID, "reason", plain, "fix", fix)
 	kind := "page " + result
@@ -445,8 +435,9 @@ func (p *Paging) recordNotSent(tx Tx, pg *PageRecord, status, why, fix string, n
 // version that queued them regardless) as skipped: no job would ever take
 // them. Run does it once: page never queues such pages.
 func (p *Paging) skipUnserved(ctx context.Context, now time.Time) error {
-	for _, via := range []string{ViaPhone, ViaEmail} {
-		if p.CanReach(via) {
+	for _, ch := range Channels {
+		via := ch.Via
+		if ch.Provider == "" || p.CanReach(via) {
 			continue
 		}
 		for more := true; more; {
@@ -482,14 +473,11 @@ func (p *Paging) skipUnserved(ctx context.Context, now time.Time) error {
 }
 
 // viaName is how notes name a way of paging.
-func viaName(via string) string {
-	switch via {
-	case ViaEmail:
-		return "e-mail"
-	case ViaDM:
-		return "DM"
+func viaName(via Via) string {
+	if c, ok := ChannelOf(via); ok {
+		return c.Name
 	}
-	return via
+	return string(via)
 }
 
 func pageRef(groupID, pageID int64) string { return fmt.Sprintf("group:%d:page:%d", groupID, pageID) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -28,10 +29,11 @@ func newPaging(t *testing.T, db *store.DB) (*bot.Paging, *bot.Policy) {
 	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
 		OnCall:    fixedOnCall{"primary": "501", "secondary": "502"},
 		Directory: map[string]bot.Contact{"501": {UserID: "501", Phone: "+15550100501", Email: "a@example.org"}, "502": {UserID: "502"}},
-		Channels:  map[string]bool{bot.ViaPhone: true, bot.ViaEmail: true},
+		Channels:  map[bot.Via]bool{bot.ViaPhone: true, bot.ViaEmail: true},
+		Metrics:   metrics.New(nil),
 	}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
+		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
 		{Delay: 5 * time.Minute, Targets: []bot.Target{{Schedule: "secondary"}}},
 		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
 	}}
@@ -53,11 +55,11 @@ func p0(key string) bot.Notification {
 		Alerts: []bot.Alert{{Fingerprint: "f1", Status: bot.Firing, Labels: map[string]string{"alertname": "Down", "severity": "critical"}, StartsAt: t0}}}
 }
 
-func pages(t *testing.T, db *store.DB, gid int64) map[string]int {
+func pages(t *testing.T, db *store.DB, gid int64) map[bot.Via]int {
 	t.Helper()
-	out := map[string]int{}
+	out := map[bot.Via]int{}
 	err := db.View(context.Background(), func(tx bot.Tx) error {
-		for _, via := range []string{bot.ViaPhone, bot.ViaEmail, bot.ViaDM, bot.ViaMention} {
+		for _, via := range []bot.Via{bot.ViaPhone, bot.ViaEmail, bot.ViaDM, bot.ViaMention} {
 			ps, err := tx.QueuedPages(via, 100)
 			if err != nil {
 				return err
@@ -276,7 +278,7 @@ func TestEscalationRepeats(t *testing.T) {
 	defer db.Close()
 	pg, pol := newPaging(t, db)
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Repeat: 2, RepeatAfter: 3 * time.Minute,
-		Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "502", Via: []string{bot.ViaDM}}}}}}
+		Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "502", Via: []bot.Via{bot.ViaDM}}}}}}
 	res, err := bot.Ingest(ctx, db, pol, p0("repeat"), t0)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // Phone places page calls. The adapter builds the keypress callback from PageID.
@@ -55,10 +53,10 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 	}
 	if sendErr == nil {
 		pg.Status, pg.SentAt = PageSent, now
-		metrics.Pages.WithLabelValues(channel, "sent").Inc()
+		p.Metrics.Page(channel, "sent", 1)
 		return tx.UpdatePage(pg)
 	}
-	metrics.Pages.WithLabelValues(channel, "failed").Inc()
+	p.Metrics.Page(channel, "failed", 1)
 	pg.Status, pg.Detail = PageFailed, "not sent: "+sendErr.Error()
 	if err := tx.UpdatePage(pg); err != nil {
 		return err
@@ -228,7 +226,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 					"check the number, the phone: settings, KLAXON_TWILIO_AUTH_TOKEN and the provider account", now)
 			}
 			cur.CallSID, cur.Detail = sid, "call placed"
-			metrics.Pages.WithLabelValues("phone", "sent").Inc()
+			p.Metrics.Page("phone", "sent", 1)
 			if err := tx.RecordAction(cur.GroupID, "called", Action{Actor: Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
 				return err
 			}
@@ -366,7 +364,7 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 			return err
 		}
 		if serr == nil {
-			metrics.Pages.WithLabelValues("email", "sent").Add(float64(len(items)))
+			p.Metrics.Page("email", "sent", len(items))
 		}
 	}
 	return nil

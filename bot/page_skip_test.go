@@ -18,7 +18,6 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/mail"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
-	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/store"
@@ -92,21 +91,22 @@ func actions(t *testing.T, db *store.DB, gid int64) []bot.ActionRecord {
 	return as
 }
 
-func pagesTotal(channel, result string) float64 {
-	return testutil.ToFloat64(metrics.Pages.WithLabelValues(channel, result))
+func pagesTotal(pg *bot.Paging, channel bot.Via, result string) float64 {
+	return testutil.ToFloat64(pg.Metrics.Pages.WithLabelValues(string(channel), result))
 }
 
 // notSentChecks asserts everything one page that did not go out leaves
 // behind: its record, the card note, the metric, a WARN log line naming
 // what to fix, and an entry in the action log.
 type notSentChecks struct {
-	via, user, status  string
+	via                bot.Via
+	user, status       string
 	detail, note, fix  string // detail and note: exact; fix: the log's fix attribute
 	noteEnd            string // when note is "": the note is "<via> page not sent: " + a reason + noteEnd
 	action, logMessage string
 }
 
-func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuffer, metricBefore float64) {
+func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int64, logs *logBuffer, metricBefore float64) {
 	t.Helper()
 	var found *bot.PageRecord
 	for _, p := range unsentPages(t, db) {
@@ -139,7 +139,7 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuf
 	if c.status == bot.PageFailed {
 		result = "failed"
 	}
-	if d := pagesTotal(c.via, result) - metricBefore; d != 1 {
+	if d := pagesTotal(pg, c.via, result) - metricBefore; d != 1 {
 		t.Errorf("klaxon_pages_total{channel=%q,result=%q} rose by %v, want 1", c.via, result, d)
 	}
 	msg := c.logMessage
@@ -151,7 +151,7 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuf
 		t.Fatalf("%d log lines %q, want 1:\n%s", len(recs), msg, logs.buf.String())
 	}
 	r := recs[0]
-	want := map[string]any{"level": "WARN", "group": float64(gid), "priority": "P0", "via": c.via, "user": c.user, "fix": c.fix}
+	want := map[string]any{"level": "WARN", "group": float64(gid), "priority": "P0", "via": string(c.via), "user": c.user, "fix": c.fix}
 	for k, v := range want {
 		if r[k] != v {
 			t.Errorf("log %s = %v, want %v (line %v)", k, r[k], v, r)
@@ -179,17 +179,17 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, gid int64, logs *logBuf
 // leaves a skipped page record saying what to fix, a note on the card, a
 // WARN log line, the metric and an action-log entry, and no queued page.
 func TestPageSkipped(t *testing.T) {
-	both := map[string]bool{bot.ViaPhone: true, bot.ViaEmail: true}
+	both := map[bot.Via]bool{bot.ViaPhone: true, bot.ViaEmail: true}
 	for _, tc := range []struct {
 		name     string
-		channels map[string]bool
+		channels map[bot.Via]bool
 		notSentChecks
 	}{
-		{"no phone provider", map[string]bool{bot.ViaEmail: true}, notSentChecks{via: bot.ViaPhone, user: "501",
+		{"no phone provider", map[bot.Via]bool{bot.ViaEmail: true}, notSentChecks{via: bot.ViaPhone, user: "501",
 			detail: "not sent: no phone provider is configured (add a phone: section)",
 			note:   "phone page not sent: no phone provider is configured (add a phone: section)",
 			fix:    "add a phone: section"}},
-		{"no e-mail provider", map[string]bool{bot.ViaPhone: true}, notSentChecks{via: bot.ViaEmail, user: "501",
+		{"no e-mail provider", map[bot.Via]bool{bot.ViaPhone: true}, notSentChecks{via: bot.ViaEmail, user: "501",
 			detail: "not sent: no e-mail provider is configured (add an email: section)",
 			note:   "e-mail page not sent: no e-mail provider is configured (add an email: section)",
 			fix:    "add an email: section"}},
@@ -218,10 +218,10 @@ func TestPageSkipped(t *testing.T) {
 			var logs logBuffer
 			pg.Log, pg.Channels = logs.logger(), tc.channels
 			pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-				{Targets: []bot.Target{{User: tc.user, Via: []string{bot.ViaMention, tc.via}}}},
+				{Targets: []bot.Target{{User: tc.user, Via: []bot.Via{bot.ViaMention, tc.via}}}},
 			}}
 			tc.status = bot.PageSkipped
-			before := pagesTotal(tc.via, "skipped")
+			before := pagesTotal(pg, tc.via, "skipped")
 			res, err := bot.Ingest(ctx, db, pol, alertP0("k"), t0)
 			if err != nil {
 				t.Fatal(err)
@@ -229,7 +229,7 @@ func TestPageSkipped(t *testing.T) {
 			if err := pg.Run(ctx, t0); err != nil {
 				t.Fatal(err)
 			}
-			tc.check(t, db, res.GroupID, &logs, before)
+			tc.check(t, db, pg, res.GroupID, &logs, before)
 			if got := pages(t, db, res.GroupID); got[bot.ViaMention] != 1 {
 				t.Errorf("queued pages %v: the mention in the same step must still go out", got)
 			}
@@ -246,18 +246,18 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), nil
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	res, err := bot.Ingest(ctx, db, pol, alertP0("manual"), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, t0); err != nil {
+	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
-		fix:    "add a phone: section"}.check(t, db, res.GroupID, &logs, before)
+		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
 }
 
 // Pages queued for phone before the phone provider was removed (or by an
@@ -268,7 +268,7 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	defer db.Close()
 	pg, pol := newPaging(t, db)
 	var logs logBuffer
-	pg.Log, pg.Channels = logs.logger(), map[string]bool{bot.ViaEmail: true}
+	pg.Log, pg.Channels = logs.logger(), map[bot.Via]bool{bot.ViaEmail: true}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
 	res, err := bot.Ingest(ctx, db, pol, alertP0("old"), t0)
 	if err != nil {
@@ -279,14 +279,14 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	if err := pg.Run(ctx, t0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
-		fix:    "add a phone: section"}.check(t, db, res.GroupID, &logs, before)
+		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
 	if g := group(t, db, res.GroupID); g.Version < 2 {
 		t.Errorf("group version %d: the card was not queued for an update with the note", g.Version)
 	}
@@ -299,7 +299,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := newPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"},
 		Throttle: 1, ThrottleWindow: 15 * time.Minute}
@@ -324,7 +324,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 
 	var logs logBuffer
 	pg.Log = logs.logger()
-	before := pagesTotal(bot.ViaPhone, "skipped")
+	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	gid := fire("second", t0.Add(time.Minute))
 	if n := len(twilio.Calls()); n != 1 {
 		t.Fatalf("%d calls, want still 1 (throttled)", n)
@@ -332,12 +332,12 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
 		detail: "not sent: throttled: user 501 had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
 		note:   "phone page not sent: throttled: <@501> had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
-		fix:    "phone: max_calls per window sets this limit"}.check(t, db, gid, &logs, before)
+		fix:    "phone: max_calls per window sets this limit"}.check(t, db, pg, gid, &logs, before)
 
 	logs = logBuffer{}
 	pg.Log = logs.logger()
 	twilio.FailNext(400, 21211)
-	before = pagesTotal(bot.ViaPhone, "failed")
+	before = pagesTotal(pg, bot.ViaPhone, "failed")
 	gid = fire("third", t0.Add(20*time.Minute))
 	var detail string
 	for _, p := range unsentPages(t, db) {
@@ -350,7 +350,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	}
 	const fix = "check the number, the phone: settings, KLAXON_TWILIO_AUTH_TOKEN and the provider account"
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageFailed, detail: detail, noteEnd: " (" + fix + ")", fix: fix,
-		action: "call failed"}.check(t, db, gid, &logs, before)
+		action: "call failed"}.check(t, db, pg, gid, &logs, before)
 }
 
 // An e-mail the mail server refuses for good is failed with the reason,
@@ -362,7 +362,7 @@ func TestMailJobRefused(t *testing.T) {
 	pg, pol := newPaging(t, db)
 	var logs logBuffer
 	pg.Log = logs.logger()
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaEmail}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaEmail}}}}}}
 	smtp := mailtest.New(t, mailtest.Options{})
 	smtp.RejectRcpt("a@example.org", 550, "5.1.1 no such user")
 	job := &bot.MailJob{Paging: pg, Mailer: mail.Core{Mailer: &mail.Mailer{Host: smtp.Host, Port: smtp.Port, From: "klaxon@example.org",
@@ -374,7 +374,7 @@ func TestMailJobRefused(t *testing.T) {
 	if err := pg.Run(ctx, t0); err != nil {
 		t.Fatal(err)
 	}
-	before := pagesTotal(bot.ViaEmail, "failed")
+	before := pagesTotal(pg, bot.ViaEmail, "failed")
 	if err := job.Run(ctx, t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestMailJobRefused(t *testing.T) {
 		t.Fatalf("refused mail detail %q", detail)
 	}
 	notSentChecks{via: bot.ViaEmail, user: "501", status: bot.PageFailed, detail: detail,
-		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, res.GroupID, &logs, before)
+		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, pg, res.GroupID, &logs, before)
 }
 
 // TestPhoneJobDefaultLimit: with no max_calls configured a person is rung
@@ -398,7 +398,7 @@ func TestPhoneJobDefaultLimit(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := newPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []string{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
 	for i, tc := range []struct {

@@ -531,8 +531,8 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 				continue
 			}
 			counts[u]++
-			if !containsStr(perUser[u], p.Via) {
-				perUser[u] = append(perUser[u], p.Via)
+			if !containsStr(perUser[u], string(p.Via)) {
+				perUser[u] = append(perUser[u], string(p.Via))
 			}
 		}
 	}

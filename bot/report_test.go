@@ -117,7 +117,7 @@ func TestWeeklyDigest(t *testing.T) {
 	}
 	g := calGroup(t, k.db, "WebDown", "web", bot.P0, d, d.Add(time.Hour), &bot.Action{Actor: bot.Actor{UserID: "501"}, At: d.Add(3 * time.Minute)})
 	err := k.db.Update(context.Background(), func(tx bot.Tx) error {
-		for _, via := range []string{bot.ViaDM, bot.ViaPhone} {
+		for _, via := range []bot.Via{bot.ViaDM, bot.ViaPhone} {
 			if err := tx.AddPage(&bot.PageRecord{GroupID: g.ID, Via: via, UserID: "501", Status: bot.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)}); err != nil {
 				return err
 			}

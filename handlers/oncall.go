@@ -223,13 +223,13 @@ func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 	case user != "" && sched != "":
 		return nil, bot.Errorf(bot.EInvalid, "page either a user or a schedule, not both")
 	case user != "":
-		target = bot.Target{User: user, Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+		target = bot.Target{User: user, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
 	case sched != "":
 		s, err := o.schedule(sched)
 		if err != nil {
 			return nil, err
 		}
-		target = bot.Target{Schedule: s.Name, Via: []string{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+		target = bot.Target{Schedule: s.Name, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "say whom to page: user: @someone or schedule: primary")
 	}

@@ -63,9 +63,9 @@ func newCorePhone(t *testing.T) *corePhone {
 	}
 	c.pg = &bot.Paging{Store: db, Policy: c.pol, Log: slog.New(slog.DiscardHandler), OnCall: onCall{"primary": "501"},
 		Directory: map[string]bot.Contact{"501": {UserID: "501", Name: "Anna", Phone: "+15550100501"}},
-		Channels:  map[string]bool{bot.ViaPhone: true}}
+		Channels:  map[bot.Via]bool{bot.ViaPhone: true}}
 	c.pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Targets: []bot.Target{{Schedule: "primary", Via: []string{bot.ViaPhone}}}},
+		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaPhone}}}},
 		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "900"}}},
 		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
 	}}

@@ -32,6 +32,9 @@ type Webhook struct {
 	MaxBytes int64
 	Trigger  func() // wakes the engine after new work was stored
 	Log      *slog.Logger
+
+	// Metrics counts deliveries by result; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // message is Alertmanager's webhook body: notify/webhook.Message with the
@@ -47,12 +50,12 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.Log
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		metrics.WebhooksReceived.WithLabelValues("bad_request").Inc()
+		h.Metrics.WebhookReceived("bad_request")
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"status": "error", "error": "use POST"})
 		return
 	}
 	if !authorized(r, h.Token) {
-		metrics.WebhooksReceived.WithLabelValues("unauthorized").Inc()
+		h.Metrics.WebhookReceived("unauthorized")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"status": "error",
 			"error": "missing or wrong credentials: send Authorization: Bearer <KLAXON_WEBHOOK_TOKEN> (http_config.authorization in webhook_configs)"})
@@ -66,18 +69,18 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			metrics.WebhooksReceived.WithLabelValues("too_large").Inc()
+			h.Metrics.WebhookReceived("too_large")
 			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"status": "error",
 				"error": fmt.Sprintf("body larger than %d bytes: lower max_alerts in the Alertmanager webhook config", max)})
 			return
 		}
-		metrics.WebhooksReceived.WithLabelValues("bad_request").Inc()
+		h.Metrics.WebhookReceived("bad_request")
 		writeJSON(w, http.StatusBadRequest, map[string]string{"status": "error", "error": "reading body: " + err.Error()})
 		return
 	}
 	n, err := Decode(body)
 	if err != nil {
-		metrics.WebhooksReceived.WithLabelValues("bad_request").Inc()
+		h.Metrics.WebhookReceived("bad_request")
 		log.Warn("rejected webhook", "err", err)
 		writeError(w, log, err)
 		return
@@ -85,7 +88,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log = log.With("group_key", n.GroupKey)
 	res, err := bot.Ingest(r.Context(), h.Store, h.Policy, n, h.Clock.Now())
 	if err != nil {
-		metrics.WebhooksReceived.WithLabelValues("error").Inc()
+		h.Metrics.WebhookReceived("error")
 		// EUnavailable answers 503 and other failures 500: Alertmanager retries both, so nothing is lost.
 		writeError(w, log, err)
 		return
@@ -96,7 +99,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if h.Trigger != nil {
 		h.Trigger()
 	}
-	metrics.WebhooksReceived.WithLabelValues(result).Inc()
+	h.Metrics.WebhookReceived(result)
 	log.Debug("webhook stored", "result", result, "group", res.GroupID, "alerts", len(n.Alerts))
 	writeJSON(w, http.StatusOK, map[string]any{"status": result, "group_id": res.GroupID})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // Snapshots are klaxon-<UTC time>.db files, each with a JSON manifest next
@@ -50,7 +51,7 @@ func ManifestPath(backup string) string { return backup + ".json" }
 // Backup implements bot.Backuper: a consistent online snapshot that does
 // not stop writers. See snapshot.
 func (db *DB) Backup(ctx context.Context, dir string, now time.Time) (bot.BackupInfo, error) {
-	return snapshot(ctx, db.path, dir, now)
+	return snapshot(ctx, db.metrics, db.path, dir, now)
 }
 
 // BackupFile snapshots the database at dbPath (which a running Klaxon may
@@ -59,7 +60,7 @@ func BackupFile(ctx context.Context, dbPath, dir string, now time.Time) (bot.Bac
 	if _, err := os.Stat(dbPath); err != nil {
 		return bot.BackupInfo{}, bot.WrapError(bot.ENotFound, err, "database %s does not exist (set KLAXON_DB to its path)", dbPath)
 	}
-	return snapshot(ctx, dbPath, dir, now)
+	return snapshot(ctx, nil, dbPath, dir, now)
 }
 
 // backupPagesPerStep is how many pages one sqlite3_backup_step copies (1
@@ -89,7 +90,7 @@ const backupLockName = ".klaxon-backup.lock"
 // written as <name>.tmp, synced, opened read-only and checked (integrity,
 // foreign keys, row counts against the live ones) before its manifest is
 // written and it is renamed into place.
-func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.BackupInfo, error) {
+func snapshot(ctx context.Context, m *metrics.Metrics, source, dir string, now time.Time) (bot.BackupInfo, error) {
 	if dir == "" {
 		return bot.BackupInfo{}, bot.Errorf(bot.EInvalid, "no backup directory: set backups.dir in the configuration or pass --dir DIR")
 	}
@@ -114,14 +115,14 @@ func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.Backu
 	removeTmp()
 	defer removeTmp()
 
-	live, version, err := copyDatabase(ctx, source, tmp)
+	live, version, err := copyDatabase(ctx, m, source, tmp)
 	if err != nil {
 		return bot.BackupInfo{}, err
 	}
 	if err := syncFile(tmp); err != nil {
 		return bot.BackupInfo{}, fmt.Errorf("backup: sync: %w", err)
 	}
-	copied, problems, err := inspect(ctx, tmp)
+	copied, problems, err := inspect(ctx, m, tmp)
 	if err != nil {
 		return bot.BackupInfo{}, err
 	}
@@ -133,8 +134,8 @@ func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.Backu
 	if err != nil {
 		return bot.BackupInfo{}, err
 	}
-	m := Manifest{Format: 1, CreatedAt: now.UTC(), Source: source, Size: size, SHA256: sum, SchemaVersion: version, Tables: live}
-	if err := writeJSON(ManifestPath(final), m); err != nil {
+	man := Manifest{Format: 1, CreatedAt: now.UTC(), Source: source, Size: size, SHA256: sum, SchemaVersion: version, Tables: live}
+	if err := writeJSON(ManifestPath(final), man); err != nil {
 		return bot.BackupInfo{}, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -142,7 +143,7 @@ func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.Backu
 		return bot.BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
 	_ = syncDir(dir)
-	return bot.BackupInfo{Path: final, CreatedAt: m.CreatedAt, Size: size, SHA256: sum, Tables: live}, nil
+	return bot.BackupInfo{Path: final, CreatedAt: man.CreatedAt, Size: size, SHA256: sum, Tables: live}, nil
 }
 
 // copyDatabase copies the database at source into the new file tmp and
@@ -156,7 +157,7 @@ func snapshot(ctx context.Context, source, dir string, now time.Time) (bot.Backu
 // disk and ctx may end it.
 // The copy is left in rollback-journal mode, as VACUUM INTO left it, so
 // that opening it read-only leaves no -wal or -shm file next to it.
-func copyDatabase(ctx context.Context, source, tmp string) (map[string]int64, int, error) {
+func copyDatabase(ctx context.Context, m *metrics.Metrics, source, tmp string) (map[string]int64, int, error) {
 	src, err := sql.Open("sqlite3", "file:"+source+"?_busy_timeout=10000")
 	if err != nil {
 		return nil, 0, err
@@ -164,14 +165,14 @@ func copyDatabase(ctx context.Context, source, tmp string) (map[string]int64, in
 	defer src.Close()
 	sc, err := src.Conn(ctx)
 	if err != nil {
-		return nil, 0, dbError("backup: open the database", err)
+		return nil, 0, dbErrorIn(m, "backup: open the database", err)
 	}
 	defer sc.Close()
 	if _, err := sc.ExecContext(ctx, "BEGIN"); err != nil { // deferred: a read transaction from the first read on
-		return nil, 0, dbError("backup: begin", err)
+		return nil, 0, dbErrorIn(m, "backup: begin", err)
 	}
 	defer sc.ExecContext(context.Background(), "ROLLBACK")
-	live, version, err := countConn(ctx, sc)
+	live, version, err := countConn(ctx, m, sc)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -268,7 +269,7 @@ func backupPages(ctx context.Context, dst, src *sqlite3.SQLiteConn, flush func()
 
 // VerifyBackup implements bot.Backuper.
 func (db *DB) VerifyBackup(ctx context.Context, path string) (bot.BackupCheck, error) {
-	return VerifyBackupFile(ctx, path, true)
+	return verifyBackupFile(ctx, db.metrics, path, true)
 }
 
 // VerifyBackupFile checks a snapshot: it opens it read-only, runs PRAGMA
@@ -278,11 +279,15 @@ func (db *DB) VerifyBackup(ctx context.Context, path string) (bot.BackupCheck, e
 // skipped unless requireManifest is set. Failed checks are Problems; err
 // is for files that cannot be read at all.
 func VerifyBackupFile(ctx context.Context, path string, requireManifest bool) (bot.BackupCheck, error) {
+	return verifyBackupFile(ctx, nil, path, requireManifest)
+}
+
+func verifyBackupFile(ctx context.Context, mx *metrics.Metrics, path string, requireManifest bool) (bot.BackupCheck, error) {
 	c := bot.BackupCheck{Path: path}
 	if _, err := os.Stat(path); err != nil {
 		return c, bot.WrapError(bot.ENotFound, err, "backup %s cannot be read", path)
 	}
-	tables, problems, err := inspect(ctx, path)
+	tables, problems, err := inspect(ctx, mx, path)
 	if err != nil {
 		return c, err
 	}
@@ -499,40 +504,40 @@ func inUse(dbPath string, err error) error {
 }
 
 // countTables counts the rows of every table and reads the schema version.
-func countTables(ctx context.Context, c *sql.DB) (map[string]int64, int, error) {
+func countTables(ctx context.Context, m *metrics.Metrics, c *sql.DB) (map[string]int64, int, error) {
 	conn, err := c.Conn(ctx)
 	if err != nil {
-		return nil, 0, dbError("count rows", err)
+		return nil, 0, dbErrorIn(m, "count rows", err)
 	}
 	defer conn.Close()
-	return countConn(ctx, conn)
+	return countConn(ctx, m, conn)
 }
 
 // countConn is countTables on one connection, inside its transaction if it
 // has one open.
-func countConn(ctx context.Context, conn *sql.Conn) (map[string]int64, int, error) {
+func countConn(ctx context.Context, m *metrics.Metrics, conn *sql.Conn) (map[string]int64, int, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
 	if err != nil {
-		return nil, 0, dbError("count rows", err)
+		return nil, 0, dbErrorIn(m, "count rows", err)
 	}
 	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
-			return nil, 0, dbError("count rows", err)
+			return nil, 0, dbErrorIn(m, "count rows", err)
 		}
 		names = append(names, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, dbError("count rows", err)
+		return nil, 0, dbErrorIn(m, "count rows", err)
 	}
 	out := map[string]int64{}
 	for _, n := range names {
 		var k int64
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM "`+strings.ReplaceAll(n, `"`, `""`)+`"`).Scan(&k); err != nil {
-			return nil, 0, dbError("count rows of "+n, err)
+			return nil, 0, dbErrorIn(m, "count rows of "+n, err)
 		}
 		out[n] = k
 	}
@@ -540,7 +545,7 @@ func countConn(ctx context.Context, conn *sql.Conn) (map[string]int64, int, erro
 	if _, ok := out["schema_migrations"]; ok {
 		var v sql.NullInt64
 		if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil {
-			return nil, 0, dbError("schema version", err)
+			return nil, 0, dbErrorIn(m, "schema version", err)
 		}
 		version = int(v.Int64)
 	}
@@ -549,7 +554,7 @@ func countConn(ctx context.Context, conn *sql.Conn) (map[string]int64, int, erro
 
 // inspect opens a database file read-only and checks it: integrity,
 // foreign keys, Klaxon's tables, schema version. It returns the row counts.
-func inspect(ctx context.Context, path string) (map[string]int64, []string, error) {
+func inspect(ctx context.Context, m *metrics.Metrics, path string) (map[string]int64, []string, error) {
 	c, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 	if err != nil {
 		return nil, nil, err
@@ -586,7 +591,7 @@ func inspect(ctx context.Context, path string) (map[string]int64, []string, erro
 	if nfk > 0 {
 		problems = append(problems, fmt.Sprintf("foreign key check: %d row(s) refer to missing rows", nfk))
 	}
-	tables, version, err := countTables(ctx, c)
+	tables, version, err := countTables(ctx, m, c)
 	if err != nil {
 		return nil, append(problems, "counting rows failed: "+err.Error()), nil
 	}

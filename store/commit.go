@@ -123,7 +123,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 	sqlTx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		fail(dbError("begin", err))
+		fail(db.dbError("begin", err))
 		return
 	}
 	for i, r := range batch {
@@ -133,25 +133,25 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		}
 		if _, err := sqlTx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
 			sqlTx.Rollback()
-			fail(dbError("savepoint", err))
+			fail(db.dbError("savepoint", err))
 			return
 		}
-		if err := safeFn(r.fn, &Tx{ctx: r.ctx, tx: sqlTx}); err != nil {
+		if err := safeFn(r.fn, &Tx{ctx: r.ctx, tx: sqlTx, m: db.metrics}); err != nil {
 			results[i] = err
 			if _, rerr := sqlTx.ExecContext(context.Background(), "ROLLBACK TO w"); rerr != nil {
 				sqlTx.Rollback()
-				fail(dbError("rollback to savepoint", rerr))
+				fail(db.dbError("rollback to savepoint", rerr))
 				return
 			}
 		}
 		if _, err := sqlTx.ExecContext(context.Background(), "RELEASE w"); err != nil {
 			sqlTx.Rollback()
-			fail(dbError("release savepoint", err))
+			fail(db.dbError("release savepoint", err))
 			return
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		fail(dbError("commit", err))
+		fail(db.dbError("commit", err))
 		return
 	}
 	for i, r := range batch {

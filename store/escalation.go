@@ -29,12 +29,12 @@ func (t *Tx) scanEscalations(op, q string, args ...any) ([]bot.Escalation, error
 		var e bot.Escalation
 		var next, deadline int64
 		if err := rows.Scan(&e.GroupID, &e.Priority, &e.Step, &e.Loop, &next, &deadline, &e.Overdue, &e.Done); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		e.NextAt, e.Deadline = fromTS(next), fromTS(deadline)
 		out = append(out, e)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // Escalation implements bot.EscalationTx.
@@ -74,12 +74,12 @@ func (t *Tx) scanPages(op, q string, args ...any) ([]bot.PageRecord, error) {
 		var created, sent, answered int64
 		if err := rows.Scan(&p.ID, &p.GroupID, &p.Step, &p.Via, &p.UserID, &p.RoleID, &p.Schedule, &p.Status, &p.Detail,
 			&p.CallSID, &created, &sent, &p.Keypress, &answered); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		p.CreatedAt, p.SentAt, p.AnsweredAt = fromTS(created), fromTS(sent), fromTS(answered)
 		out = append(out, p)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // AddPage implements bot.EscalationTx.
@@ -91,7 +91,7 @@ func (t *Tx) AddPage(p *bot.PageRecord) error {
 		return err
 	}
 	p.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add page", err)
+	return t.dbErrorOrNil("add page", err)
 }
 
 // PageRecord implements bot.EscalationTx.
@@ -109,7 +109,7 @@ func (t *Tx) UpdatePage(p *bot.PageRecord) error {
 }
 
 // QueuedPages implements bot.EscalationTx.
-func (t *Tx) QueuedPages(via string, limit int) ([]bot.PageRecord, error) {
+func (t *Tx) QueuedPages(via bot.Via, limit int) ([]bot.PageRecord, error) {
 	return t.scanPages("queued pages", "SELECT "+pageCols+" FROM pages WHERE via = ? AND status = 'queued' ORDER BY id LIMIT ?", via, limit)
 }
 
@@ -127,11 +127,11 @@ func (t *Tx) CancelPages(groupID int64) (int, error) {
 }
 
 // PagesSince implements bot.EscalationTx.
-func (t *Tx) PagesSince(userID, via string, since time.Time) (int, error) {
+func (t *Tx) PagesSince(userID string, via bot.Via, since time.Time) (int, error) {
 	var n int
 	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM pages WHERE user_id = ? AND via = ? AND status = 'sent' AND sent_at >= ?",
 		userID, via, ts(since)).Scan(&n)
-	return n, dbErrorOrNil("pages since", err)
+	return n, t.dbErrorOrNil("pages since", err)
 }
 
 // UnsentPages implements bot.EscalationTx.
@@ -159,12 +159,12 @@ func (t *Tx) Actions(groupID int64) ([]bot.ActionRecord, error) {
 		var r bot.ActionRecord
 		var at int64
 		if err := rows.Scan(&r.Kind, &r.Action.UserID, &r.Action.Name, &r.Action.Via, &r.Detail, &at); err != nil {
-			return nil, dbError("actions", err)
+			return nil, t.dbError("actions", err)
 		}
 		r.Action.At = fromTS(at)
 		out = append(out, r)
 	}
-	return out, dbErrorOrNil("actions", rows.Err())
+	return out, t.dbErrorOrNil("actions", rows.Err())
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

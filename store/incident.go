@@ -27,7 +27,7 @@ func (t *Tx) SaveIncident(i *bot.Incident) error {
 			return err
 		}
 		if i.ID, err = r.LastInsertId(); err != nil {
-			return dbError("insert incident", err)
+			return t.dbError("insert incident", err)
 		}
 	} else if _, err := t.exec("update incident", `UPDATE incidents SET title = ?, priority = ?, impact = ?, services = ?, status = ?,
 		roles = ?, channel_id = ?, thread_id = ?, summary_id = ?, created_by = ?, started_at = ?, detected_at = ?, acked_at = ?,
@@ -58,7 +58,7 @@ func (t *Tx) scanIncidents(op, q string, args ...any) ([]*bot.Incident, error) {
 		if err := rows.Scan(&i.ID, &i.Title, &i.Priority, &i.Impact, &services, &status, &roles, &i.ChannelID, &i.ThreadID,
 			&i.SummaryID, &createdBy, &started, &detected, &acked, &mitigated, &resolved, &closed, &updated, &i.Version); err != nil {
 			rows.Close()
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		i.Status = bot.IncidentStatus(status)
 		i.StartedAt, i.DetectedAt, i.AckedAt, i.MitigatedAt = fromTS(started), fromTS(detected), fromTS(acked), fromTS(mitigated)
@@ -70,13 +70,13 @@ func (t *Tx) scanIncidents(op, q string, args ...any) ([]*bot.Incident, error) {
 		e3 = json.Unmarshal([]byte(createdBy), &i.CreatedBy)
 		if e1 != nil || e2 != nil || e3 != nil {
 			rows.Close()
-			return nil, dbError(op, firstErr(e1, e2, e3))
+			return nil, t.dbError(op, firstErr(e1, e2, e3))
 		}
 		out = append(out, i)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return nil, dbError(op, err)
+		return nil, t.dbError(op, err)
 	}
 	rows.Close()
 	for _, i := range out {
@@ -139,7 +139,7 @@ func (t *Tx) AddTimelineEvent(e *bot.TimelineEvent) error {
 		return err
 	}
 	e.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add timeline event", err)
+	return t.dbErrorOrNil("add timeline event", err)
 }
 
 // Timeline implements bot.IncidentTx.
@@ -155,12 +155,12 @@ func (t *Tx) Timeline(incidentID int64) ([]bot.TimelineEvent, error) {
 		var e bot.TimelineEvent
 		var at int64
 		if err := rows.Scan(&e.ID, &e.IncidentID, &at, &e.Kind, &e.Actor.UserID, &e.Actor.Name, &e.Actor.Via, &e.Text, &e.Ref); err != nil {
-			return nil, dbError("timeline", err)
+			return nil, t.dbError("timeline", err)
 		}
 		e.At = fromTS(at)
 		out = append(out, e)
 	}
-	return out, dbErrorOrNil("timeline", rows.Err())
+	return out, t.dbErrorOrNil("timeline", rows.Err())
 }
 
 // PreviousEpisode implements bot.IncidentTx.

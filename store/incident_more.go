@@ -21,7 +21,7 @@ func (t *Tx) IncidentState(incidentID int64) (*bot.IncidentState, error) {
 		return s, nil
 	}
 	if err != nil {
-		return nil, dbError("incident state", err)
+		return nil, t.dbError("incident state", err)
 	}
 	s.SnoozedUntil, s.UpdateRemindedAt, s.CommanderRemindedAt, s.NudgedAt = fromTS(snoozed), fromTS(reminded), fromTS(cmd), fromTS(nudged)
 	return s, nil
@@ -72,7 +72,7 @@ func (t *Tx) GroupActionsSeen(incidentID, groupID int64) (int, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	return n, dbErrorOrNil("group actions seen", err)
+	return n, t.dbErrorOrNil("group actions seen", err)
 }
 
 // SetGroupActionsSeen implements bot.IncidentMoreTx.
@@ -99,7 +99,7 @@ func (t *Tx) LastTimelineEvent(incidentID int64, ref string, kinds ...string) (*
 		return nil, bot.Errorf(bot.ENotFound, "no timeline event %s", ref)
 	}
 	if err != nil {
-		return nil, dbError("last timeline event", err)
+		return nil, t.dbError("last timeline event", err)
 	}
 	e.At = fromTS(at)
 	return &e, nil
@@ -116,7 +116,7 @@ func (t *Tx) SaveReport(r *bot.UserReport) error {
 			return err
 		}
 		r.ID, err = res.LastInsertId()
-		return dbErrorOrNil("save report", err)
+		return t.dbErrorOrNil("save report", err)
 	}
 	_, err := t.exec("save report", `UPDATE user_reports SET text = ?, reporter = ?, channel_id = ?, status = ?, incident_id = ?,
 		handled_by = ?, triage_channel_id = ?, message_id = ?, created_at = ?, handled_at = ? WHERE id = ?`, append(args, r.ID)...)
@@ -138,15 +138,15 @@ func (t *Tx) scanReports(op, q string, args ...any) ([]*bot.UserReport, error) {
 		var created, handled int64
 		if err := rows.Scan(&r.ID, &r.Text, &reporter, &r.ChannelID, &r.Status, &r.IncidentID, &handledBy, &r.TriageChannelID,
 			&r.MessageID, &created, &handled); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		if err := errors.Join(json.Unmarshal([]byte(reporter), &r.Reporter), json.Unmarshal([]byte(handledBy), &r.HandledBy)); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		r.CreatedAt, r.HandledAt = fromTS(created), fromTS(handled)
 		out = append(out, r)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // Report implements bot.IncidentMoreTx.
@@ -183,11 +183,11 @@ func (t *Tx) IncidentMeasures(from, to time.Time) ([]bot.IncidentMeasure, error)
 		var m bot.IncidentMeasure
 		var detected, tta, ttm, ttr, impact int64
 		if err := rows.Scan(&m.IncidentID, &m.Priority, &detected, &tta, &ttm, &ttr, &impact, &m.Acked, &m.Mitigated, &m.Resolved); err != nil {
-			return nil, dbError("incident measures", err)
+			return nil, t.dbError("incident measures", err)
 		}
 		m.DetectedAt = fromTS(detected)
 		m.TimeToAck, m.TimeToMitigate, m.TimeToResolve, m.ImpactDuration = time.Duration(tta), time.Duration(ttm), time.Duration(ttr), time.Duration(impact)
 		out = append(out, m)
 	}
-	return out, dbErrorOrNil("incident measures", rows.Err())
+	return out, t.dbErrorOrNil("incident measures", rows.Err())
 }

@@ -39,7 +39,7 @@ func (t *Tx) AddChecklist(c *bot.Checklist) error {
 		return err
 	}
 	c.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add checklist", err)
+	return t.dbErrorOrNil("add checklist", err)
 }
 
 func (t *Tx) scanChecklists(op, q string, args ...any) ([]*bot.Checklist, error) {
@@ -54,7 +54,7 @@ func (t *Tx) scanChecklists(op, q string, args ...any) ([]*bot.Checklist, error)
 		var steps, done, startedBy string
 		var started int64
 		if err := rows.Scan(&c.ID, &c.IncidentID, &c.RunbookID, &c.Title, &steps, &done, &c.ChannelID, &startedBy, &started); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		c.StartedAt = fromTS(started)
 		var marks []*stepMark
@@ -63,7 +63,7 @@ func (t *Tx) scanChecklists(op, q string, args ...any) ([]*bot.Checklist, error)
 		e2 = json.Unmarshal([]byte(done), &marks)
 		e3 = json.Unmarshal([]byte(startedBy), &c.StartedBy)
 		if err := firstErr(e1, e2, e3); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		c.Done = make([]*bot.StepMark, len(c.Steps))
 		for i, m := range marks {
@@ -73,7 +73,7 @@ func (t *Tx) scanChecklists(op, q string, args ...any) ([]*bot.Checklist, error)
 		}
 		out = append(out, c)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // Checklist implements bot.ChecklistTx.
@@ -129,7 +129,7 @@ func (t *Tx) AddPostmortem(p *bot.Postmortem, first *bot.PostmortemRevision) err
 		return err
 	}
 	if p.ID, err = r.LastInsertId(); err != nil {
-		return dbError("add postmortem", err)
+		return t.dbError("add postmortem", err)
 	}
 	if first != nil {
 		first.PostmortemID = p.ID
@@ -153,7 +153,7 @@ func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*bot.Postmortem, erro
 		if err := rows.Scan(&p.ID, &p.IncidentID, &p.Revision, &sections, &p.LLMModel, &llmSections, &p.DraftNote, &createdBy, &created,
 			&updated, &published, &publishedBy, &p.ForumChannelID, &p.ForumThreadID, &p.PublishedHash, &dirty, &next, &p.PublishAttempts,
 			&p.PublishError); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		p.CreatedAt, p.UpdatedAt, p.PublishedAt, p.PublishNextAt = fromTS(created), fromTS(updated), fromTS(published), fromTS(next)
 		p.PublishDirty = dirty != 0
@@ -163,11 +163,11 @@ func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*bot.Postmortem, erro
 		e3 = json.Unmarshal([]byte(createdBy), &p.CreatedBy)
 		e4 = json.Unmarshal([]byte(publishedBy), &p.PublishedBy)
 		if err := firstErr(e1, e2, e3, e4); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		out = append(out, p)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // Postmortem implements bot.PostmortemTx.
@@ -221,15 +221,15 @@ func (t *Tx) Revisions(postmortemID int64) ([]bot.PostmortemRevision, error) {
 		var at int64
 		if err := rows.Scan(&r.PostmortemID, &r.Revision, &sections, &r.Markdown, &r.Changed, &r.Note, &r.Actor.UserID, &r.Actor.Name,
 			&r.Actor.Via, &at); err != nil {
-			return nil, dbError("revisions", err)
+			return nil, t.dbError("revisions", err)
 		}
 		r.At = fromTS(at)
 		if r.Sections, err = decodeMap(sections); err != nil {
-			return nil, dbError("revisions", err)
+			return nil, t.dbError("revisions", err)
 		}
 		out = append(out, r)
 	}
-	return out, dbErrorOrNil("revisions", rows.Err())
+	return out, t.dbErrorOrNil("revisions", rows.Err())
 }
 
 // DuePublications implements bot.PostmortemTx.
@@ -254,7 +254,7 @@ func (t *Tx) AddActionItem(a *bot.ActionItem) error {
 		return err
 	}
 	a.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add action item", err)
+	return t.dbErrorOrNil("add action item", err)
 }
 
 func (t *Tx) scanActions(op, q string, args ...any) ([]*bot.ActionItem, error) {
@@ -270,15 +270,15 @@ func (t *Tx) scanActions(op, q string, args ...any) ([]*bot.ActionItem, error) {
 		var due, created, done, next int64
 		if err := rows.Scan(&a.ID, &a.IncidentID, &a.Text, &a.OwnerID, &due, &a.Status, &createdBy, &created, &done, &doneBy,
 			&a.Reminders, &next); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		a.DueAt, a.CreatedAt, a.DoneAt, a.NextReminderAt = fromTS(due), fromTS(created), fromTS(done), fromTS(next)
 		if err := firstErr(json.Unmarshal([]byte(createdBy), &a.CreatedBy), json.Unmarshal([]byte(doneBy), &a.DoneBy)); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		out = append(out, a)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // ActionItem implements bot.PostmortemTx.
@@ -348,12 +348,12 @@ func (t *Tx) scanDue(op, q string, args ...any) ([]*bot.PostmortemDue, error) {
 		d := &bot.PostmortemDue{}
 		var due, next int64
 		if err := rows.Scan(&d.IncidentID, &due, &d.Reminders, &next, &d.State); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		d.DueAt, d.NextAt = fromTS(due), fromTS(next)
 		out = append(out, d)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // PostmortemDueOf implements bot.PostmortemTx.

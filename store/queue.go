@@ -13,7 +13,7 @@ import (
 func (t *Tx) Enqueue(m *bot.Outgoing) error {
 	body, err := json.Marshal(m.Message)
 	if err != nil {
-		return dbError("enqueue", err)
+		return t.dbError("enqueue", err)
 	}
 	buttons := m.Buttons
 	if buttons == nil {
@@ -26,7 +26,7 @@ func (t *Tx) Enqueue(m *bot.Outgoing) error {
 		return err
 	}
 	m.ID, err = r.LastInsertId()
-	return dbErrorOrNil("enqueue", err)
+	return t.dbErrorOrNil("enqueue", err)
 }
 
 // MarkDirty implements bot.QueueTx.
@@ -65,13 +65,13 @@ func (t *Tx) scanItems(op, q string, args ...any) ([]bot.Item, error) {
 		var due, dead, created int64
 		if err := rows.Scan(&it.ID, &it.Kind, &target, &it.Priority, &it.Version, &m.ChannelID, &m.UserID, &m.IncidentID,
 			&body, &buttons, &m.Kind, &m.Ref, &due, &it.Attempts, &it.Sends, &it.LastError, &dead, &created); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		it.Target = target.Int64
 		it.DueAt, it.DeadAt, it.CreatedAt = fromTS(due), fromTS(dead), fromTS(created)
 		if it.Kind == bot.ItemMessage {
 			if err := errors.Join(json.Unmarshal([]byte(body), &m.Message), json.Unmarshal([]byte(buttons), &m.Buttons)); err != nil {
-				return nil, dbError(op, err)
+				return nil, t.dbError(op, err)
 			}
 			if m.Message.Tone == bot.ToneNone {
 				m.Message.Tone = legacyTone(body)
@@ -82,7 +82,7 @@ func (t *Tx) scanItems(op, q string, args ...any) ([]bot.Item, error) {
 		}
 		out = append(out, it)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // DueItems implements bot.QueueTx.
@@ -150,7 +150,7 @@ func (t *Tx) MarkSent(at time.Time) error {
 func (t *Tx) LastSent() (time.Time, error) {
 	var n int64
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT last_sent FROM outbound_state WHERE id = 1").Scan(&n); err != nil {
-		return time.Time{}, dbError("last sent", err)
+		return time.Time{}, t.dbError("last sent", err)
 	}
 	return fromTS(n), nil
 }
@@ -179,7 +179,7 @@ func (t *Tx) RequeueDead(now time.Time) (int, error) {
 		return 0, err
 	}
 	n, err := r.RowsAffected()
-	return int(n), dbErrorOrNil("requeue dead", err)
+	return int(n), t.dbErrorOrNil("requeue dead", err)
 }
 
 // QueueStats implements bot.QueueTx.
@@ -188,7 +188,7 @@ func (t *Tx) QueueStats() (int, time.Time, int, error) {
 	var oldest sql.NullInt64
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FILTER (WHERE dead_at = 0), MIN(created_at) FILTER (WHERE dead_at = 0),
 		count(*) FILTER (WHERE dead_at != 0) FROM queue`).Scan(&n, &oldest, &dead); err != nil {
-		return 0, time.Time{}, 0, dbError("queue stats", err)
+		return 0, time.Time{}, 0, t.dbError("queue stats", err)
 	}
 	return n, fromTS(oldest.Int64), dead, nil
 }
@@ -197,7 +197,7 @@ func (t *Tx) QueueStats() (int, time.Time, int, error) {
 func (t *Tx) PendingMessages(incidentID int64) (bool, error) {
 	var n int
 	err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM queue WHERE incident_id = ? AND kind = 'message' AND dead_at = 0", incidentID).Scan(&n)
-	return n > 0, dbErrorOrNil("pending messages", err)
+	return n > 0, t.dbErrorOrNil("pending messages", err)
 }
 
 // CancelMessages implements bot.QueueTx.

@@ -24,22 +24,22 @@ func (t *Tx) scanReminders(op, q string, args ...any) ([]bot.Reminder, error) {
 		var next, last, created, updated int64
 		if err := rows.Scan(&r.ID, &r.Name, &r.Cron, &r.TimeZone, &r.ChannelID, &r.Message, &roles, &r.Paused, &r.Source,
 			&next, &last, &r.CreatedBy, &created, &updated); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		if r.Roles, err = decodeList(roles); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		r.NextAt, r.LastRunAt, r.CreatedAt, r.UpdatedAt = fromTS(next), fromTS(last), fromTS(created), fromTS(updated)
 		out = append(out, r)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // AddReminder implements bot.ReminderTx.
 func (t *Tx) AddReminder(r *bot.Reminder) error {
 	var n int
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM reminders WHERE name = ?", r.Name).Scan(&n); err != nil {
-		return dbError("add reminder", err)
+		return t.dbError("add reminder", err)
 	}
 	if n > 0 {
 		return bot.Errorf(bot.EConflict, "a reminder named %s exists already: choose another name, or remove it first with /reminder remove", r.Name)
@@ -52,7 +52,7 @@ func (t *Tx) AddReminder(r *bot.Reminder) error {
 		return err
 	}
 	r.ID, err = res.LastInsertId()
-	return dbErrorOrNil("add reminder", err)
+	return t.dbErrorOrNil("add reminder", err)
 }
 
 // Reminder implements bot.ReminderTx.
@@ -96,7 +96,7 @@ func (t *Tx) RemoveReminder(name string) error {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return dbError("remove reminder", err)
+		return t.dbError("remove reminder", err)
 	} else if n == 0 {
 		return notFound("reminder", name)
 	}
@@ -112,7 +112,7 @@ func (t *Tx) RecordRun(r bot.CalendarRun) (bool, error) {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, dbErrorOrNil("record run", err)
+	return n == 1, t.dbErrorOrNil("record run", err)
 }
 
 // Runs implements bot.ReminderTx.
@@ -128,12 +128,12 @@ func (t *Tx) Runs(job string, limit int) ([]bot.CalendarRun, error) {
 		var r bot.CalendarRun
 		var sched, at int64
 		if err := rows.Scan(&r.Job, &sched, &r.Status, &r.Skipped, &r.Detail, &at); err != nil {
-			return nil, dbError("runs", err)
+			return nil, t.dbError("runs", err)
 		}
 		r.ScheduledAt, r.At = fromTS(sched), fromTS(at)
 		out = append(out, r)
 	}
-	return out, dbErrorOrNil("runs", rows.Err())
+	return out, t.dbErrorOrNil("runs", rows.Err())
 }
 
 // CalendarState implements bot.ReminderTx.
@@ -146,7 +146,7 @@ func (t *Tx) CalendarState(job string) (bot.CalendarState, error) {
 		return s, nil
 	}
 	if err != nil {
-		return s, dbError("calendar state", err)
+		return s, t.dbError("calendar state", err)
 	}
 	s.NextAt, s.LastRunAt = fromTS(next), fromTS(last)
 	return s, nil

@@ -31,7 +31,7 @@ func (db *DB) RememberInteraction(ctx context.Context, id string, now time.Time,
 		}
 		n, err := r.RowsAffected()
 		if err != nil {
-			return dbError("remember interaction", err)
+			return db.dbError("remember interaction", err)
 		}
 		first = n == 1
 		return nil
@@ -43,5 +43,5 @@ func (db *DB) RememberInteraction(ctx context.Context, id string, now time.Time,
 func (db *DB) SeenInteractions(ctx context.Context) (int, error) {
 	var n int
 	err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM interactions_seen").Scan(&n)
-	return n, dbErrorOrNil("count seen interactions", err)
+	return n, dbErrorOrNilIn(db.metrics, "count seen interactions", err)
 }

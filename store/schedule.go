@@ -24,7 +24,7 @@ func (t *Tx) AddOverride(o *bot.Override) error {
 		return err
 	}
 	o.ID, err = r.LastInsertId()
-	return dbErrorOrNil("add override", err)
+	return t.dbErrorOrNil("add override", err)
 }
 
 // Overrides implements bot.ScheduleTx.
@@ -45,12 +45,12 @@ func (t *Tx) Overrides(schedule string, from, to time.Time) ([]bot.Override, err
 		var o bot.Override
 		var start, end, created int64
 		if err := rows.Scan(&o.ID, &o.Schedule, &o.UserID, &start, &end, &o.CreatedBy, &o.Reason, &created); err != nil {
-			return nil, dbError("overrides", err)
+			return nil, t.dbError("overrides", err)
 		}
 		o.Start, o.End, o.CreatedAt = fromTS(start), fromTS(end), fromTS(created)
 		out = append(out, o)
 	}
-	return out, dbErrorOrNil("overrides", rows.Err())
+	return out, t.dbErrorOrNil("overrides", rows.Err())
 }
 
 // RemoveOverride implements bot.ScheduleTx.
@@ -61,7 +61,7 @@ func (t *Tx) RemoveOverride(id int64) error {
 	}
 	n, err := r.RowsAffected()
 	if err != nil {
-		return dbError("remove override", err)
+		return t.dbError("remove override", err)
 	}
 	if n == 0 {
 		return notFound("override", id)
@@ -79,7 +79,7 @@ func (t *Tx) LastHandoff(schedule string) (bot.Handoff, error) {
 		return h, nil
 	}
 	if err != nil {
-		return h, dbError("last handoff", err)
+		return h, t.dbError("last handoff", err)
 	}
 	h.Start, h.End, h.AnnouncedAt = fromTS(start), fromTS(end), fromTS(announced)
 	return h, nil

@@ -27,5 +27,5 @@ func (t *Tx) RecordSLOWarning(service, month string, threshold int, remaining fl
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, dbErrorOrNil("record slo warning", err)
+	return n == 1, t.dbErrorOrNil("record slo warning", err)
 }

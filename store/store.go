@@ -38,14 +38,21 @@ type DB struct {
 	stop    chan struct{}
 	done    chan struct{}
 	closeMu sync.Mutex
+	metrics *metrics.Metrics // nil: counts nothing
 }
 
 var _ bot.Store = (*DB)(nil)
 
+// Option is one of Open's optional settings.
+type Option func(*DB)
+
+// WithMetrics makes the database count its errors in m.
+func WithMetrics(m *metrics.Metrics) Option { return func(db *DB) { db.metrics = m } }
+
 // Open opens (creating if needed) the database at path and migrates it.
 // A new database file, its -wal and -shm files and a directory created for
 // them are readable by Klaxon's user only (0600, 0700); see files.go.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: empty path")
 	}
@@ -69,6 +76,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{path: path, w: w}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.check(ctx, w); err != nil {
 		w.Close()
 		return nil, err
@@ -184,15 +194,15 @@ func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 func (db *DB) run(ctx context.Context, c *sql.DB, ro bool, fn func(bot.Tx) error) error {
 	sqlTx, err := c.BeginTx(ctx, &sql.TxOptions{ReadOnly: ro})
 	if err != nil {
-		return dbError("begin", err)
+		return db.dbError("begin", err)
 	}
-	tx := &Tx{ctx: ctx, tx: sqlTx}
+	tx := &Tx{ctx: ctx, tx: sqlTx, m: db.metrics}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return dbError("commit", err)
+		return db.dbError("commit", err)
 	}
 	return nil
 }
@@ -201,14 +211,18 @@ func (db *DB) run(ctx context.Context, c *sql.DB, ro bool, fn func(bot.Tx) error
 func (db *DB) Ping(ctx context.Context) error {
 	_, err := db.w.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS ping (id INTEGER PRIMARY KEY); DELETE FROM ping; INSERT INTO ping (id) VALUES (1)")
 	if err != nil {
-		return dbError("ping", err)
+		return db.dbError("ping", err)
 	}
 	return nil
 }
 
-// dbError wraps err; busy, locked and I/O errors are transient (EUnavailable).
-func dbError(op string, err error) error {
-	metrics.DBErrors.WithLabelValues(op).Inc()
+// dbError counts err in the database's metrics and wraps it (see dbErrorIn).
+func (db *DB) dbError(op string, err error) error { return dbErrorIn(db.metrics, op, err) }
+
+// dbErrorIn counts err in m (nil: nowhere) and wraps it; busy, locked and
+// I/O errors are transient (EUnavailable).
+func dbErrorIn(m *metrics.Metrics, op string, err error) error {
+	m.DBError(op)
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {

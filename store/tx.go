@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // Tx implements bot.Tx on one SQL transaction.
 type Tx struct {
 	ctx context.Context
 	tx  *sql.Tx
+	m   *metrics.Metrics // where errors are counted; nil: nowhere
 }
 
 var _ bot.Tx = (*Tx)(nil)
@@ -22,7 +24,7 @@ var _ bot.Tx = (*Tx)(nil)
 func (t *Tx) exec(op, q string, args ...any) (sql.Result, error) {
 	r, err := t.tx.ExecContext(t.ctx, q, args...)
 	if err != nil {
-		return nil, dbError(op, err)
+		return nil, t.dbError(op, err)
 	}
 	return r, nil
 }
@@ -30,7 +32,7 @@ func (t *Tx) exec(op, q string, args ...any) (sql.Result, error) {
 func (t *Tx) query(op, q string, args ...any) (*sql.Rows, error) {
 	r, err := t.tx.QueryContext(t.ctx, q, args...)
 	if err != nil {
-		return nil, dbError(op, err)
+		return nil, t.dbError(op, err)
 	}
 	return r, nil
 }
@@ -111,7 +113,7 @@ func (t *Tx) scanGroups(op string, q string, args ...any) ([]*bot.Group, error) 
 			&g.ExternalURL, &g.TruncatedAlerts, &created, &updated, &resolved, &g.Version,
 			&ack, &resolvedBy, &silence, &g.Overdue, &g.Escalated, &notes); err != nil {
 			rows.Close()
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		g.Status = bot.Status(status)
 		g.CreatedAt, g.UpdatedAt, g.ResolvedAt = fromTS(created), fromTS(updated), fromTS(resolved)
@@ -126,12 +128,12 @@ func (t *Tx) scanGroups(op string, q string, args ...any) ([]*bot.Group, error) 
 		g.Notes, e7 = decodeList(notes)
 		if err := errors.Join(e1, e2, e3, e4, e5, e6, e7); err != nil {
 			rows.Close()
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbError(op, err)
+		return nil, t.dbError(op, err)
 	}
 	rows.Close()
 	for _, g := range out {
@@ -155,25 +157,24 @@ func (t *Tx) loadAlerts(g *bot.Group) error {
 		var status, l, an string
 		var s, e int64
 		if err := rows.Scan(&a.Fingerprint, &status, &l, &an, &s, &e, &a.GeneratorURL); err != nil {
-			return dbError("load alerts", err)
+			return t.dbError("load alerts", err)
 		}
 		a.Status, a.StartsAt, a.EndsAt = bot.Status(status), fromTS(s), fromTS(e)
 		var e1, e2 error
 		a.Labels, e1 = decodeMap(l)
 		a.Annotations, e2 = decodeMap(an)
 		if err := errors.Join(e1, e2); err != nil {
-			return dbError("load alerts", err)
+			return t.dbError("load alerts", err)
 		}
 		g.Alerts = append(g.Alerts, a)
 	}
-	return dbErrorOrNil("load alerts", rows.Err())
+	return t.dbErrorOrNil("load alerts", rows.Err())
 }
 
-func dbErrorOrNil(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return dbError(op, err)
+func (t *Tx) dbError(op string, err error) error { return dbErrorIn(t.m, op, err) }
+
+func (t *Tx) dbErrorOrNil(op string, err error) error {
+	return dbErrorOrNilIn(t.m, op, err)
 }
 
 // ptr returns &v, or nil when err is set, so callers never see a zero value as found.
@@ -253,7 +254,7 @@ func (t *Tx) SaveGroup(g *bot.Group) error {
 			return err
 		}
 		if g.ID, err = r.LastInsertId(); err != nil {
-			return dbError("insert group", err)
+			return t.dbError("insert group", err)
 		}
 	} else {
 		if _, err := t.exec("update group", `UPDATE alert_groups SET group_key = ?, receiver = ?, status = ?, priority = ?,
@@ -275,13 +276,13 @@ func (t *Tx) SaveGroup(g *bot.Group) error {
 		annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 		generator_url = excluded.generator_url`)
 	if err != nil {
-		return dbError("save alert", err)
+		return t.dbError("save alert", err)
 	}
 	defer stmt.Close()
 	for _, a := range g.Alerts {
 		if _, err := stmt.ExecContext(t.ctx, g.ID, a.Fingerprint, string(a.Status), encode(nonNil(a.Labels)),
 			encode(nonNil(a.Annotations)), ts(a.StartsAt), ts(a.EndsAt), a.GeneratorURL); err != nil {
-			return dbError("save alert", err)
+			return t.dbError("save alert", err)
 		}
 	}
 	return nil
@@ -310,18 +311,18 @@ func (t *Tx) scanPosts(op, q string, args ...any) ([]bot.Post, error) {
 		var created, updated int64
 		if err := rows.Scan(&p.ID, &kind, &p.ChannelID, &p.DigestID, &p.Seq, &p.Priority, &roles, &users,
 			&p.MessageID, &p.ThreadID, &created, &updated, &p.LastError); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		p.Kind, p.CreatedAt, p.UpdatedAt = bot.PostKind(kind), fromTS(created), fromTS(updated)
 		var e1, e2 error
 		p.Mentions.Roles, e1 = decodeList(roles)
 		p.Mentions.Users, e2 = decodeList(users)
 		if err := errors.Join(e1, e2); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		out = append(out, p)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // CreatePost implements bot.Tx.
@@ -338,7 +339,7 @@ func (t *Tx) CreatePost(p *bot.Post, groupIDs ...int64) error {
 		return err
 	}
 	if p.ID, err = r.LastInsertId(); err != nil {
-		return dbError("create post", err)
+		return t.dbError("create post", err)
 	}
 	return t.AddToPost(p.ID, groupIDs...)
 }
@@ -415,7 +416,7 @@ func prefixed(prefix, cols string) string {
 func (t *Tx) CountGroups(postID int64) (int, error) {
 	var n int
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM post_groups WHERE post_id = ?", postID).Scan(&n); err != nil {
-		return 0, dbError("count groups", err)
+		return 0, t.dbError("count groups", err)
 	}
 	return n, nil
 }
@@ -436,11 +437,11 @@ func column[T any](t *Tx, op, q string, args ...any) ([]T, error) {
 	for rows.Next() {
 		var v T
 		if err := rows.Scan(&v); err != nil {
-			return nil, dbError(op, err)
+			return nil, t.dbError(op, err)
 		}
 		out = append(out, v)
 	}
-	return out, dbErrorOrNil(op, rows.Err())
+	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
 // GroupsOfPost implements bot.Tx.
@@ -464,7 +465,7 @@ func (t *Tx) DigestStats(digestID int64) (bot.DigestStats, error) {
 		var status string
 		var prio, n int
 		if err := rows.Scan(&status, &prio, &n); err != nil {
-			return st, dbError("digest stats", err)
+			return st, t.dbError("digest stats", err)
 		}
 		st.Groups += n
 		if status == string(bot.Firing) && prio >= 0 && prio < 4 {
@@ -474,12 +475,12 @@ func (t *Tx) DigestStats(digestID int64) (bot.DigestStats, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return st, dbError("digest stats", err)
+		return st, t.dbError("digest stats", err)
 	}
 	var created int64
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT (SELECT count(*) FROM posts WHERE digest_id = ?), created_at FROM posts WHERE id = ?",
 		digestID, digestID).Scan(&st.Pages, &created); err != nil {
-		return st, dbError("digest stats", err)
+		return st, t.dbError("digest stats", err)
 	}
 	st.Since = fromTS(created)
 	return st, nil
@@ -527,11 +528,11 @@ func (t *Tx) Backlog(min bot.Priority) (map[string]int, error) {
 		var ch string
 		var n int
 		if err := rows.Scan(&ch, &n); err != nil {
-			return nil, dbError("backlog", err)
+			return nil, t.dbError("backlog", err)
 		}
 		out[ch] = n
 	}
-	return out, dbErrorOrNil("backlog", rows.Err())
+	return out, t.dbErrorOrNil("backlog", rows.Err())
 }
 
 // GroupCounts implements bot.Tx.
@@ -549,17 +550,25 @@ func (t *Tx) GroupCounts(resolvedSince time.Time) (map[bot.Priority]map[string]i
 		var state string
 		var n int
 		if err := rows.Scan(&p, &state, &n); err != nil {
-			return nil, dbError("group counts", err)
+			return nil, t.dbError("group counts", err)
 		}
 		if out[p] == nil {
 			out[p] = map[string]int{}
 		}
 		out[p][state] = n
 	}
-	return out, dbErrorOrNil("group counts", rows.Err())
+	return out, t.dbErrorOrNil("group counts", rows.Err())
 }
 
 // FailedPosts implements bot.Tx.
 func (t *Tx) FailedPosts(limit int) ([]bot.Post, error) {
 	return t.scanPosts("failed posts", "SELECT "+postCols+" FROM posts WHERE last_error != '' ORDER BY updated_at DESC, id DESC LIMIT ?", limit)
+}
+
+// dbErrorOrNilIn is dbErrorIn for an err that may be nil.
+func dbErrorOrNilIn(m *metrics.Metrics, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return dbErrorIn(m, op, err)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
 // Discord JSON error codes the adapter tells apart.
@@ -59,6 +60,9 @@ type Options struct {
 	Logger     *slog.Logger     // default slog.Default()
 	Render     RenderOptions
 	GlobalRate int // requests per second over all routes; default DefaultGlobalRate
+
+	// Metrics is where the transport counts requests; nil keeps what it has.
+	Metrics *metrics.Metrics
 }
 
 // Client is the Discord adapter. It implements bot.Discord and is safe for
@@ -125,6 +129,9 @@ func New(s *discordgo.Session, opt Options) *Client {
 	}
 	p := NewPacer(PacerOptions{Now: opt.Now, GlobalRate: opt.GlobalRate})
 	t.SetPacer(p)
+	if opt.Metrics != nil {
+		t.SetMetrics(opt.Metrics)
+	}
 	return &Client{s: s, pacer: p, now: opt.Now, log: opt.Logger, opt: opt.Render}
 }
 

@@ -27,6 +27,8 @@ type Transport struct {
 	next  http.RoundTripper
 	pacer atomic.Pointer[Pacer]
 
+	metrics atomic.Pointer[metrics.Metrics] // nil: counts nothing
+
 	lastOK, last401 atomic.Int64 // Unix nanoseconds of the last accepted / refused token
 }
 
@@ -66,6 +68,9 @@ func (t *Transport) Auth() (ok, refused time.Time) {
 	return unix(t.lastOK.Load()), unix(t.last401.Load())
 }
 
+// SetMetrics makes the transport count requests in m (nil: nowhere).
+func (t *Transport) SetMetrics(m *metrics.Metrics) { t.metrics.Store(m) }
+
 // SetPacer makes the transport report responses to p (nil: to nobody).
 func (t *Transport) SetPacer(p *Pacer) { t.pacer.Store(p) }
 
@@ -100,25 +105,26 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		res.sent.Store(true)
 	}
 	p := t.pacer.Load()
+	m := t.metrics.Load()
 
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
-		metrics.DiscordRequests.WithLabelValues(route, "error").Inc()
+		m.DiscordRequest(route, "error")
 		if p != nil {
 			p.Observe(Response{Method: req.Method, Path: rel, Reserved: res != nil}, p.Now())
 		}
 		return nil, err
 	}
-	metrics.DiscordRequests.WithLabelValues(route, strconv.Itoa(resp.StatusCode)).Inc()
+	m.DiscordRequest(route, strconv.Itoa(resp.StatusCode))
 	if resp.StatusCode != http.StatusUnauthorized {
-		metrics.DiscordLastAuth.SetToCurrentTime()
+		m.DiscordAuthOK()
 		t.lastOK.Store(time.Now().UnixNano())
 	} else {
 		t.last401.Store(time.Now().UnixNano())
 	}
 	var body []byte
 	if resp.StatusCode == http.StatusTooManyRequests {
-		metrics.DiscordRateLimited.WithLabelValues(route, rateLimitScope(resp.Header)).Inc()
+		m.DiscordRateLimit(route, rateLimitScope(resp.Header))
 		// 429 bodies are small; read one so the pacer can use retry_after,
 		// and hand discordgo an identical copy.
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))

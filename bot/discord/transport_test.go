@@ -145,11 +145,13 @@ func TestTransportMetrics(t *testing.T) {
 	rt, _ := NewTransport(srv.URL+"/api/v10", nil)
 	p := NewPacer(PacerOptions{})
 	rt.(*Transport).SetPacer(p)
+	mx := metrics.New(nil)
+	rt.(*Transport).SetMetrics(mx)
 	client := &http.Client{Transport: rt}
 
-	created := testutil.ToFloat64(metrics.DiscordRequests.WithLabelValues("messages.create", "429"))
-	limited := testutil.ToFloat64(metrics.DiscordRateLimited.WithLabelValues("messages.create", "shared"))
-	metrics.DiscordLastAuth.Set(0)
+	created := testutil.ToFloat64(mx.DiscordRequests.WithLabelValues("messages.create", "429"))
+	limited := testutil.ToFloat64(mx.DiscordRateLimited.WithLabelValues("messages.create", "shared"))
+	mx.DiscordLastAuth.Set(0)
 
 	resp, err := client.Post("https://discord.com/api/v9/channels/5/messages", "application/json", strings.NewReader("{}"))
 	if err != nil {
@@ -160,13 +162,13 @@ func TestTransportMetrics(t *testing.T) {
 	if !strings.Contains(string(body), "retry_after") {
 		t.Errorf("429 body not passed on: %q", body)
 	}
-	if d := testutil.ToFloat64(metrics.DiscordRequests.WithLabelValues("messages.create", "429")) - created; d != 1 {
+	if d := testutil.ToFloat64(mx.DiscordRequests.WithLabelValues("messages.create", "429")) - created; d != 1 {
 		t.Errorf("requests counter moved by %v", d)
 	}
-	if d := testutil.ToFloat64(metrics.DiscordRateLimited.WithLabelValues("messages.create", "shared")) - limited; d != 1 {
+	if d := testutil.ToFloat64(mx.DiscordRateLimited.WithLabelValues("messages.create", "shared")) - limited; d != 1 {
 		t.Errorf("rate-limited counter moved by %v", d)
 	}
-	if testutil.ToFloat64(metrics.DiscordLastAuth) == 0 {
+	if testutil.ToFloat64(mx.DiscordLastAuth) == 0 {
 		t.Error("last auth not set by a non-401 answer")
 	}
 	// The pacer learned the 429.
@@ -174,13 +176,13 @@ func TestTransportMetrics(t *testing.T) {
 		t.Error("pacer did not learn the 429")
 	}
 
-	metrics.DiscordLastAuth.Set(0)
+	mx.DiscordLastAuth.Set(0)
 	resp, err = client.Get("https://discord.com/api/v9/users/@me")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if testutil.ToFloat64(metrics.DiscordLastAuth) != 0 {
+	if testutil.ToFloat64(mx.DiscordLastAuth) != 0 {
 		t.Error("a 401 set last auth")
 	}
 }

@@ -342,15 +342,16 @@ func (c *Config) validate() Problems {
 			}
 		}
 		for _, how := range r.Reach {
-			switch how {
-			case "discord":
-			case "phone", "email":
-				if !c.hasProvider(how) {
-					bad(fmt.Sprintf("priorities.%s.reach includes %s, but %s, or remove %s here", name, how, c.noProvider(how), how),
+			ch, known := bot.ChannelOf(bot.Via(how))
+			switch {
+			case how == "discord":
+			case known && ch.Provider != "":
+				if !c.hasProvider(ch.Via) {
+					bad(fmt.Sprintf("priorities.%s.reach includes %s, but %s, or remove %s here", name, how, c.noProvider(ch.Via), how),
 						"priorities", name, "reach")
 				}
 			default:
-				bad(fmt.Sprintf("priorities.%s.reach: %q is not one of discord, phone, email", name, how), "priorities", name, "reach")
+				bad(fmt.Sprintf("priorities.%s.reach: %q is not one of %s", name, how, reachList()), "priorities", name, "reach")
 			}
 		}
 		if r.AckWithin < 0 {

@@ -41,10 +41,10 @@ type StepConfig struct {
 
 // TargetConfig is one escalation target: exactly one of role, schedule, user.
 type TargetConfig struct {
-	Role     string   `yaml:"role"`
-	Schedule string   `yaml:"schedule"`
-	User     string   `yaml:"user"`
-	Via      []string `yaml:"via"`
+	Role     string    `yaml:"role"`
+	Schedule string    `yaml:"schedule"`
+	User     string    `yaml:"user"`
+	Via      []bot.Via `yaml:"via"`
 }
 
 // AlertmanagerConfig says where Alertmanager's API is, for silences.
@@ -138,14 +138,14 @@ func (c *Config) validatePaging() Problems {
 					bad(fmt.Sprintf("escalation.%s: schedule %q is not defined under schedules", pr, t.Schedule), tpath...)
 				}
 				for _, v := range t.Via {
-					switch v {
-					case bot.ViaMention, bot.ViaDM, bot.ViaPhone, bot.ViaEmail:
+					switch {
+					case v.Valid():
 						if !c.hasProvider(v) {
 							bad(fmt.Sprintf("escalation.%s step %d target %d pages via %s, but %s, or remove %s here",
 								pr, si+1, ti+1, v, c.noProvider(v), v), append(slices.Clone(tpath), "via")...)
 						}
 					default:
-						bad(fmt.Sprintf("escalation.%s: via %q is not one of mention, dm, phone, email", pr, v), tpath...)
+						bad(fmt.Sprintf("escalation.%s: via %q is not one of %s", pr, v, viaList()), tpath...)
 					}
 				}
 				if t.User != "" {
@@ -210,29 +210,42 @@ func (c *Config) validatePaging() Problems {
 	return ps
 }
 
-// hasProvider reports whether pages by via can go out: mention and dm
-// always, phone with phone.account_sid set, email with email.host set. The
-// outbound wiring starts the phone and e-mail jobs on exactly these.
-func (c *Config) hasProvider(via string) bool {
-	switch via {
-	case bot.ViaPhone:
-		return c.Phone.AccountSID != ""
-	case bot.ViaEmail:
-		return c.Email.Host != ""
-	}
-	return true
+// hasProvider reports whether pages by via can go out: Discord channels
+// always, the others when their provider's section is configured (see
+// providers). The outbound wiring starts the jobs on exactly these.
+func (c *Config) hasProvider(via bot.Via) bool {
+	ch, _ := bot.ChannelOf(via)
+	return ch.Provider == "" || providers[ch.Provider].configured(c)
 }
 
 // noProvider says what is missing for via, and how to add it.
-func (c *Config) noProvider(via string) string {
-	if via == bot.ViaPhone {
-		return "no phone provider is configured: add a phone: section (account_sid, from, public_url)"
+func (c *Config) noProvider(via bot.Via) string {
+	ch, _ := bot.ChannelOf(via)
+	return providers[ch.Provider].missing
+}
+
+// reachList names the values of a priority's reach: "discord, phone, email".
+func reachList() string {
+	names := []string{"discord"}
+	for _, ch := range bot.Channels {
+		if ch.Provider != "" {
+			names = append(names, string(ch.Via))
+		}
 	}
-	return "no e-mail provider is configured: add an email: section (host, from)"
+	return strings.Join(names, ", ")
+}
+
+// viaList names the vias for error messages: "mention, dm, phone, email".
+func viaList() string {
+	var names []string
+	for _, ch := range bot.Channels {
+		names = append(names, string(ch.Via))
+	}
+	return strings.Join(names, ", ")
 }
 
 // warnContact warns when an escalation target cannot be reached the way it asks.
-func (c *Config) warnContact(ps *Problems, user string, via []string, path []string) {
+func (c *Config) warnContact(ps *Problems, user string, via []bot.Via, path []string) {
 	u, known := c.directory.Lookup(user)
 	for _, v := range via {
 		switch {
@@ -265,7 +278,7 @@ func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPol
 	if len(reach) == 0 {
 		reach = []string{"discord"}
 	}
-	var via []string
+	var via []bot.Via
 	for _, how := range reach {
 		switch how {
 		case "discord":
@@ -273,10 +286,8 @@ func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPol
 			if p <= bot.P1 {
 				via = append(via, bot.ViaDM) // minor issues stay in the channel
 			}
-		case "phone":
-			via = append(via, bot.ViaPhone)
-		case "email":
-			via = append(via, bot.ViaEmail)
+		default: // validated: a channel with a provider
+			via = append(via, bot.Via(how))
 		}
 	}
 	var targets []bot.Target

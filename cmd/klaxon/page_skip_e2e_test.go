@@ -16,7 +16,6 @@ import (
 	"github.com/marola-rp/klaxon/bot/alertmanager/amtest"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
-	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -105,9 +104,9 @@ email:
 		t.Fatalf("wiring: Paging.Channels = %v, want phone and email (both configured)", m.Paging.Channels)
 	}
 
-	skippedBefore := map[string]float64{}
-	for _, via := range []string{bot.ViaPhone, bot.ViaEmail} {
-		skippedBefore[via] = testutil.ToFloat64(metrics.Pages.WithLabelValues(via, "skipped"))
+	skippedBefore := map[bot.Via]float64{}
+	for _, via := range []bot.Via{bot.ViaPhone, bot.ViaEmail} {
+		skippedBefore[via] = testutil.ToFloat64(m.Metrics.Pages.WithLabelValues(string(via), "skipped"))
 	}
 	am := amtest.Start(t, alertmanagerConfig("http://"+m.Addr()))
 	ctx := context.Background()
@@ -143,7 +142,7 @@ email:
 		t.Fatal(err)
 	}
 	for via, before := range skippedBefore {
-		if d := testutil.ToFloat64(metrics.Pages.WithLabelValues(via, "skipped")) - before; d != 1 {
+		if d := testutil.ToFloat64(m.Metrics.Pages.WithLabelValues(string(via), "skipped")) - before; d != 1 {
 			t.Errorf("klaxon_pages_total{channel=%q,result=\"skipped\"} rose by %v, want 1", via, d)
 		}
 	}
@@ -166,7 +165,7 @@ email:
 		t.Fatal(err)
 	}
 	err = db.View(ctx, func(tx bot.Tx) error {
-		for _, via := range []string{bot.ViaPhone, bot.ViaEmail} {
+		for _, via := range []bot.Via{bot.ViaPhone, bot.ViaEmail} {
 			q, err := tx.QueuedPages(via, 10)
 			if err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -41,6 +42,9 @@ type Main struct {
 	Paging       *bot.Paging
 	Interactions *handlers.Interactions
 	Runbooks     *handlers.Runbooks
+	// Metrics are registered on the registry /metrics serves, one per Main.
+	Metrics  *metrics.Metrics
+	registry *prometheus.Registry
 
 	ln      net.Listener
 	srv     *http.Server
@@ -65,7 +69,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Clock = bot.SystemClock{}
 	}
 	m.Log = newLogger(m.Stderr, cfg.Log)
-	metrics.SetBuildInfo(version)
+	m.registry = metrics.NewRegistry()
+	m.Metrics = metrics.New(m.registry)
+	m.Metrics.SetBuildInfo(version)
 
 	if cfg.Env.DiscordToken == "" {
 		return errors.New("KLAXON_DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal (https://discord.com/developers/applications → New Application → Bot → Reset Token), then export KLAXON_DISCORD_TOKEN=<token>")
@@ -79,7 +85,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.unlock = unlock
-	db, err := store.Open(ctx, cfg.Env.DB)
+	db, err := store.Open(ctx, cfg.Env.DB, store.WithMetrics(m.Metrics))
 	if err != nil {
 		return err
 	}
@@ -90,6 +96,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("discord session: %w", err)
 	}
 	m.Session = s
+	if t, ok := s.Client.Transport.(*discord.Transport); ok {
+		t.SetMetrics(m.Metrics)
+	}
 	if err := m.checkToken(ctx); err != nil {
 		return err
 	}
@@ -104,10 +113,10 @@ func (m *Main) Run(ctx context.Context) error {
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
 		Store: db, Discord: m.Discord, Messenger: &discord.Messenger{C: m.Discord}, Policy: policy, Clock: m.Clock,
-		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval), Senders: map[bot.ItemKind]bot.Sender{},
+		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval), Senders: map[bot.ItemKind]bot.Sender{}, Metrics: m.Metrics,
 	}
 	m.Paging = &bot.Paging{Store: db, Policy: policy, Policies: cfg.policies, OnCall: bot.NewScheduleSet(cfg.schedules),
-		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger}
+		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger, Metrics: m.Metrics}
 	policy.OnGroupChange = append(policy.OnGroupChange, m.Paging.OnGroupChange)
 	m.Engine.Hooks = map[string]bot.SentHook{"page": m.Paging.PageSent}
 	m.Engine.Prepare = map[string]bot.PrepareHook{"page": m.Paging.PreparePage}
@@ -155,7 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
 		Store: db, Policy: policy, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
-		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"),
+		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"), Metrics: m.Metrics,
 	})
 	mux.HandleFunc("GET /healthz", handlers.Healthz)
 	mux.Handle("GET /readyz", handlers.Readyz(
@@ -164,7 +173,7 @@ func (m *Main) Run(ctx context.Context) error {
 		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true},
 		handlers.Check{Name: "outbound", Fn: m.outboundReady, Degraded: true},
 	))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 
 	ln, err := net.Listen("tcp", cfg.Env.HTTPAddr)
 	if err != nil {
