@@ -27,7 +27,7 @@ type OverrideService interface {
 // PageService pages people by hand (implemented by *bot.Paging).
 type PageService interface {
 	PageManually(ctx context.Context, n bot.Notification, t bot.Target, a bot.Actor, now time.Time) (int64, error)
-	CanReach(via string) bool
+	CanReach(via bot.Via) bool
 }
 
 // ChecklistService finds the incident of a thread and runs runbook
