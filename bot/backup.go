@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // BackupPolicy is how Klaxon backs up its own database.
@@ -149,14 +151,14 @@ func (b *Backups) snapshot(ctx context.Context, at, now time.Time) error {
 	if err != nil {
 		b.log().Error("database backup failed", "dir", b.Policy.Dir, "err", err)
 		return b.fail(ctx, now, "backup:snapshot", at, "Database backup failed",
-			fmt.Sprintf("The scheduled snapshot into `%s` failed: %s", b.Policy.Dir, clip(err.Error(), 1500)))
+			fmt.Sprintf("The scheduled snapshot into `%s` failed: %s", b.Policy.Dir, text.Truncate(err.Error(), 1500)))
 	}
 	b.log().Info("database backed up", "file", info.Path, "bytes", info.Size)
 	removed, err := b.prune(now)
 	if err != nil {
 		b.log().Error("pruning old backups failed", "dir", b.Policy.Dir, "err", err)
 		return b.fail(ctx, now, "backup:prune", at, "Pruning old backups failed",
-			fmt.Sprintf("Deleting snapshots older than %s from `%s` failed: %s", FormatDuration(b.retention()), b.Policy.Dir, clip(err.Error(), 1500)))
+			fmt.Sprintf("Deleting snapshots older than %s from `%s` failed: %s", FormatDuration(b.retention()), b.Policy.Dir, text.Truncate(err.Error(), 1500)))
 	}
 	if len(removed) > 0 {
 		b.log().Info("old backups deleted", "files", removed)
@@ -195,7 +197,7 @@ func (b *Backups) verify(ctx context.Context, at, now time.Time) error {
 	list, err := b.Backuper.Backups(b.Policy.Dir)
 	if err != nil {
 		return b.fail(ctx, now, "backup:verify", at, "Backup verification failed",
-			fmt.Sprintf("Listing the snapshots in `%s` failed: %s", b.Policy.Dir, clip(err.Error(), 1500)))
+			fmt.Sprintf("Listing the snapshots in `%s` failed: %s", b.Policy.Dir, text.Truncate(err.Error(), 1500)))
 	}
 	if len(list) == 0 {
 		return b.fail(ctx, now, "backup:verify", at, "Backup verification failed",
@@ -216,7 +218,7 @@ func (b *Backups) verify(ctx context.Context, at, now time.Time) error {
 	b.log().Error("database backup verification failed", "file", newest.Path, "problems", why)
 	return b.fail(ctx, now, "backup:verify", at, "Backup verification failed",
 		fmt.Sprintf("The newest snapshot `%s` (taken %s) failed verification:\n%s\nTake a new one with `klaxon backup` and check the disk.",
-			newest.Path, newest.CreatedAt.UTC().Format(time.RFC3339), clip(why, 1200)))
+			newest.Path, newest.CreatedAt.UTC().Format(time.RFC3339), text.Truncate(why, 1200)))
 }
 
 // fail queues a failure message to the ops channel.

@@ -199,14 +199,9 @@ func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, 
 			return tx.RetryItem(it.ID, now.Add(wait.For), false, "")
 		})
 	}
-	// Anything but a pacing wait reached Discord and counts in its windows.
-	sentAt := e.Clock.Now()
 	if err == nil {
 		e.recovered(now, log)
 		return false, e.Store.Update(ctx, func(tx Tx) error {
-			if err := tx.MarkSent(sentAt); err != nil {
-				return err
-			}
 			if commit != nil {
 				if err := commit(tx); err != nil {
 					return err
@@ -221,11 +216,6 @@ func (e *Engine) sendOne(ctx context.Context, s Sender, it Item, now time.Time, 
 	se := AsSendError(err)
 	record := func(fn func(tx Tx) error) error {
 		return e.Store.Update(ctx, func(tx Tx) error {
-			if !se.Paced {
-				if err := tx.MarkSent(sentAt); err != nil {
-					return err
-				}
-			}
 			if commit != nil {
 				if err := commit(tx); err != nil {
 					return err

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot/metrics"
-
 	"github.com/marola-rp/klaxon/bot/text"
 )
 

@@ -88,7 +88,7 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 			if sum := g.Summary(); sum != "" {
 				d.Title += " — " + sum
 			}
-			d.Title = clipRunes(d.Title, maxIncidentTitle)
+			d.Title = text.Truncate(d.Title, maxIncidentTitle)
 		}
 		if sv := g.Label("service"); sv != "" && !slices.Contains(inc.Services, sv) {
 			inc.Services = append(inc.Services, sv)
@@ -127,7 +127,7 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 	if err := tx.SaveIncidentState(st); err != nil {
 		return nil, err
 	}
-	how := fmt.Sprintf("Declared %s by %s: %s", inc.Priority, actorName(a), inc.Title)
+	how := fmt.Sprintf("Declared %s by %s: %s", inc.Priority, ActorRef(a), inc.Title)
 	if d.Source == "alert" {
 		how = fmt.Sprintf("Opened automatically by alert #%d (%s): %s", g.ID, g.Priority, inc.Title)
 	}
@@ -232,7 +232,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 	if err := tx.AddThreadMember(inc.ID, userID); err != nil {
 		return err
 	}
-	if err := s.post(tx, inc, "role", Message{Content: fmt.Sprintf("👤 %s is now **%s** of %s (assigned by %s).", UserRef(userID), r.Name, inc.Ref(), actorName(a)),
+	if err := s.post(tx, inc, "role", Message{Content: fmt.Sprintf("👤 %s is now **%s** of %s (assigned by %s).", UserRef(userID), r.Name, inc.Ref(), ActorRef(a)),
 		Mentions: Mentions{Users: []string{userID}}}, nil, now); err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 		Description: r.Instructions,
 		Fields: []Field{{Name: "Incident", Value: fmt.Sprintf("%s · %s %s", inc.Title, inc.Priority, inc.Priority.Meaning())},
 			{Name: "Status", Value: string(inc.Status), Inline: true}},
-		Footer: "Klaxon · assigned by " + actorName(a)}
+		Footer: "Klaxon · assigned by " + ActorRef(a)}
 	if inc.ThreadID != "" {
 		dm.Fields = append(dm.Fields, Field{Name: "Thread", Value: ChannelRef(inc.ThreadID), Inline: true})
 	}
@@ -349,9 +349,9 @@ func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to Incide
 			return err
 		}
 	}
-	line := fmt.Sprintf("%s **%s** is now **%s** (by %s)", to.emoji(), inc.Ref(), to, actorName(a))
+	line := fmt.Sprintf("%s **%s** is now **%s** (by %s)", to.emoji(), inc.Ref(), to, ActorRef(a))
 	if from == IncResolved && to == Investigating {
-		line = fmt.Sprintf("🔁 **%s** is reopened: back to **investigating** (by %s)", inc.Ref(), actorName(a))
+		line = fmt.Sprintf("🔁 **%s** is reopened: back to **investigating** (by %s)", inc.Ref(), ActorRef(a))
 	}
 	if note != "" {
 		line += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
@@ -402,7 +402,7 @@ func (s *Incidents) SetPriority(ctx context.Context, id int64, p Priority, impac
 			}
 			inc.Impact = impact
 		}
-		return s.post(tx, inc, "priority", Message{Content: fmt.Sprintf("🏷️ **%s** reclassified by %s: %s", inc.Ref(), actorName(a), strings.Join(parts, "; "))}, nil, now)
+		return s.post(tx, inc, "priority", Message{Content: fmt.Sprintf("🏷️ **%s** reclassified by %s: %s", inc.Ref(), ActorRef(a), strings.Join(parts, "; "))}, nil, now)
 	})
 }
 
@@ -423,7 +423,7 @@ func (s *Incidents) PostUpdate(ctx context.Context, id int64, text string, a Act
 		m := Message{Title: fmt.Sprintf("📣 Update · %s · %s", inc.Ref(), inc.Title), Description: t, Tone: incTone(inc),
 			Fields: []Field{{Name: "Status", Value: inc.Status.emoji() + " " + string(inc.Status), Inline: true},
 				{Name: "Priority", Value: inc.Priority.String() + " " + inc.Priority.Meaning(), Inline: true}},
-			Footer: "posted by " + actorName(a)}
+			Footer: "posted by " + ActorRef(a)}
 		if err := s.post(tx, inc, "update", m, nil, now); err != nil {
 			return err
 		}
@@ -481,7 +481,7 @@ func (s *Incidents) Link(ctx context.Context, id, groupID int64, a Actor, now ti
 		if err := s.event(tx, inc, now, "alert linked", a, groupLine(g), groupRef(g.ID)); err != nil {
 			return err
 		}
-		return s.post(tx, inc, "link", Message{Content: fmt.Sprintf("🔗 Alert #%d **%s** (%s, %s) linked to %s by %s.", g.ID, g.Title(), g.Priority, g.Status, inc.Ref(), actorName(a))}, nil, now)
+		return s.post(tx, inc, "link", Message{Content: fmt.Sprintf("🔗 Alert #%d **%s** (%s, %s) linked to %s by %s.", g.ID, g.Title(), g.Priority, g.Status, inc.Ref(), ActorRef(a))}, nil, now)
 	})
 }
 
@@ -503,15 +503,15 @@ func (s *Incidents) AddMessage(ctx context.Context, id int64, m PinnedMessage, a
 		} else if ErrorCode(err) != ENotFound {
 			return err
 		}
-		text := strings.TrimSpace(m.Content)
-		if text == "" {
-			text = "(a message without text: see the link)"
+		body := strings.TrimSpace(m.Content)
+		if body == "" {
+			body = "(a message without text: see the link)"
 		}
 		author := m.Author
 		if m.AuthorID != "" {
 			author = UserRef(m.AuthorID)
 		}
-		return s.event(tx, inc, now, "pinned message", a, clipRunes(author+": "+text, 900), m.Link)
+		return s.event(tx, inc, now, "pinned message", a, text.Truncate(author+": "+body, 900), m.Link)
 	})
 }
 
@@ -664,7 +664,7 @@ func (s *Incidents) announce(tx Tx, inc *Incident, now time.Time, line, detail s
 	}
 	m := Message{Content: line}
 	if detail != "" {
-		m.Content += "\n> " + strings.ReplaceAll(clipRunes(detail, 1500), "\n", "\n> ")
+		m.Content += "\n> " + strings.ReplaceAll(text.Truncate(detail, 1500), "\n", "\n> ")
 	}
 	return tx.Enqueue(&Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
 		Ref: fmt.Sprintf("incident:%d", inc.ID), Message: m, DueAt: now, CreatedAt: now})
@@ -789,9 +789,6 @@ func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
 	return out, nil
 }
 
-// actorName is ActorRef under the name bot's files use.
-func actorName(a Actor) string { return ActorRef(a) }
-
 func threadMention(inc *Incident) string {
 	if inc.ThreadID == "" {
 		return ""
@@ -804,7 +801,7 @@ func groupLine(g *Group) string {
 	if sum := g.Summary(); sum != "" {
 		s += ": " + sum
 	}
-	return clipRunes(s, 300)
+	return text.Truncate(s, 300)
 }
 
 func minTimeInc(a, b time.Time) time.Time {
@@ -813,9 +810,6 @@ func minTimeInc(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-// clipRunes is text.Truncate under the name bot's files use.
-func clipRunes(s string, n int) string { return text.Truncate(s, n) }
 
 // FormatSpan writes a duration the way people say it: "45s", "12m", "1h 05m", "2d 3h" (text.Span).
 func FormatSpan(d time.Duration) string { return text.Span(d) }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // incTone is an incident's tone: its priority while open, resolved after.
@@ -17,7 +19,7 @@ func incTone(inc *Incident) Tone {
 
 // IncidentThreadName is the name of an incident's thread.
 func IncidentThreadName(inc *Incident) string {
-	return clipRunes(fmt.Sprintf("%s · %s · %s", inc.Ref(), inc.Priority, strings.ReplaceAll(inc.Title, "\n", " ")), 100)
+	return text.Truncate(fmt.Sprintf("%s · %s · %s", inc.Ref(), inc.Priority, strings.ReplaceAll(inc.Title, "\n", " ")), 100)
 }
 
 // IncidentSummary is the pinned summary of an incident's thread: status,
@@ -25,7 +27,7 @@ func IncidentThreadName(inc *Incident) string {
 // timestamps make Discord show the running time without edits.
 func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Time) Message {
 	m := Message{
-		Title:       clipRunes(fmt.Sprintf("%s %s · %s · %s", inc.Status.emoji(), inc.Ref(), inc.Priority, inc.Title), 256),
+		Title:       text.Truncate(fmt.Sprintf("%s %s · %s · %s", inc.Status.emoji(), inc.Ref(), inc.Priority, inc.Title), 256),
 		Description: inc.Impact,
 		Tone:        incTone(inc),
 		Footer:      "Klaxon keeps this summary up to date · /incident update posts an update · 📌 a message to add it to the timeline",
@@ -89,9 +91,9 @@ func (s *Incidents) IncidentSummary(inc *Incident, groups []*Group, now time.Tim
 			if g.Status == Resolved {
 				mark = "✅"
 			}
-			lines = append(lines, fmt.Sprintf("%s #%d %s (%s)", mark, g.ID, clipRunes(g.Title(), 80), g.Priority))
+			lines = append(lines, fmt.Sprintf("%s #%d %s (%s)", mark, g.ID, text.Truncate(g.Title(), 80), g.Priority))
 		}
-		m.Fields = append(m.Fields, Field{Name: "Alerts", Value: clipRunes(strings.Join(lines, "\n"), 1000)})
+		m.Fields = append(m.Fields, Field{Name: "Alerts", Value: text.Truncate(strings.Join(lines, "\n"), 1000)})
 	}
 	return m
 }
@@ -142,9 +144,9 @@ func (s *Incidents) closingSummary(tx Tx, inc *Incident, now time.Time, note str
 func TimelineLines(tl []TimelineEvent) []string {
 	out := make([]string, 0, len(tl))
 	for _, e := range tl {
-		line := fmt.Sprintf("%s **%s** · %s", TimeRef(e.At, TimeShortTime), e.Kind, actorName(e.Actor))
+		line := fmt.Sprintf("%s **%s** · %s", TimeRef(e.At, TimeShortTime), e.Kind, ActorRef(e.Actor))
 		if e.Text != "" {
-			line += ": " + clipRunes(strings.ReplaceAll(e.Text, "\n", " "), 300)
+			line += ": " + text.Truncate(strings.ReplaceAll(e.Text, "\n", " "), 300)
 		}
 		if strings.HasPrefix(e.Ref, "https://") {
 			line += " [↗](" + e.Ref + ")"

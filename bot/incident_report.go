@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // TriageChannel is where /report items go: the triage channel, else the
@@ -57,7 +59,7 @@ func ReportButtons(id int64) []IncidentButton {
 // ReportMessage is the triage message of a report, showing its outcome once handled.
 func ReportMessage(r *UserReport, inc *Incident) Message {
 	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Tone: ToneTriage,
-		Fields: []Field{{Name: "Reported by", Value: actorName(r.Reporter), Inline: true},
+		Fields: []Field{{Name: "Reported by", Value: ActorRef(r.Reporter), Inline: true},
 			{Name: "When", Value: TimeRef(r.CreatedAt, TimeFull), Inline: true}},
 		Footer: "Triage: declare an incident, link it to one that is open, or dismiss it"}
 	if r.ChannelID != "" {
@@ -75,11 +77,11 @@ func ReportMessage(r *UserReport, inc *Incident) Message {
 			ref = inc.Ref() + threadMention(inc)
 		}
 		m.Footer = ""
-		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, actorName(r.HandledBy))})
+		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, ActorRef(r.HandledBy))})
 	case ReportDismissed:
 		m.Tone = ToneMuted
 		m.Footer = ""
-		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: "dismissed by " + actorName(r.HandledBy)})
+		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: "dismissed by " + ActorRef(r.HandledBy)})
 	}
 	return m
 }
@@ -94,7 +96,7 @@ func (s *Incidents) openReport(tx Tx, id int64) (*UserReport, error) {
 		if r.IncidentID != 0 {
 			what += fmt.Sprintf(" (INC-%d)", r.IncidentID)
 		}
-		return nil, Errorf(EConflict, "report #%d was already handled: %s by %s", r.ID, what, actorName(r.HandledBy))
+		return nil, Errorf(EConflict, "report #%d was already handled: %s by %s", r.ID, what, ActorRef(r.HandledBy))
 	}
 	return r, nil
 }
@@ -109,7 +111,7 @@ func (s *Incidents) DeclareFromReport(ctx context.Context, reportID int64, p Pri
 			return err
 		}
 		title := strings.SplitN(r.Text, "\n", 2)[0]
-		if inc, err = s.declare(tx, Declaration{Title: clipRunes(title, maxIncidentTitle), Priority: p, Impact: r.Text, Source: "report"}, a, now); err != nil {
+		if inc, err = s.declare(tx, Declaration{Title: text.Truncate(title, maxIncidentTitle), Priority: p, Impact: r.Text, Source: "report"}, a, now); err != nil {
 			return err
 		}
 		r.Status, r.IncidentID, r.HandledBy, r.HandledAt = ReportDeclared, inc.ID, a, now
@@ -147,8 +149,8 @@ func (s *Incidents) LinkReport(ctx context.Context, reportID, incidentID int64, 
 		if err := s.event(tx, inc, r.CreatedAt, "user report", r.Reporter, r.Text, fmt.Sprintf("report:%d", r.ID)); err != nil {
 			return err
 		}
-		return s.post(tx, inc, "report", Message{Content: fmt.Sprintf("📢 Report #%d from %s, linked by %s:\n> %s", r.ID, actorName(r.Reporter), actorName(a),
-			strings.ReplaceAll(clipRunes(r.Text, 1500), "\n", "\n> "))}, nil, now)
+		return s.post(tx, inc, "report", Message{Content: fmt.Sprintf("📢 Report #%d from %s, linked by %s:\n> %s", r.ID, ActorRef(r.Reporter), ActorRef(a),
+			strings.ReplaceAll(text.Truncate(r.Text, 1500), "\n", "\n> "))}, nil, now)
 	})
 	return r, inc, err
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // Phone places page calls. The adapter builds the keypress callback from PageID.
@@ -72,7 +74,7 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 			who = "the DM to " + UserRef(m.UserID)
 		}
 		p.Log.Warn("page not sent: Discord refused it", "group", gid, "page", pid, "priority", g.Priority.String(), "via", channel, "err", sendErr)
-		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, clipRunes(AsSendError(sendErr).Error(), 200)))
+		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, text.Truncate(AsSendError(sendErr).Error(), 200)))
 		g.Version++
 		if err := tx.SaveGroup(g); err != nil {
 			return err

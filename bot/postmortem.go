@@ -394,20 +394,20 @@ func (p *Postmortems) draft(ctx context.Context, rec *PostmortemRecord, pm *Post
 	case errors.Is(err, context.DeadlineExceeded) || dctx.Err() != nil:
 		pm.DraftNote = fmt.Sprintf("the LLM did not answer within %s, so the template was used", timeout)
 	case errors.As(err, &refused):
-		pm.DraftNote = "the LLM declined to draft (" + oneLineText(refused.Reason, 200) + "), so the template was used"
+		pm.DraftNote = "the LLM declined to draft (" + text.OneLine(refused.Reason, 200) + "), so the template was used"
 	default:
-		pm.DraftNote = "the LLM request failed (" + oneLineText(err.Error(), 200) + "), so the template was used"
+		pm.DraftNote = "the LLM request failed (" + text.OneLine(err.Error(), 200) + "), so the template was used"
 	}
 	if err != nil {
 		p.log().Warn("post-mortem LLM draft not used", "incident", rec.Incident.ID, "err", err)
 		return
 	}
 	for _, s := range PostmortemSections {
-		text := strings.TrimSpace(d.Sections[s.Key])
-		if text == "" {
+		body := strings.TrimSpace(d.Sections[s.Key])
+		if body == "" {
 			continue
 		}
-		pm.Sections[s.Key] = truncateRunes(text, MaxSectionRunes)
+		pm.Sections[s.Key] = text.Truncate(body, MaxSectionRunes)
 		pm.LLMSections = append(pm.LLMSections, s.Key)
 	}
 	if len(pm.LLMSections) == 0 {
@@ -452,7 +452,7 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 			for _, r := range revs {
 				if r.Revision > base && r.Changed == key && r.Sections[key] != text {
 					return Errorf(EConflict, "%s changed the %s after you opened the editor (revision %d); your text was not saved. Open the editor again, it shows their version",
-						mentionOf(r.Actor), sec.Title, r.Revision)
+						ActorRef(r.Actor), sec.Title, r.Revision)
 				}
 			}
 		}
@@ -491,8 +491,6 @@ func sectionKeys() string {
 	}
 	return strings.Join(keys, ", ")
 }
-
-func mentionOf(a Actor) string { return ActorRef(a) }
 
 // Publish marks the post-mortem published, which ends the due policy's
 // reminders, and queues its forum post when a forum channel is configured.
@@ -560,7 +558,3 @@ func documentHash(md string) string {
 	h := sha256.Sum256([]byte(md))
 	return hex.EncodeToString(h[:12])
 }
-
-func oneLineText(s string, n int) string { return text.OneLine(s, n) }
-
-func truncateRunes(s string, n int) string { return text.Truncate(s, n) }

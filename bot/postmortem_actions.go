@@ -64,7 +64,7 @@ func (p *Postmortems) CompleteActionItem(ctx context.Context, id int64, by Actor
 			return err
 		}
 		if a.Status == ActionDone {
-			return Errorf(EConflict, "action item #%d is already done (by %s)", id, mentionOf(a.DoneBy))
+			return Errorf(EConflict, "action item #%d is already done (by %s)", id, ActorRef(a.DoneBy))
 		}
 		a.Status, a.DoneAt, a.DoneBy, a.NextReminderAt = ActionDone, now, by, time.Time{}
 		if err := tx.SaveActionItem(a); err != nil {

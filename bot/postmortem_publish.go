@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // ForumPublisher creates and updates posts in a Discord forum channel.
@@ -157,7 +159,7 @@ func (j *PublishJob) Dead(ctx context.Context, tx Tx, it Item, se *SendError, no
 
 // ForumPostName is the forum post's title.
 func ForumPostName(inc *Incident) string {
-	return truncateRunes(oneLineText(fmt.Sprintf("%s · %s · %s", inc.Ref(), inc.Priority, inc.Title), 100), 100)
+	return text.Truncate(text.OneLine(fmt.Sprintf("%s · %s · %s", inc.Ref(), inc.Priority, inc.Title), 100), 100)
 }
 
 // forumPreview is how much of the document the forum post shows; the
@@ -190,7 +192,7 @@ func ForumMessage(rec *PostmortemRecord, md string) Message {
 	return Message{
 		Content: fmt.Sprintf("📝 Post-mortem of **%s** (%s) · revision %d · %d open action item%s · incident thread %s",
 			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), ChannelRef(inc.ThreadID)),
-		Title:       truncateRunes(fmt.Sprintf("%s — %s", inc.Ref(), oneLineText(inc.Title, 200)), 256),
+		Title:       text.Truncate(fmt.Sprintf("%s — %s", inc.Ref(), text.OneLine(inc.Title, 200)), 256),
 		Description: body,
 		Tone:        ToneDocument,
 		Footer:      fmt.Sprintf("Updated %s · Klaxon", pm.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")),

@@ -390,7 +390,7 @@ func (st reportStats) topLines(n int) string {
 		if i == n {
 			break
 		}
-		lines = append(lines, fmt.Sprintf("%d. %s × %d", i+1, clip(t.Name, 80), t.Count))
+		lines = append(lines, fmt.Sprintf("%d. %s × %d", i+1, text.Truncate(t.Name, 80), t.Count))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -556,7 +556,7 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 			{Name: "Alert groups", Value: st.priorityLine()},
 			{Name: "Noisiest alerts", Value: st.topLines(r.topN())},
 			{Name: "Noise", Value: noise},
-			{Name: "On call", Value: clip(strings.Join(oncall, "\n"), 1000)},
+			{Name: "On call", Value: text.Truncate(strings.Join(oncall, "\n"), 1000)},
 			{Name: "Response", Value: fmt.Sprintf("MTTA %s · MTTR %s", mtta, mttr)},
 		},
 		Footer: "Klaxon weekly digest · /report-sla for the month",
@@ -590,5 +590,3 @@ func containsStr(l []string, s string) bool {
 	}
 	return false
 }
-
-func clip(s string, n int) string { return text.Truncate(s, n) }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/marola-rp/klaxon/bot"
 )
 
 // Pacing constants.
@@ -94,9 +92,7 @@ func (p *Pacer) PriorTraffic(last time.Time) {
 	_, period, _ := defaultLimit("POST channels/:major/messages")
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// last is recorded at most once per bot.MarkEvery before sends: a send
-	// up to MarkEvery after it may have gone out unrecorded.
-	p.priorUntil = later(p.priorUntil, last.Add(bot.MarkEvery+period+resetSlack))
+	p.priorUntil = later(p.priorUntil, last.Add(period+resetSlack))
 }
 
 // LastLimited is when the pacer last let a request through on a route with

@@ -269,24 +269,23 @@ func TestPacerConcurrent(t *testing.T) {
 }
 
 // TestPacerPriorTraffic: a pacer started right after an earlier process
-// sent holds message routes until that process's window has surely ended
-// (one bot.MarkEvery added: the record precedes sends by up to that much),
+// sent holds message routes until that process's window has surely ended,
 // and holds nothing else (interaction answers must go out at once).
 func TestPacerPriorTraffic(t *testing.T) {
 	p := NewPacer(PacerOptions{})
 	last := t0
 	p.PriorTraffic(last)
 	now := last.Add(time.Second)
-	if w := p.Reserve("POST", create1, now); w != 5*time.Second+resetSlack {
-		t.Fatalf("create 1 s after the predecessor's last send: wait %s, want 5s+slack", w)
+	if w := p.Reserve("POST", create1, now); w != 4*time.Second+resetSlack {
+		t.Fatalf("create 1 s after the predecessor's last send: wait %s, want 4s+slack", w)
 	}
-	if w := p.Reserve("PATCH", "channels/2/messages/99", now); w != 5*time.Second+resetSlack {
-		t.Fatalf("edit: wait %s, want 5s+slack", w)
+	if w := p.Reserve("PATCH", "channels/2/messages/99", now); w != 4*time.Second+resetSlack {
+		t.Fatalf("edit: wait %s, want 4s+slack", w)
 	}
 	if w := p.Reserve("POST", "interactions/5/tok/callback", now); w != 0 {
 		t.Fatalf("interaction answer held %s", w)
 	}
-	if w := p.Reserve("POST", create1, last.Add(6*time.Second+resetSlack)); w != 0 {
+	if w := p.Reserve("POST", create1, last.Add(5*time.Second+resetSlack)); w != 0 {
 		t.Fatalf("after the window: wait %s", w)
 	}
 	// Long after: nothing held; and a zero time (never sent) holds nothing.

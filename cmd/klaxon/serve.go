@@ -108,7 +108,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := db.View(ctx, func(tx bot.Tx) (err error) { last, err = tx.LastSent(); return err }); err != nil {
 		return fmt.Errorf("read when Klaxon last sent to Discord: %w", err)
 	}
-	m.Discord.Pacer().PriorTraffic(last)
+	if !last.IsZero() {
+		// The dispatcher records at most once per MarkEvery before it sends:
+		// a send up to MarkEvery later may have gone out unrecorded.
+		m.Discord.Pacer().PriorTraffic(last.Add(bot.MarkEvery))
+	}
 
 	policy := cfg.Policy()
 	m.Engine = &bot.Engine{
