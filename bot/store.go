@@ -5,13 +5,26 @@ import (
 	"time"
 )
 
-// Store keeps Klaxon's state. Every change happens inside Update, in one
-// transaction: either all of it is durable or none of it is.
-type Store interface {
-	// Update runs fn in a write transaction and commits when fn returns nil.
-	Update(ctx context.Context, fn func(Tx) error) error
+// TxStore runs functions in transactions that offer T: the core's Tx, or a
+// feature's Tx that embeds it (paging.Tx, incident.Tx, ...). A feature's
+// service holds a TxStore of its own Tx; the store package offers one per
+// feature over its single database.
+type TxStore[T any] interface {
+	// Update runs fn in a write transaction and commits when fn returns nil:
+	// either all of it is durable or none of it is.
+	Update(ctx context.Context, fn func(T) error) error
 	// View runs fn in a read-only transaction.
-	View(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(T) error) error
+	// Join returns tx as T. tx must be a transaction of this store that the
+	// core opened and handed to a hook (a GroupHook, SentHook, PrepareHook or
+	// Sender), so that the feature's work commits with the core's.
+	Join(tx Tx) T
+}
+
+// Store keeps Klaxon's state: the core's transactions, and the database
+// itself.
+type Store interface {
+	TxStore[Tx]
 	// Ping checks that the database answers and can be written.
 	Ping(ctx context.Context) error
 	Close() error
