@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -81,7 +82,7 @@ func pages(t *testing.T, db *store.DB, gid int64) map[bot.Via]int {
 func queuedMessages(t *testing.T, db *store.DB) []bot.Outgoing {
 	t.Helper()
 	var ms []bot.Outgoing
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = dueMessages(tx, t0.Add(24*time.Hour), 100); return err }); err != nil {
+	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = bottest.DueMessages(tx, t0.Add(24*time.Hour), 100); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return ms

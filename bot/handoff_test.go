@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -63,7 +64,7 @@ func (e *hoEnv) run() []bot.Outgoing {
 	}
 	var all []bot.Outgoing
 	if err := e.db.View(context.Background(), func(tx bot.Tx) (err error) {
-		all, err = dueMessages(tx, hoUTC(12, 31, 0, 0), 1000)
+		all, err = bottest.DueMessages(tx, hoUTC(12, 31, 0, 0), 1000)
 		return err
 	}); err != nil {
 		e.t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -378,7 +379,7 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	}
 	// The DM with the instructions is queued.
 	var dms []bot.Outgoing
-	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { dms, err = dueMessages(tx, t0.Add(time.Hour), 100); return err })
+	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { dms, err = bottest.DueMessages(tx, t0.Add(time.Hour), 100); return err })
 	foundDM := false
 	for _, m := range dms {
 		if m.UserID == "601" && m.Kind == "incident-role" && strings.Contains(m.Message.Description, "lead the response") {
@@ -393,7 +394,7 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	}
 	statusPosts := 0
 	_ = f.db.View(ctx, func(tx bot.Tx) error {
-		ms, _ := dueMessages(tx, t0.Add(time.Hour), 100)
+		ms, _ := bottest.DueMessages(tx, t0.Add(time.Hour), 100)
 		for _, m := range ms {
 			if m.ChannelID == "301" && strings.Contains(m.Message.Description, "Restarted the proxy") {
 				statusPosts++

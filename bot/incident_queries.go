@@ -28,14 +28,14 @@ func (s *Incidents) List(ctx context.Context, open bool, limit int) ([]*Incident
 	return incs, err
 }
 
-// IncidentDetail is what showing an incident needs besides the incident.
+// IncidentDetail is what showing an incident needs besides the incident
+// (its open action items are the post-mortem feature's to read).
 type IncidentDetail struct {
-	Groups  []*Group
-	Actions []*ActionItem // open action items
-	State   *IncidentState
+	Groups []*Group
+	State  *IncidentState
 }
 
-// Detail reads inc's alert groups, open action items and state.
+// Detail reads inc's alert groups and state.
 func (s *Incidents) Detail(ctx context.Context, inc *Incident) (IncidentDetail, error) {
 	var d IncidentDetail
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
@@ -45,9 +45,6 @@ func (s *Incidents) Detail(ctx context.Context, inc *Incident) (IncidentDetail, 
 				return err
 			}
 			d.Groups = append(d.Groups, g)
-		}
-		if d.Actions, err = tx.ActionItems(inc.ID, true); err != nil {
-			return err
 		}
 		d.State, err = tx.IncidentState(inc.ID)
 		return err

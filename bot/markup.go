@@ -72,5 +72,13 @@ func MentionPrefix(m Mentions) string {
 }
 
 // userRefPattern finds user references in text (also the older "<@!id>"
-// form), for the redactor that hides who is who from the LLM.
+// form).
 var userRefPattern = regexp.MustCompile(`<@!?(\d{1,20})>`)
+
+// ReplaceUserRefs replaces every user reference in s (also the older
+// "<@!id>" form) with what f returns for the user's id.
+func ReplaceUserRefs(s string, f func(userID string) string) string {
+	return userRefPattern.ReplaceAllStringFunc(s, func(m string) string {
+		return f(userRefPattern.FindStringSubmatch(m)[1])
+	})
+}

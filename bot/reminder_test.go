@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -143,7 +144,7 @@ func calMessages(t *testing.T, db *store.DB, kind string) []bot.Outgoing {
 	t.Helper()
 	var out []bot.Outgoing
 	err := db.View(context.Background(), func(tx bot.Tx) error {
-		all, err := dueMessages(tx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
+		all, err := bottest.DueMessages(tx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
 		for _, m := range all {
 			if m.Kind == kind {
 				out = append(out, m)

@@ -38,7 +38,7 @@ type Tx interface {
 	ScheduleTx
 	IncidentTx
 	CalendarTx
-	PostmortemTx
+	ChecklistTx
 	IncidentMoreTx
 
 	// LatestGroup returns the newest episode of the group with this key, or

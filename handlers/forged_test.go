@@ -18,6 +18,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/runbooks"
 	"github.com/marola-rp/klaxon/store"
@@ -68,9 +69,9 @@ type forgedEnv struct {
 	incB      *bot.Incident
 	checkA    *bot.Checklist
 	checkB    *bot.Checklist
-	pm        *bot.Postmortem
+	pm        *postmortem.Postmortem
 	incidents *bot.Incidents
-	pms       *bot.Postmortems
+	pms       *postmortem.Service
 }
 
 func newForgedEnv(t *testing.T) *forgedEnv {
@@ -152,7 +153,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	if e.checkB, err = bot.StartChecklist(ctx, e.db, e.incB.ID, "service-down", "Service Down", steps, e.threadB, anna, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e.pms = &bot.Postmortems{Store: e.db}
+	e.pms = &postmortem.Service{Store: e.db.Postmortem()}
 	if e.pm, err = e.pms.Create(ctx, e.incB.ID, anna, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -346,8 +347,8 @@ func TestForgedPostmortemRevision(t *testing.T) {
 	if !stale.ephemeral() || !strings.Contains(stale.Data.Content, "changed the Summary after you opened the editor") || !strings.Contains(stale.Data.Content, "anna's summary") {
 		t.Errorf("stale revision: %+v, want a refusal giving the text back", stale)
 	}
-	var cur *bot.Postmortem
-	if err := e.db.View(ctx, func(tx bot.Tx) (err error) { cur, err = tx.Postmortem(e.pm.ID); return err }); err != nil {
+	var cur *postmortem.Postmortem
+	if err := e.db.Postmortem().View(ctx, func(tx postmortem.Tx) (err error) { cur, err = tx.Postmortem(e.pm.ID); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if cur.Revision != 2 || cur.Sections["summary"] != "bo's summary" {

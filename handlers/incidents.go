@@ -13,6 +13,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // MessageReader reads a Discord message (what a 📌 reaction points at), and
@@ -26,6 +27,7 @@ type MessageReader interface {
 // message command, the incident buttons and 📌 reactions.
 type Incidents struct {
 	Incidents *bot.Incidents
+	Actions   ActionItemReader // an incident's open post-mortem action items; nil: none shown
 	Clock     bot.Clock
 	Messages  MessageReader // nil: 📌 reactions are ignored, triage messages are not edited
 	Gate      *Gate         // authorizes 📌 reactions (interactions pass the router's gate); nil refuses them
@@ -220,7 +222,13 @@ func (h *Incidents) show(ctx context.Context, inc *bot.Incident) (*Reply, error)
 	if err != nil {
 		return nil, err
 	}
-	groups, st, actions := d.Groups, d.State, d.Actions
+	groups, st := d.Groups, d.State
+	var actions []*postmortem.ActionItem
+	if h.Actions != nil {
+		if actions, err = h.Actions.ActionItems(ctx, inc.ID, true); err != nil {
+			return nil, err
+		}
+	}
 	now := h.now()
 	e := embedOf(h.Incidents.IncidentSummary(inc, groups, now))
 	if len(actions) > 0 { // the post-mortem's open follow-ups, visible on the incident

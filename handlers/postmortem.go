@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // Postmortems answers /postmortem (create, show, edit, export, publish,
@@ -59,7 +60,7 @@ func (h *Postmortems) incident(ctx context.Context, r *Request) (*bot.Incident, 
 	return inc, err
 }
 
-func (h *Postmortems) postmortemOf(ctx context.Context, inc *bot.Incident) (*bot.Postmortem, error) {
+func (h *Postmortems) postmortemOf(ctx context.Context, inc *bot.Incident) (*postmortem.Postmortem, error) {
 	return h.Core.OfIncident(ctx, inc.ID)
 }
 
@@ -134,7 +135,7 @@ func (h *Postmortems) showReply(ctx context.Context, incidentID int64) (*Reply, 
 	}
 	open := 0
 	for _, a := range rec.Actions {
-		if a.Status == bot.ActionOpen {
+		if a.Status == postmortem.ActionOpen {
 			open++
 		}
 	}
@@ -146,7 +147,7 @@ func (h *Postmortems) showReply(ctx context.Context, incidentID int64) (*Reply, 
 		}}
 	id := strconv.FormatInt(pm.ID, 10)
 	var edits []discordgo.MessageComponent
-	for _, s := range bot.PostmortemSections {
+	for _, s := range postmortem.Sections {
 		edits = append(edits, discordgo.Button{Label: truncateRunes("Edit "+strings.ToLower(s.Title[:1])+s.Title[1:], 80), Style: discordgo.SecondaryButton,
 			CustomID: "pmedit:" + id + ":" + s.Key})
 	}
@@ -194,7 +195,7 @@ func (h *Postmortems) editButton(ctx context.Context, r *Request) (*Reply, error
 }
 
 // button is the post-mortem a button such as "pmexport:7" names.
-func (h *Postmortems) button(ctx context.Context, r *Request) (*bot.Postmortem, error) {
+func (h *Postmortems) button(ctx context.Context, r *Request) (*postmortem.Postmortem, error) {
 	id, err := idParam(r, "use /postmortem show")
 	if err != nil {
 		return nil, err
@@ -202,14 +203,14 @@ func (h *Postmortems) button(ctx context.Context, r *Request) (*bot.Postmortem, 
 	return h.byID(ctx, id)
 }
 
-func (h *Postmortems) byID(ctx context.Context, id int64) (*bot.Postmortem, error) {
+func (h *Postmortems) byID(ctx context.Context, id int64) (*postmortem.Postmortem, error) {
 	return h.Core.Get(ctx, id)
 }
 
 // editModal opens a form for one section, filled with its current text.
 // The custom_id carries the revision it starts from, to catch concurrent edits.
-func editModal(pm *bot.Postmortem, key string) (*Reply, error) {
-	sec, ok := bot.SectionByKey(key)
+func editModal(pm *postmortem.Postmortem, key string) (*Reply, error) {
+	sec, ok := postmortem.SectionByKey(key)
 	if !ok {
 		return nil, bot.Errorf(bot.EInvalid, "there is no section %q", key)
 	}
@@ -218,7 +219,7 @@ func editModal(pm *bot.Postmortem, key string) (*Reply, error) {
 		Title:    truncateRunes("Post-mortem: "+sec.Title, 45),
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{
 			CustomID: "text", Label: truncateRunes(sec.Title, 45), Style: discordgo.TextInputParagraph, Required: false,
-			MaxLength: bot.MaxSectionRunes, Value: truncateRunes(pm.Sections[sec.Key], bot.MaxSectionRunes), Placeholder: truncateRunes(sec.Hint, 100),
+			MaxLength: postmortem.MaxSectionRunes, Value: truncateRunes(pm.Sections[sec.Key], postmortem.MaxSectionRunes), Placeholder: truncateRunes(sec.Hint, 100),
 		}}}},
 	}}, nil
 }
@@ -244,7 +245,7 @@ func (h *Postmortems) editSubmit(ctx context.Context, r *Request) (*Reply, error
 		}
 		return nil, err
 	}
-	sec, _ := bot.SectionByKey(parts[1])
+	sec, _ := postmortem.SectionByKey(parts[1])
 	msg := fmt.Sprintf("✅ Saved the %s: revision %d.", sec.Title, pm.Revision)
 	if pm.Published() && pm.ForumChannelID != "" {
 		msg += " The forum post will be updated."
@@ -279,7 +280,7 @@ func (h *Postmortems) exportReply(ctx context.Context, incidentID int64) (*Reply
 	}
 	return &Reply{
 		Content: fmt.Sprintf("📎 Post-mortem of **%s**, revision %d.", rec.Incident.Ref(), rec.Postmortem.Revision),
-		Files: []*discordgo.File{{Name: bot.PostmortemFileName(rec.Incident), ContentType: "text/markdown; charset=utf-8",
+		Files: []*discordgo.File{{Name: postmortem.FileName(rec.Incident), ContentType: "text/markdown; charset=utf-8",
 			Reader: bytes.NewReader([]byte(md))}},
 	}, nil
 }
@@ -342,7 +343,7 @@ func (h *Postmortems) history(ctx context.Context, r *Request) (*Reply, error) {
 		if rv.Note != "" && rv.Changed == "" {
 			what = "first draft (" + rv.Note + ")"
 		}
-		if s, ok := bot.SectionByKey(rv.Changed); ok {
+		if s, ok := postmortem.SectionByKey(rv.Changed); ok {
 			what = s.Title + " edited"
 		}
 		fmt.Fprintf(&b, "**r%d** <t:%d:f> · %s · %s\n", rv.Revision, rv.At.Unix(), pmMention(rv.Actor), what)
@@ -421,7 +422,7 @@ func (h *Postmortems) actionList(ctx context.Context, r *Request) (*Reply, error
 	for _, a := range items {
 		mark := "⬜"
 		switch {
-		case a.Status == bot.ActionDone:
+		case a.Status == postmortem.ActionDone:
 			mark = "✅"
 		case a.Overdue(now):
 			mark = "⚠️"

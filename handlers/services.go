@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // The services handlers call.
@@ -62,18 +63,24 @@ type AlertService interface {
 
 // PostmortemService drafts, edits and publishes post-mortems and their
 // action items, and reads what the post-mortem commands show (implemented
-// by *bot.Postmortems).
+// by *postmortem.Service).
 type PostmortemService interface {
 	Incident(ctx context.Context, id int64) (*bot.Incident, error)
 	IncidentByThread(ctx context.Context, channelID string) (*bot.Incident, error)
-	OfIncident(ctx context.Context, incidentID int64) (*bot.Postmortem, error)
-	Get(ctx context.Context, id int64) (*bot.Postmortem, error)
-	Revisions(ctx context.Context, id int64) ([]bot.PostmortemRevision, error)
-	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*bot.ActionItem, error)
-	Markdown(ctx context.Context, incidentID int64) (string, *bot.PostmortemRecord, error)
-	Create(ctx context.Context, incidentID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
-	Edit(ctx context.Context, postmortemID int64, key, text string, base int, by bot.Actor, now time.Time) (*bot.Postmortem, error)
-	Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*bot.Postmortem, error)
-	AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*bot.ActionItem, error)
-	CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*bot.ActionItem, error)
+	OfIncident(ctx context.Context, incidentID int64) (*postmortem.Postmortem, error)
+	Get(ctx context.Context, id int64) (*postmortem.Postmortem, error)
+	Revisions(ctx context.Context, id int64) ([]postmortem.Revision, error)
+	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*postmortem.ActionItem, error)
+	Markdown(ctx context.Context, incidentID int64) (string, *postmortem.Record, error)
+	Create(ctx context.Context, incidentID int64, by bot.Actor, now time.Time) (*postmortem.Postmortem, error)
+	Edit(ctx context.Context, postmortemID int64, key, text string, base int, by bot.Actor, now time.Time) (*postmortem.Postmortem, error)
+	Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*postmortem.Postmortem, error)
+	AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*postmortem.ActionItem, error)
+	CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*postmortem.ActionItem, error)
+}
+
+// ActionItemReader reads an incident's post-mortem action items, which the
+// incident commands show (implemented by *postmortem.Service).
+type ActionItemReader interface {
+	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*postmortem.ActionItem, error)
 }

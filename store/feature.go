@@ -13,6 +13,8 @@ import (
 // compile time), and Feature makes the database a store of any of them:
 //
 //	incidents := store.Feature(db, func(t *store.Tx) incident.Tx { return t })
+//
+// and each feature's file here has a method for it, e.g. db.Postmortem().
 
 // Feature returns db as a store of transactions that offer T; as converts
 // the concrete transaction, which the compiler checks where Feature is

@@ -6,7 +6,15 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
+
+var _ postmortem.Tx = (*Tx)(nil)
+
+// Postmortem returns db as the post-mortem feature's store.
+func (db *DB) Postmortem() bot.TxStore[postmortem.Tx] {
+	return Feature(db, func(t *Tx) postmortem.Tx { return t })
+}
 
 // ---- runbook checklists ----
 
@@ -98,7 +106,7 @@ func (t *Tx) Checklists(incidentID int64) ([]*bot.Checklist, error) {
 const postmortemCols = `id, incident_id, revision, sections, llm_model, llm_sections, draft_note, created_by, created_at, updated_at,
 	published_at, published_by, forum_channel_id, forum_thread_id, published_hash, publish_dirty, publish_next_at, publish_attempts, publish_error`
 
-func postmortemArgs(p *bot.Postmortem) []any {
+func postmortemArgs(p *postmortem.Postmortem) []any {
 	sections := p.Sections
 	if sections == nil {
 		sections = map[string]string{}
@@ -115,8 +123,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// AddPostmortem implements bot.PostmortemTx.
-func (t *Tx) AddPostmortem(p *bot.Postmortem, first *bot.PostmortemRevision) error {
+// AddPostmortem implements postmortem.Tx.
+func (t *Tx) AddPostmortem(p *postmortem.Postmortem, first *postmortem.Revision) error {
 	if _, err := t.PostmortemOfIncident(p.IncidentID); err == nil {
 		return bot.Errorf(bot.EConflict, "INC-%d already has a post-mortem: see /postmortem show", p.IncidentID)
 	} else if bot.ErrorCode(err) != bot.ENotFound {
@@ -138,15 +146,15 @@ func (t *Tx) AddPostmortem(p *bot.Postmortem, first *bot.PostmortemRevision) err
 	return nil
 }
 
-func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*bot.Postmortem, error) {
+func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*postmortem.Postmortem, error) {
 	rows, err := t.query(op, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*bot.Postmortem
+	var out []*postmortem.Postmortem
 	for rows.Next() {
-		p := &bot.Postmortem{}
+		p := &postmortem.Postmortem{}
 		var sections, llmSections, createdBy, publishedBy string
 		var created, updated, published, next int64
 		var dirty int
@@ -170,20 +178,20 @@ func (t *Tx) scanPostmortems(op, q string, args ...any) ([]*bot.Postmortem, erro
 	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
-// Postmortem implements bot.PostmortemTx.
-func (t *Tx) Postmortem(id int64) (*bot.Postmortem, error) {
+// Postmortem implements postmortem.Tx.
+func (t *Tx) Postmortem(id int64) (*postmortem.Postmortem, error) {
 	ps, err := t.scanPostmortems("postmortem", "SELECT "+postmortemCols+" FROM postmortems WHERE id = ?", id)
 	return one(ps, err, bot.Errorf(bot.ENotFound, "there is no post-mortem %d", id))
 }
 
-// PostmortemOfIncident implements bot.PostmortemTx.
-func (t *Tx) PostmortemOfIncident(incidentID int64) (*bot.Postmortem, error) {
+// PostmortemOfIncident implements postmortem.Tx.
+func (t *Tx) PostmortemOfIncident(incidentID int64) (*postmortem.Postmortem, error) {
 	ps, err := t.scanPostmortems("postmortem of incident", "SELECT "+postmortemCols+" FROM postmortems WHERE incident_id = ?", incidentID)
 	return one(ps, err, bot.Errorf(bot.ENotFound, "INC-%d has no post-mortem yet: run /postmortem create in its thread", incidentID))
 }
 
-// SavePostmortem implements bot.PostmortemTx.
-func (t *Tx) SavePostmortem(p *bot.Postmortem) error {
+// SavePostmortem implements postmortem.Tx.
+func (t *Tx) SavePostmortem(p *postmortem.Postmortem) error {
 	_, err := t.exec("save postmortem", `UPDATE postmortems SET incident_id = ?, revision = ?, sections = ?, llm_model = ?, llm_sections = ?,
 		draft_note = ?, created_by = ?, created_at = ?, updated_at = ?, published_at = ?, published_by = ?, forum_channel_id = ?,
 		forum_thread_id = ?, published_hash = ?, publish_dirty = ?, publish_next_at = ?, publish_attempts = ?, publish_error = ?
@@ -191,8 +199,8 @@ func (t *Tx) SavePostmortem(p *bot.Postmortem) error {
 	return err
 }
 
-// AddRevision implements bot.PostmortemTx.
-func (t *Tx) AddRevision(r *bot.PostmortemRevision) error {
+// AddRevision implements postmortem.Tx.
+func (t *Tx) AddRevision(r *postmortem.Revision) error {
 	sections := r.Sections
 	if sections == nil {
 		sections = map[string]string{}
@@ -206,17 +214,17 @@ func (t *Tx) AddRevision(r *bot.PostmortemRevision) error {
 	return err
 }
 
-// Revisions implements bot.PostmortemTx.
-func (t *Tx) Revisions(postmortemID int64) ([]bot.PostmortemRevision, error) {
+// Revisions implements postmortem.Tx.
+func (t *Tx) Revisions(postmortemID int64) ([]postmortem.Revision, error) {
 	rows, err := t.query("revisions", `SELECT postmortem_id, revision, sections, markdown, changed, note, user_id, user_name, via, at
 		FROM postmortem_revisions WHERE postmortem_id = ? ORDER BY revision`, postmortemID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bot.PostmortemRevision
+	var out []postmortem.Revision
 	for rows.Next() {
-		var r bot.PostmortemRevision
+		var r postmortem.Revision
 		var sections string
 		var at int64
 		if err := rows.Scan(&r.PostmortemID, &r.Revision, &sections, &r.Markdown, &r.Changed, &r.Note, &r.Actor.UserID, &r.Actor.Name,
@@ -232,8 +240,8 @@ func (t *Tx) Revisions(postmortemID int64) ([]bot.PostmortemRevision, error) {
 	return out, t.dbErrorOrNil("revisions", rows.Err())
 }
 
-// DuePublications implements bot.PostmortemTx.
-func (t *Tx) DuePublications(now time.Time, limit int) ([]*bot.Postmortem, error) {
+// DuePublications implements postmortem.Tx.
+func (t *Tx) DuePublications(now time.Time, limit int) ([]*postmortem.Postmortem, error) {
 	return t.scanPostmortems("due publications", "SELECT "+postmortemCols+` FROM postmortems
 		WHERE publish_dirty = 1 AND publish_next_at <= ? AND forum_channel_id != '' ORDER BY publish_next_at, id LIMIT ?`, ts(now), limit)
 }
@@ -242,10 +250,10 @@ func (t *Tx) DuePublications(now time.Time, limit int) ([]*bot.Postmortem, error
 
 const actionCols = `id, incident_id, text, owner_id, due_at, status, created_by, created_at, done_at, done_by, reminders, next_reminder_at`
 
-// AddActionItem implements bot.PostmortemTx.
-func (t *Tx) AddActionItem(a *bot.ActionItem) error {
+// AddActionItem implements postmortem.Tx.
+func (t *Tx) AddActionItem(a *postmortem.ActionItem) error {
 	if a.Status == "" {
-		a.Status = bot.ActionOpen
+		a.Status = postmortem.ActionOpen
 	}
 	r, err := t.exec("add action item", `INSERT INTO action_items (incident_id, text, owner_id, due_at, status, created_by, created_at,
 		done_at, done_by, reminders, next_reminder_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.IncidentID, a.Text, a.OwnerID,
@@ -257,15 +265,15 @@ func (t *Tx) AddActionItem(a *bot.ActionItem) error {
 	return t.dbErrorOrNil("add action item", err)
 }
 
-func (t *Tx) scanActions(op, q string, args ...any) ([]*bot.ActionItem, error) {
+func (t *Tx) scanActions(op, q string, args ...any) ([]*postmortem.ActionItem, error) {
 	rows, err := t.query(op, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*bot.ActionItem
+	var out []*postmortem.ActionItem
 	for rows.Next() {
-		a := &bot.ActionItem{}
+		a := &postmortem.ActionItem{}
 		var createdBy, doneBy string
 		var due, created, done, next int64
 		if err := rows.Scan(&a.ID, &a.IncidentID, &a.Text, &a.OwnerID, &due, &a.Status, &createdBy, &created, &done, &doneBy,
@@ -281,14 +289,14 @@ func (t *Tx) scanActions(op, q string, args ...any) ([]*bot.ActionItem, error) {
 	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
-// ActionItem implements bot.PostmortemTx.
-func (t *Tx) ActionItem(id int64) (*bot.ActionItem, error) {
+// ActionItem implements postmortem.Tx.
+func (t *Tx) ActionItem(id int64) (*postmortem.ActionItem, error) {
 	as, err := t.scanActions("action item", "SELECT "+actionCols+" FROM action_items WHERE id = ?", id)
 	return one(as, err, bot.Errorf(bot.ENotFound, "there is no action item #%d", id))
 }
 
-// ActionItems implements bot.PostmortemTx.
-func (t *Tx) ActionItems(incidentID int64, openOnly bool) ([]*bot.ActionItem, error) {
+// ActionItems implements postmortem.Tx.
+func (t *Tx) ActionItems(incidentID int64, openOnly bool) ([]*postmortem.ActionItem, error) {
 	q := "SELECT " + actionCols + " FROM action_items WHERE incident_id = ?"
 	if openOnly {
 		q += " AND status = 'open'"
@@ -296,23 +304,23 @@ func (t *Tx) ActionItems(incidentID int64, openOnly bool) ([]*bot.ActionItem, er
 	return t.scanActions("action items", q+" ORDER BY id", incidentID)
 }
 
-// SaveActionItem implements bot.PostmortemTx.
-func (t *Tx) SaveActionItem(a *bot.ActionItem) error {
+// SaveActionItem implements postmortem.Tx.
+func (t *Tx) SaveActionItem(a *postmortem.ActionItem) error {
 	_, err := t.exec("save action item", `UPDATE action_items SET text = ?, owner_id = ?, due_at = ?, status = ?, done_at = ?, done_by = ?,
 		reminders = ?, next_reminder_at = ? WHERE id = ?`, a.Text, a.OwnerID, ts(a.DueAt), a.Status, ts(a.DoneAt), encode(a.DoneBy),
 		a.Reminders, ts(a.NextReminderAt), a.ID)
 	return err
 }
 
-// DueActionItems implements bot.PostmortemTx.
-func (t *Tx) DueActionItems(now time.Time, limit int) ([]*bot.ActionItem, error) {
+// DueActionItems implements postmortem.Tx.
+func (t *Tx) DueActionItems(now time.Time, limit int) ([]*postmortem.ActionItem, error) {
 	return t.scanActions("due action items", "SELECT "+actionCols+` FROM action_items
 		WHERE status = 'open' AND next_reminder_at > 0 AND next_reminder_at <= ? ORDER BY next_reminder_at, id LIMIT ?`, ts(now), limit)
 }
 
 // ---- due policy ----
 
-// UnplannedDue implements bot.PostmortemTx.
+// UnplannedDue implements postmortem.Tx.
 func (t *Tx) UnplannedDue(priorities []bot.Priority, limit int) ([]*bot.Incident, error) {
 	if len(priorities) == 0 {
 		return nil, nil
@@ -329,23 +337,23 @@ func (t *Tx) UnplannedDue(priorities []bot.Priority, limit int) ([]*bot.Incident
 		AND i.priority IN (`+marks+`) ORDER BY i.resolved_at, i.id LIMIT ?`, args...)
 }
 
-// SavePostmortemDue implements bot.PostmortemTx.
-func (t *Tx) SavePostmortemDue(d *bot.PostmortemDue) error {
+// SavePostmortemDue implements postmortem.Tx.
+func (t *Tx) SavePostmortemDue(d *postmortem.Due) error {
 	_, err := t.exec("save postmortem due", `INSERT INTO postmortem_due (incident_id, due_at, reminders, next_at, state) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at, reminders = excluded.reminders, next_at = excluded.next_at,
 		state = excluded.state`, d.IncidentID, ts(d.DueAt), d.Reminders, ts(d.NextAt), d.State)
 	return err
 }
 
-func (t *Tx) scanDue(op, q string, args ...any) ([]*bot.PostmortemDue, error) {
+func (t *Tx) scanDue(op, q string, args ...any) ([]*postmortem.Due, error) {
 	rows, err := t.query(op, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*bot.PostmortemDue
+	var out []*postmortem.Due
 	for rows.Next() {
-		d := &bot.PostmortemDue{}
+		d := &postmortem.Due{}
 		var due, next int64
 		if err := rows.Scan(&d.IncidentID, &due, &d.Reminders, &next, &d.State); err != nil {
 			return nil, t.dbError(op, err)
@@ -356,14 +364,14 @@ func (t *Tx) scanDue(op, q string, args ...any) ([]*bot.PostmortemDue, error) {
 	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
-// PostmortemDueOf implements bot.PostmortemTx.
-func (t *Tx) PostmortemDueOf(incidentID int64) (*bot.PostmortemDue, error) {
+// PostmortemDueOf implements postmortem.Tx.
+func (t *Tx) PostmortemDueOf(incidentID int64) (*postmortem.Due, error) {
 	ds, err := t.scanDue("postmortem due", "SELECT incident_id, due_at, reminders, next_at, state FROM postmortem_due WHERE incident_id = ?", incidentID)
 	return one(ds, err, bot.Errorf(bot.ENotFound, "INC-%d has no post-mortem due date", incidentID))
 }
 
-// DuePostmortemReminders implements bot.PostmortemTx.
-func (t *Tx) DuePostmortemReminders(now time.Time, limit int) ([]*bot.PostmortemDue, error) {
+// DuePostmortemReminders implements postmortem.Tx.
+func (t *Tx) DuePostmortemReminders(now time.Time, limit int) ([]*postmortem.Due, error) {
 	return t.scanDue("due postmortem reminders", `SELECT incident_id, due_at, reminders, next_at, state FROM postmortem_due
 		WHERE state = 'pending' AND next_at > 0 AND next_at <= ? ORDER BY next_at, incident_id LIMIT ?`, ts(now), limit)
 }

@@ -3,7 +3,7 @@ package discord
 import (
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 func runbookOption(required bool) *discordgo.ApplicationCommandOption {
@@ -38,7 +38,7 @@ func RunbookCommands() []*discordgo.ApplicationCommand {
 func PostmortemCommands() []*discordgo.ApplicationCommand {
 	sub := discordgo.ApplicationCommandOptionSubCommand
 	var sections []*discordgo.ApplicationCommandOptionChoice
-	for _, s := range bot.PostmortemSections {
+	for _, s := range postmortem.Sections {
 		sections = append(sections, &discordgo.ApplicationCommandOptionChoice{Name: s.Title, Value: s.Key})
 	}
 	return []*discordgo.ApplicationCommand{
@@ -59,7 +59,7 @@ func PostmortemCommands() []*discordgo.ApplicationCommand {
 				{Type: sub, Name: "add", Description: "Add an action item with an owner and a due date", Options: []*discordgo.ApplicationCommandOption{
 					{Type: discordgo.ApplicationCommandOptionUser, Name: "owner", Description: "Who does it", Required: true},
 					{Type: discordgo.ApplicationCommandOptionString, Name: "due", Description: "When: 2026-04-01, 3d, 2w", Required: true, MaxLength: 20},
-					{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "What needs doing", Required: true, MaxLength: bot.MaxActionText},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "What needs doing", Required: true, MaxLength: postmortem.MaxActionText},
 					incidentOption(),
 				}},
 				{Type: sub, Name: "list", Description: "List the action items", Options: []*discordgo.ApplicationCommandOption{

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -92,11 +93,11 @@ func TestGoldenUserReport(t *testing.T) {
 func TestGoldenPostmortemPost(t *testing.T) {
 	inc := sampleIncident()
 	inc.Status = bot.IncidentStatus("resolved")
-	rec := &bot.PostmortemRecord{Incident: inc,
-		Postmortem: &bot.Postmortem{ID: 1, IncidentID: 42, Revision: 3, UpdatedAt: t0},
-		Actions:    []*bot.ActionItem{{Status: bot.ActionOpen}, {Status: bot.ActionOpen}, {}}}
+	rec := &postmortem.Record{Incident: inc,
+		Postmortem: &postmortem.Postmortem{ID: 1, IncidentID: 42, Revision: 3, UpdatedAt: t0},
+		Actions:    []*postmortem.ActionItem{{Status: postmortem.ActionOpen}, {Status: postmortem.ActionOpen}, {}}}
 	md := "# INC-42 — Players cannot log in\n\n## Summary\n\nThe auth service ran out of connections. Players saw <@&555>-free text.\n"
-	goldenMessage(t, "msg_postmortem_post", bot.ForumMessage(rec, md))
+	goldenMessage(t, "msg_postmortem_post", postmortem.ForumMessage(rec, md))
 }
 
 // The SLA report and the weekly digest are built from a real record.
@@ -147,11 +148,11 @@ func TestEveryToneHasAColour(t *testing.T) {
 func TestGoldenPostmortemReminders(t *testing.T) {
 	inc := sampleIncident()
 	inc.Status = bot.IncidentStatus("resolved")
-	a := &bot.ActionItem{ID: 5, IncidentID: 42, Text: "Raise the auth pool limit", OwnerID: "779", DueAt: t0.Add(24 * time.Hour), Status: bot.ActionOpen}
-	goldenMessage(t, "msg_action_reminder_due", bot.ActionReminder(a, inc, t0, 24*time.Hour))
-	goldenMessage(t, "msg_action_reminder_overdue", bot.ActionReminder(a, inc, t0.Add(72*time.Hour), 24*time.Hour))
-	pm := &bot.Postmortem{ID: 1, IncidentID: 42, Revision: 2}
-	d := &bot.PostmortemDue{IncidentID: 42, DueAt: t0.Add(48 * time.Hour), State: "pending"}
-	goldenMessage(t, "msg_postmortem_due", bot.DueReminder(inc, pm, d, t0))
-	goldenMessage(t, "msg_postmortem_overdue", bot.DueReminder(inc, nil, d, t0.Add(96*time.Hour)))
+	a := &postmortem.ActionItem{ID: 5, IncidentID: 42, Text: "Raise the auth pool limit", OwnerID: "779", DueAt: t0.Add(24 * time.Hour), Status: postmortem.ActionOpen}
+	goldenMessage(t, "msg_action_reminder_due", postmortem.ActionReminder(a, inc, t0, 24*time.Hour))
+	goldenMessage(t, "msg_action_reminder_overdue", postmortem.ActionReminder(a, inc, t0.Add(72*time.Hour), 24*time.Hour))
+	pm := &postmortem.Postmortem{ID: 1, IncidentID: 42, Revision: 2}
+	d := &postmortem.Due{IncidentID: 42, DueAt: t0.Add(48 * time.Hour), State: "pending"}
+	goldenMessage(t, "msg_postmortem_due", postmortem.DueReminder(inc, pm, d, t0))
+	goldenMessage(t, "msg_postmortem_overdue", postmortem.DueReminder(inc, nil, d, t0.Add(96*time.Hour)))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // Forum implements bot.ForumPublisher on a Client: post-mortems published
@@ -17,7 +18,7 @@ type Forum struct {
 	C *Client
 }
 
-var _ bot.ForumPublisher = (*Forum)(nil)
+var _ postmortem.ForumPublisher = (*Forum)(nil)
 
 // CreateForumPost implements bot.ForumPublisher.
 func (f *Forum) CreateForumPost(ctx context.Context, forumID, name string, m bot.Message) (string, error) {

@@ -1,11 +1,11 @@
 // Package llm drafts post-mortem narratives with an OpenAI-compatible
 // chat-completions endpoint (github.com/sashabaranov/go-openai): OpenAI,
 // Azure OpenAI, or a local server such as Ollama or vLLM. It implements
-// bot.Drafter. The core has already removed sensitive labels and
-// annotations, secret-shaped values and people's names from what it is
-// given (bot.Postmortems.DraftInput); this package sends nothing else, and
-// passes every string of the record through bot.ScrubSecrets once more on
-// its way out. It refuses a plain-HTTP endpoint that is not on this machine
+// postmortem.Drafter. The post-mortem feature has already removed sensitive
+// labels and annotations, secret-shaped values and people's names from what
+// it is given (postmortem.Service.DraftInput); this package sends nothing
+// else, and passes every string of the record through
+// postmortem.ScrubSecrets once more on its way out. It refuses a plain-HTTP endpoint that is not on this machine
 // unless AllowInsecure is set.
 package llm
 
@@ -22,8 +22,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/marola-rp/klaxon/bot"
-
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -77,7 +76,7 @@ type Client struct {
 	timeout   time.Duration
 }
 
-var _ bot.Drafter = (*Client)(nil)
+var _ postmortem.Drafter = (*Client)(nil)
 
 // New returns a client for cfg.
 func New(cfg Config) (*Client, error) {
@@ -128,8 +127,8 @@ Be blameless: describe what systems and processes did, not who is at fault.
 Answer with one JSON object and nothing else, with exactly these string keys: %s.
 Each value is the Markdown text of that section (no heading), at most %d characters.`
 
-// Draft implements bot.Drafter with one chat completion.
-func (c *Client) Draft(ctx context.Context, in bot.DraftInput) (*bot.Draft, error) {
+// Draft implements postmortem.Drafter with one chat completion.
+func (c *Client) Draft(ctx context.Context, in postmortem.DraftInput) (*postmortem.Draft, error) {
 	keys := make([]string, len(in.Sections))
 	for i, s := range in.Sections {
 		keys[i] = s.Key
@@ -169,24 +168,24 @@ func (c *Client) Draft(ctx context.Context, in bot.DraftInput) (*bot.Draft, erro
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	if len(resp.Choices) == 0 {
-		return nil, &bot.DraftRefused{Reason: "the answer had no choices"}
+		return nil, &postmortem.DraftRefused{Reason: "the answer had no choices"}
 	}
 	ch := resp.Choices[0]
 	if r := strings.TrimSpace(ch.Message.Refusal); r != "" {
-		return nil, &bot.DraftRefused{Reason: r}
+		return nil, &postmortem.DraftRefused{Reason: r}
 	}
 	if ch.FinishReason == openai.FinishReasonContentFilter {
-		return nil, &bot.DraftRefused{Reason: "the provider's content filter stopped the answer"}
+		return nil, &postmortem.DraftRefused{Reason: "the provider's content filter stopped the answer"}
 	}
 	sections, err := parseSections(ch.Message.Content, keys)
 	if err != nil {
-		return nil, &bot.DraftRefused{Reason: err.Error()}
+		return nil, &postmortem.DraftRefused{Reason: err.Error()}
 	}
 	model := resp.Model
 	if model == "" {
 		model = c.model
 	}
-	return &bot.Draft{Sections: sections, Model: model}, nil
+	return &postmortem.Draft{Sections: sections, Model: model}, nil
 }
 
 // parseSections reads the JSON object of sections, tolerating a Markdown
@@ -260,10 +259,10 @@ func stamp(t time.Time) string {
 }
 
 // recordOf is the JSON the model sees, every string passed through
-// bot.ScrubSecrets: the core redacted it already, and this keeps any other
+// postmortem.ScrubSecrets: the core redacted it already, and this keeps any other
 // caller of Draft from sending a secret-shaped value.
-func recordOf(in bot.DraftInput) record {
-	sc := bot.ScrubSecrets
+func recordOf(in postmortem.DraftInput) record {
+	sc := postmortem.ScrubSecrets
 	all := func(ss []string) []string {
 		out := make([]string, len(ss))
 		for i, s := range ss {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/llm"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -63,9 +64,9 @@ func content(sections map[string]string) string {
 	return string(b)
 }
 
-func input() bot.DraftInput {
-	return bot.DraftInput{Ref: "INC-7", Title: "EU game server down", Priority: "P0 (critical outage)", Sections: bot.PostmortemSections,
-		Started: time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC), Timeline: []bot.DraftEvent{{At: time.Date(2026, 3, 14, 20, 3, 0, 0, time.UTC), Kind: "declared", Who: "ana"}}}
+func input() postmortem.DraftInput {
+	return postmortem.DraftInput{Ref: "INC-7", Title: "EU game server down", Priority: "P0 (critical outage)", Sections: postmortem.Sections,
+		Started: time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC), Timeline: []postmortem.DraftEvent{{At: time.Date(2026, 3, 14, 20, 3, 0, 0, time.UTC), Kind: "declared", Who: "ana"}}}
 }
 
 func TestDraft(t *testing.T) {
@@ -116,7 +117,7 @@ func TestDraft(t *testing.T) {
 				t.Fatal(err)
 			}
 			d, err := c.Draft(context.Background(), input())
-			var refused *bot.DraftRefused
+			var refused *postmortem.DraftRefused
 			switch {
 			case tc.refused != "":
 				if !errors.As(err, &refused) || !strings.Contains(refused.Reason, tc.refused) {
@@ -197,7 +198,7 @@ func TestPostmortemThroughTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pms := &bot.Postmortems{Store: db, Drafter: c, Policy: bot.PostmortemPolicy{Sensitive: []string{"instance", "*_email", "*password*"}}}
+	pms := &postmortem.Service{Store: db.Postmortem(), Drafter: c, Policy: postmortem.Policy{Sensitive: []string{"instance", "*_email", "*password*"}}}
 	pm, err := pms.Create(ctx, inc.ID, bot.Actor{UserID: "501"}, t0.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +305,7 @@ func draftWire(t *testing.T, sendUserNames bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pms := &bot.Postmortems{Store: db, Drafter: c, Policy: bot.PostmortemPolicy{SendUserNames: sendUserNames}}
+	pms := &postmortem.Service{Store: db.Postmortem(), Drafter: c, Policy: postmortem.Policy{SendUserNames: sendUserNames}}
 	if _, err := pms.Create(ctx, inc.ID, bot.Actor{UserID: "100000000000000501"}, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -386,8 +387,8 @@ func TestDraftScrubsWhatItIsGiven(t *testing.T) {
 	}
 	in := input()
 	for _, s := range wireSecrets {
-		in.Timeline = append(in.Timeline, bot.DraftEvent{At: in.Started, Kind: "note", Text: s.text})
-		in.Alerts = append(in.Alerts, bot.DraftAlert{Name: "A", Annotations: map[string]string{"x": s.text}, Labels: map[string]string{"y": s.text}})
+		in.Timeline = append(in.Timeline, postmortem.DraftEvent{At: in.Started, Kind: "note", Text: s.text})
+		in.Alerts = append(in.Alerts, postmortem.DraftAlert{Name: "A", Annotations: map[string]string{"x": s.text}, Labels: map[string]string{"y": s.text}})
 	}
 	if _, err := c.Draft(context.Background(), in); err != nil {
 		t.Fatal(err)

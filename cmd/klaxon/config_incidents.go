@@ -9,6 +9,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 )
 
@@ -169,7 +170,11 @@ func (m *Main) wireIncidents(policy *bot.Policy) error {
 	m.Engine.Hooks["triage"] = inc.ReportSent
 	m.Engine.Threads = threads
 	m.Engine.Senders[bot.ItemIncident] = inc
-	h := &handlers.Incidents{Incidents: inc, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
+	// The incident commands show an incident's open post-mortem action
+	// items, also when the post-mortem feature is off (they may exist from
+	// when it was on): they read them through a post-mortem service.
+	actions := &postmortem.Service{Store: m.DB.Postmortem()}
+	h := &handlers.Incidents{Incidents: inc, Actions: actions, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
 		Log: m.Log.With("component", "incidents")}
 	h.Register(m.Interactions)
 	m.Session.AddHandler(h.OnReaction)

@@ -13,6 +13,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/llm"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/runbooks"
 )
@@ -52,7 +53,7 @@ type PostmortemsConfig struct {
 //	  allow_insecure: false    # true: allow http:// to another machine
 //
 // Whatever the settings, secret-shaped values and e-mail addresses are
-// blanked before anything is sent (bot.ScrubSecrets).
+// blanked before anything is sent (postmortem.ScrubSecrets).
 type LLMConfig struct {
 	BaseURL         string   `yaml:"base_url"`
 	Model           string   `yaml:"model"`
@@ -74,8 +75,8 @@ type LLMConfig struct {
 type postmortemSetup struct {
 	Library    *runbooks.Library
 	AdminRoles []string
-	Policy     bot.PostmortemPolicy
-	Drafter    bot.Drafter // nil without an llm section
+	Policy     postmortem.Policy
+	Drafter    postmortem.Drafter // nil without an llm section
 	LLMModel   string
 }
 
@@ -109,7 +110,7 @@ func buildPostmortems(file string, line func(path ...string) int, rc RunbooksCon
 	}
 	s.AdminRoles = rc.AdminRoles
 
-	pol := bot.PostmortemPolicy{ForumChannel: strings.TrimSpace(pc.ForumChannel), RemindEvery: time.Duration(pc.RemindEvery)}
+	pol := postmortem.Policy{ForumChannel: strings.TrimSpace(pc.ForumChannel), RemindEvery: time.Duration(pc.RemindEvery)}
 	if pol.ForumChannel != "" && !snowflake.MatchString(pol.ForumChannel) {
 		bad(fmt.Sprintf("postmortems.forum_channel %q is not a Discord channel id (digits only: Developer Mode → right-click the forum → Copy Channel ID)", pol.ForumChannel), "postmortems", "forum_channel")
 	}
@@ -204,15 +205,15 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	}
 	rb := &handlers.Runbooks{Library: s.Library, Checklists: &bot.Checklists{Store: m.DB}, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
 	rb.Register(m.Interactions)
-	core := &bot.Postmortems{Store: m.DB, Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
+	core := &postmortem.Service{Store: m.DB.Postmortem(), Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
 	(&handlers.Postmortems{Core: core, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)
-	publish := &bot.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord}, Log: m.Log.With("component", "postmortems")}
+	publish := &postmortem.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord}, Log: m.Log.With("component", "postmortems")}
 	m.Engine.Jobs = append(m.Engine.Jobs, core, publish)
 	m.Engine.Senders[bot.ItemForum] = publish
 	if m.Engine.Hooks == nil {
 		m.Engine.Hooks = map[string]bot.SentHook{}
 	}
-	m.Engine.Hooks[bot.KindPostmortemReminder] = core.ReminderSent
+	m.Engine.Hooks[postmortem.KindReminder] = core.ReminderSent
 	if s.Drafter != nil {
 		m.Log.Info("post-mortem drafting with an LLM", "model", s.LLMModel, "send_user_names", s.Policy.SendUserNames)
 	}

@@ -1,9 +1,10 @@
-package bot
+package postmortem
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/marola-rp/klaxon/bot"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,17 +19,17 @@ const actionDueNotice = 24 * time.Hour
 
 // AddActionItem records a follow-up of an incident, owned by ownerID and due
 // at due, plans its reminders, and notes it on the timeline.
-func (p *Postmortems) AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by Actor, now time.Time) (*ActionItem, error) {
+func (p *Service) AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*ActionItem, error) {
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
-		return nil, Errorf(EInvalid, "say what needs doing, e.g. text: Add a disk-space alert for the DB host")
+		return nil, bot.Errorf(bot.EInvalid, "say what needs doing, e.g. text: Add a disk-space alert for the DB host")
 	case utf8.RuneCountInString(text) > MaxActionText:
-		return nil, Errorf(EInvalid, "the action item is longer than %d characters: keep it to one task and link details", MaxActionText)
-	case !ValidUserID(ownerID):
-		return nil, Errorf(EInvalid, "the owner must be a person on this server: pick them in the owner option")
+		return nil, bot.Errorf(bot.EInvalid, "the action item is longer than %d characters: keep it to one task and link details", MaxActionText)
+	case !bot.ValidUserID(ownerID):
+		return nil, bot.Errorf(bot.EInvalid, "the owner must be a person on this server: pick them in the owner option")
 	case !due.After(now):
-		return nil, Errorf(EInvalid, "the due date %s is in the past: give a future date like 2026-04-01, or a delay like 3d or 2w", due.UTC().Format("2006-01-02 15:04 UTC"))
+		return nil, bot.Errorf(bot.EInvalid, "the due date %s is in the past: give a future date like 2026-04-01, or a delay like 3d or 2w", due.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	a := &ActionItem{IncidentID: incidentID, Text: text, OwnerID: ownerID, DueAt: due, Status: ActionOpen, CreatedBy: by, CreatedAt: now}
 	a.NextReminderAt = nextActionReminder(a, p.Policy.remindEvery())
@@ -39,8 +40,8 @@ func (p *Postmortems) AddActionItem(ctx context.Context, incidentID int64, owner
 		if err := tx.AddActionItem(a); err != nil {
 			return err
 		}
-		if err := tx.AddTimelineEvent(&TimelineEvent{IncidentID: incidentID, At: now, Kind: "action item", Actor: by,
-			Text: fmt.Sprintf("Action item #%d for %s, due %s: %s", a.ID, UserRef(ownerID), due.UTC().Format("2006-01-02"), text),
+		if err := tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: incidentID, At: now, Kind: "action item", Actor: by,
+			Text: fmt.Sprintf("Action item #%d for %s, due %s: %s", a.ID, bot.UserRef(ownerID), due.UTC().Format("2006-01-02"), text),
 			Ref:  fmt.Sprintf("action:%d", a.ID)}); err != nil {
 			return err
 		}
@@ -54,23 +55,23 @@ func (p *Postmortems) AddActionItem(ctx context.Context, incidentID int64, owner
 }
 
 // CompleteActionItem marks an action item done, which stops its reminders.
-func (p *Postmortems) CompleteActionItem(ctx context.Context, id int64, by Actor, now time.Time) (*ActionItem, error) {
+func (p *Service) CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*ActionItem, error) {
 	var a *ActionItem
 	err := p.Store.Update(ctx, func(tx Tx) (err error) {
 		if a, err = tx.ActionItem(id); err != nil {
-			if ErrorCode(err) == ENotFound {
-				return Errorf(ENotFound, "there is no action item #%d: see /postmortem action list", id)
+			if bot.ErrorCode(err) == bot.ENotFound {
+				return bot.Errorf(bot.ENotFound, "there is no action item #%d: see /postmortem action list", id)
 			}
 			return err
 		}
 		if a.Status == ActionDone {
-			return Errorf(EConflict, "action item #%d is already done (by %s)", id, ActorRef(a.DoneBy))
+			return bot.Errorf(bot.EConflict, "action item #%d is already done (by %s)", id, bot.ActorRef(a.DoneBy))
 		}
 		a.Status, a.DoneAt, a.DoneBy, a.NextReminderAt = ActionDone, now, by, time.Time{}
 		if err := tx.SaveActionItem(a); err != nil {
 			return err
 		}
-		if err := tx.AddTimelineEvent(&TimelineEvent{IncidentID: a.IncidentID, At: now, Kind: "action item done", Actor: by,
+		if err := tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: a.IncidentID, At: now, Kind: "action item done", Actor: by,
 			Text: fmt.Sprintf("Action item #%d done: %s", a.ID, a.Text), Ref: fmt.Sprintf("action:%d", a.ID)}); err != nil {
 			return err
 		}
@@ -105,16 +106,16 @@ func nextActionReminder(a *ActionItem, every time.Duration) time.Time {
 }
 
 // Name implements Job.
-func (p *Postmortems) Name() string { return "postmortems" }
+func (p *Service) Name() string { return "postmortems" }
 
 // Run implements Job: it sends due action-item reminders to their owners
 // and due-policy reminders to incident commanders, each queued in the same
 // transaction that plans the next one.
-func (p *Postmortems) Run(ctx context.Context, now time.Time) error {
+func (p *Service) Run(ctx context.Context, now time.Time) error {
 	return errors.Join(p.remindActions(ctx, now), p.planDue(ctx, now), p.remindDue(ctx, now))
 }
 
-func (p *Postmortems) remindActions(ctx context.Context, now time.Time) error {
+func (p *Service) remindActions(ctx context.Context, now time.Time) error {
 	return p.Store.Update(ctx, func(tx Tx) error {
 		items, err := tx.DueActionItems(now, 100)
 		if err != nil {
@@ -126,7 +127,7 @@ func (p *Postmortems) remindActions(ctx context.Context, now time.Time) error {
 				return err
 			}
 			m := ActionReminder(a, inc, now, p.Policy.remindEvery())
-			if err := tx.Enqueue(&Outgoing{UserID: a.OwnerID, Priority: P2, Message: m, Kind: KindPostmortemReminder,
+			if err := tx.Enqueue(&bot.Outgoing{UserID: a.OwnerID, Priority: bot.P2, Message: m, Kind: KindReminder,
 				Ref: fmt.Sprintf("action:%d:%d", a.ID, a.Reminders), DueAt: now, CreatedAt: now}); err != nil {
 				return err
 			}
@@ -145,31 +146,32 @@ func (p *Postmortems) remindActions(ctx context.Context, now time.Time) error {
 	})
 }
 
-func ActionReminder(a *ActionItem, inc *Incident, now time.Time, every time.Duration) Message {
+func ActionReminder(a *ActionItem, inc *bot.Incident, now time.Time, every time.Duration) bot.Message {
 	var head string
 	switch {
 	case now.Before(a.DueAt):
-		head = fmt.Sprintf("📌 **Action item #%d** from %s is due %s", a.ID, inc.Ref(), TimeRef(a.DueAt, TimeRelative))
+		head = fmt.Sprintf("📌 **Action item #%d** from %s is due %s", a.ID, inc.Ref(), bot.TimeRef(a.DueAt, bot.TimeRelative))
 	case now.Before(a.DueAt.Add(every)):
 		head = fmt.Sprintf("⏰ **Action item #%d** from %s is due now", a.ID, inc.Ref())
 	default:
-		head = fmt.Sprintf("⏰ **Overdue action item #%d** from %s — it was due %s", a.ID, inc.Ref(), TimeRef(a.DueAt, TimeRelative))
+		head = fmt.Sprintf("⏰ **Overdue action item #%d** from %s — it was due %s", a.ID, inc.Ref(), bot.TimeRef(a.DueAt, bot.TimeRelative))
 	}
-	return Message{
+	return bot.Message{
 		Content: fmt.Sprintf("%s (%s):\n> %s\n%s · mark it done with `/postmortem action done id:%d` in the incident thread %s.",
-			head, TimeRef(a.DueAt, TimeFull), a.Text, inc.Title, a.ID, ChannelRef(inc.ThreadID)),
-		Mentions: Mentions{Users: []string{a.OwnerID}},
+			head, bot.TimeRef(a.DueAt, bot.TimeFull), a.Text, inc.Title, a.ID, bot.ChannelRef(inc.ThreadID)),
+		Mentions: bot.Mentions{Users: []string{a.OwnerID}},
 	}
 }
 
-// KindPostmortemReminder is the Outgoing.Kind of action-item and due-policy
+// KindReminder is the Outgoing.Kind of action-item and due-policy
 // reminders; ReminderSent is its SentHook.
-const KindPostmortemReminder = "postmortem-reminder"
+const KindReminder = "postmortem-reminder"
 
-// ReminderSent is the SentHook for KindPostmortemReminder: when a reminder
+// ReminderSent is the SentHook for KindReminder: when a reminder
 // DM cannot be delivered (DMs closed), it is posted in the incident thread
 // instead, mentioning the person.
-func (p *Postmortems) ReminderSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
+func (p *Service) ReminderSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, messageID string, sendErr error, now time.Time) error {
+	tx := p.Store.Join(btx)
 	if sendErr == nil || m.UserID == "" {
 		return nil
 	}
@@ -198,8 +200,8 @@ func (p *Postmortems) ReminderSent(ctx context.Context, tx Tx, m Outgoing, messa
 		return nil
 	}
 	msg := m.Message
-	msg.Content = UserRef(m.UserID) + " (your DMs are closed, so here:) " + msg.Content
-	return tx.Enqueue(&Outgoing{ChannelID: inc.ThreadID, Priority: m.Priority, Message: msg, Kind: KindPostmortemReminder + "-fallback",
+	msg.Content = bot.UserRef(m.UserID) + " (your DMs are closed, so here:) " + msg.Content
+	return tx.Enqueue(&bot.Outgoing{ChannelID: inc.ThreadID, Priority: m.Priority, Message: msg, Kind: KindReminder + "-fallback",
 		Ref: m.Ref, DueAt: now, CreatedAt: now})
 }
 
@@ -210,9 +212,9 @@ const dueStaleAfter = 30 * 24 * time.Hour
 
 // planDue gives every newly resolved incident of a required priority its
 // due date.
-func (p *Postmortems) planDue(ctx context.Context, now time.Time) error {
-	var req []Priority
-	for _, pr := range Priorities {
+func (p *Service) planDue(ctx context.Context, now time.Time) error {
+	var req []bot.Priority
+	for _, pr := range bot.Priorities {
 		if p.Policy.requires(pr) {
 			req = append(req, pr)
 		}
@@ -226,12 +228,12 @@ func (p *Postmortems) planDue(ctx context.Context, now time.Time) error {
 			return err
 		}
 		for _, inc := range incs {
-			d := &PostmortemDue{IncidentID: inc.ID, DueAt: inc.ResolvedAt.Add(p.Policy.dueAfter()), State: "pending"}
+			d := &Due{IncidentID: inc.ID, DueAt: inc.ResolvedAt.Add(p.Policy.dueAfter()), State: "pending"}
 			pm, err := tx.PostmortemOfIncident(inc.ID)
 			switch {
 			case err == nil && pm.Published():
 				d.State = "done"
-			case err != nil && ErrorCode(err) != ENotFound:
+			case err != nil && bot.ErrorCode(err) != bot.ENotFound:
 				return err
 			case now.Sub(d.DueAt) > dueStaleAfter:
 				d.State = "skipped"
@@ -248,7 +250,7 @@ func (p *Postmortems) planDue(ctx context.Context, now time.Time) error {
 
 // nextDueReminder plans the commander's reminders: two days before the
 // post-mortem is due, when it is due, then every `every` until published.
-func nextDueReminder(d *PostmortemDue, every time.Duration) time.Time {
+func nextDueReminder(d *Due, every time.Duration) time.Time {
 	switch d.Reminders {
 	case 0:
 		return d.DueAt.Add(-48 * time.Hour)
@@ -258,7 +260,7 @@ func nextDueReminder(d *PostmortemDue, every time.Duration) time.Time {
 	return d.DueAt.Add(time.Duration(d.Reminders-1) * every)
 }
 
-func (p *Postmortems) remindDue(ctx context.Context, now time.Time) error {
+func (p *Service) remindDue(ctx context.Context, now time.Time) error {
 	return p.Store.Update(ctx, func(tx Tx) error {
 		due, err := tx.DuePostmortemReminders(now, 100)
 		if err != nil {
@@ -270,7 +272,7 @@ func (p *Postmortems) remindDue(ctx context.Context, now time.Time) error {
 				return err
 			}
 			pm, err := tx.PostmortemOfIncident(inc.ID)
-			if err != nil && ErrorCode(err) != ENotFound {
+			if err != nil && bot.ErrorCode(err) != bot.ENotFound {
 				return err
 			}
 			if pm != nil && pm.Published() {
@@ -282,7 +284,7 @@ func (p *Postmortems) remindDue(ctx context.Context, now time.Time) error {
 			}
 			to := commanderOf(inc)
 			if to != "" {
-				if err := tx.Enqueue(&Outgoing{UserID: to, Priority: P2, Message: DueReminder(inc, pm, d, now), Kind: KindPostmortemReminder,
+				if err := tx.Enqueue(&bot.Outgoing{UserID: to, Priority: bot.P2, Message: DueReminder(inc, pm, d, now), Kind: KindReminder,
 					Ref: fmt.Sprintf("due:%d:%d", inc.ID, d.Reminders), DueAt: now, CreatedAt: now}); err != nil {
 					return err
 				}
@@ -305,25 +307,25 @@ func (p *Postmortems) remindDue(ctx context.Context, now time.Time) error {
 
 // commanderOf returns the user who answers for an incident: its commander
 // role, or whoever declared it.
-func commanderOf(inc *Incident) string {
+func commanderOf(inc *bot.Incident) string {
 	if id := inc.Roles["commander"]; id != "" {
 		return id
 	}
 	return inc.CreatedBy.UserID
 }
 
-func DueReminder(inc *Incident, pm *Postmortem, d *PostmortemDue, now time.Time) Message {
-	when := fmt.Sprintf("is due %s (%s)", TimeRef(d.DueAt, TimeRelative), TimeRef(d.DueAt, TimeFull))
+func DueReminder(inc *bot.Incident, pm *Postmortem, d *Due, now time.Time) bot.Message {
+	when := fmt.Sprintf("is due %s (%s)", bot.TimeRef(d.DueAt, bot.TimeRelative), bot.TimeRef(d.DueAt, bot.TimeFull))
 	if !now.Before(d.DueAt) {
-		when = fmt.Sprintf("was due %s and is **overdue**", TimeRef(d.DueAt, TimeRelative))
+		when = fmt.Sprintf("was due %s and is **overdue**", bot.TimeRef(d.DueAt, bot.TimeRelative))
 	}
 	next := "Draft it in the incident thread with `/postmortem create`, review it, then `/postmortem publish`."
 	if pm != nil {
 		next = fmt.Sprintf("A draft exists (revision %d): review it with `/postmortem show`, then `/postmortem publish`.", pm.Revision)
 	}
-	return Message{
+	return bot.Message{
 		Content: fmt.Sprintf("📝 %s, the post-mortem of **%s** (%s, %s) %s. %s priority incidents need a published post-mortem. %s Thread: %s",
-			UserRef(commanderOf(inc)), inc.Ref(), inc.Priority, inc.Title, when, inc.Priority, next, ChannelRef(inc.ThreadID)),
-		Mentions: Mentions{Users: []string{commanderOf(inc)}},
+			bot.UserRef(commanderOf(inc)), inc.Ref(), inc.Priority, inc.Title, when, inc.Priority, next, bot.ChannelRef(inc.ThreadID)),
+		Mentions: bot.Mentions{Users: []string{commanderOf(inc)}},
 	}
 }

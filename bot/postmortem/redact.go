@@ -1,6 +1,7 @@
-package bot
+package postmortem
 
 import (
+	"github.com/marola-rp/klaxon/bot"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 // "Authorization: Bearer …" header or an API key can sit in any of them,
 // under a label name that says nothing. ScrubSecrets removes what has the
 // shape of a secret wherever it is; the label-name rules
-// (PostmortemPolicy.Sensitive) come on top.
+// (Policy.Sensitive) come on top.
 
 // secretRule is one shape of secret. The match of re is replaced by
 // Redacted, keeping submatch keep in front of it (the name in name=value,
@@ -164,7 +165,7 @@ func newPseudonyms() *pseudonyms { return &pseudonyms{byKey: map[string]string{}
 
 // add records a person (an actor with a Discord user id; Klaxon itself and
 // Alertmanager have none).
-func (p *pseudonyms) add(a Actor) {
+func (p *pseudonyms) add(a bot.Actor) {
 	if a.UserID == "" {
 		return
 	}
@@ -202,9 +203,7 @@ var (
 
 // text replaces mentions, @handles, and the known names and ids in s.
 func (p *pseudonyms) text(s string) string {
-	s = userRefPattern.ReplaceAllStringFunc(s, func(m string) string {
-		return p.person(userRefPattern.FindStringSubmatch(m)[1])
-	})
+	s = bot.ReplaceUserRefs(s, func(id string) string { return p.person(id) })
 	s = atHandle.ReplaceAllStringFunc(s, func(m string) string {
 		sub := atHandle.FindStringSubmatch(m)
 		if sub[2] == "everyone" || sub[2] == "here" {

@@ -1,10 +1,10 @@
-package bot_test
+package postmortem_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // secretShapes are the values an incident record may carry that must never
@@ -54,20 +54,20 @@ var ordinaryText = []string{
 func TestScrubSecrets(t *testing.T) {
 	for _, tc := range secretShapes {
 		t.Run(tc.Name, func(t *testing.T) {
-			got := bot.ScrubSecrets(tc.Text)
+			got := postmortem.ScrubSecrets(tc.Text)
 			if strings.Contains(got, tc.Secret) {
 				t.Errorf("ScrubSecrets(%q) = %q: the secret %q survived", tc.Text, got, tc.Secret)
 			}
-			if !strings.Contains(got, bot.Redacted) {
-				t.Errorf("ScrubSecrets(%q) = %q: no %s marker", tc.Text, got, bot.Redacted)
+			if !strings.Contains(got, postmortem.Redacted) {
+				t.Errorf("ScrubSecrets(%q) = %q: no %s marker", tc.Text, got, postmortem.Redacted)
 			}
-			if again := bot.ScrubSecrets(got); again != got {
+			if again := postmortem.ScrubSecrets(got); again != got {
 				t.Errorf("not idempotent: %q → %q", got, again)
 			}
 		})
 	}
 	for _, s := range ordinaryText {
-		if got := bot.ScrubSecrets(s); got != s {
+		if got := postmortem.ScrubSecrets(s); got != s {
 			t.Errorf("ordinary text changed:\n  in:  %q\n  out: %q", s, got)
 		}
 	}
@@ -85,7 +85,7 @@ func TestScrubSecretsKeepsContext(t *testing.T) {
 		"mailed vip@example.org":                                "mailed [redacted]",
 		"key sk-abcdefghijklmnop1234 leaked":                    "key [redacted] leaked",
 	} {
-		if got := bot.ScrubSecrets(in); got != want {
+		if got := postmortem.ScrubSecrets(in); got != want {
 			t.Errorf("ScrubSecrets(%q)\n got  %q\n want %q", in, got, want)
 		}
 	}

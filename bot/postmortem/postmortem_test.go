@@ -1,4 +1,4 @@
-package bot_test
+package postmortem_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -25,7 +27,7 @@ var pmT0 = time.Date(2026, 3, 14, 20, 1, 0, 0, time.UTC)
 type pmEnv struct {
 	t   *testing.T
 	db  *store.DB
-	pms *bot.Postmortems
+	pms *postmortem.Service
 	inc *bot.Incident
 	ctx context.Context
 }
@@ -42,7 +44,7 @@ func newPMEnv(t *testing.T) *pmEnv {
 	t.Cleanup(func() { db.Close() })
 	e := &pmEnv{t: t, db: db, ctx: ctx}
 	slo := bot.DefaultSLOPolicy()
-	e.pms = &bot.Postmortems{Store: db, Policy: bot.PostmortemPolicy{ForumChannel: "900", SLOs: slo.Services, Weights: slo.Weights,
+	e.pms = &postmortem.Service{Store: db.Postmortem(), Policy: postmortem.Policy{ForumChannel: "900", SLOs: slo.Services, Weights: slo.Weights,
 		Sensitive: []string{"instance", "*_ip"}}}
 	at := func(m int) time.Time { return pmT0.Add(time.Duration(m) * time.Minute) }
 	game := &bot.Group{Key: `{}:{alertname="GameServerDown"}`, Status: bot.Resolved, Priority: bot.P0,
@@ -60,7 +62,7 @@ func newPMEnv(t *testing.T) *pmEnv {
 		Services: []string{"game"}, Status: bot.IncResolved, Roles: map[string]string{"commander": "501", "scribe": "502"},
 		ChannelID: "100", ThreadID: "7001", CreatedBy: bot.Actor{UserID: "501", Name: "ana", Via: "command"},
 		StartedAt: at(-3), DetectedAt: at(1), AckedAt: at(4), MitigatedAt: at(38), ResolvedAt: at(47)}
-	err = db.Update(ctx, func(tx bot.Tx) error {
+	err = db.Postmortem().Update(ctx, func(tx postmortem.Tx) error {
 		for _, g := range []*bot.Group{game, db2} {
 			if err := tx.SaveGroup(g); err != nil {
 				return err
@@ -101,7 +103,7 @@ func newPMEnv(t *testing.T) *pmEnv {
 
 func (e *pmEnv) timeline() []bot.TimelineEvent {
 	var tl []bot.TimelineEvent
-	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { tl, err = tx.Timeline(e.inc.ID); return err }); err != nil {
+	if err := e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) (err error) { tl, err = tx.Timeline(e.inc.ID); return err }); err != nil {
 		e.t.Fatal(err)
 	}
 	return tl
@@ -109,14 +111,14 @@ func (e *pmEnv) timeline() []bot.TimelineEvent {
 
 func (e *pmEnv) queued(now time.Time) []bot.Outgoing {
 	var ms []bot.Outgoing
-	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { ms, err = dueMessages(tx, now, 100); return err }); err != nil {
+	if err := e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) (err error) { ms, err = bottest.DueMessages(tx, now, 100); return err }); err != nil {
 		e.t.Fatal(err)
 	}
 	return ms
 }
 
 func (e *pmEnv) sent(ms []bot.Outgoing) {
-	if err := e.db.Update(e.ctx, func(tx bot.Tx) error {
+	if err := e.db.Postmortem().Update(e.ctx, func(tx postmortem.Tx) error {
 		for _, m := range ms {
 			if err := tx.RemoveItem(m.ID); err != nil {
 				return err
@@ -145,7 +147,7 @@ func TestChecklistStepsOnTimeline(t *testing.T) {
 	}
 	// Clicking a done step again undoes it, on the record too.
 	var c *bot.Checklist
-	_ = e.db.View(e.ctx, func(tx bot.Tx) error { cs, err := tx.Checklists(e.inc.ID); c = cs[0]; return err })
+	_ = e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) error { cs, err := tx.Checklists(e.inc.ID); c = cs[0]; return err })
 	c2, done, err := bot.ToggleStep(e.ctx, e.db, c.IncidentID, c.ID, 0, bot.Actor{UserID: "503", Name: "cy"}, pmT0.Add(20*time.Minute))
 	if err != nil || done || c2.Done[0] != nil || c2.Done[2] == nil || c2.DoneCount() != 1 {
 		t.Fatalf("undo: done=%v err=%v checklist=%+v", done, err, c2)
@@ -230,8 +232,8 @@ func TestPostmortemGolden(t *testing.T) {
 		t.Errorf("rendered post-mortem differs from %s (rerun with -update if intended):\n%s", golden, md)
 	}
 	// Revisions: the draft, then the edit, each with its Markdown.
-	var revs []bot.PostmortemRevision
-	_ = e.db.View(e.ctx, func(tx bot.Tx) (err error) { revs, err = tx.Revisions(pm.ID); return err })
+	var revs []postmortem.Revision
+	_ = e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) (err error) { revs, err = tx.Revisions(pm.ID); return err })
 	if len(revs) != 2 || revs[0].Changed != "" || revs[1].Changed != "root_cause" || revs[1].Actor.Name != "bo" ||
 		!strings.Contains(revs[1].Markdown, "crash-looped") || strings.Contains(revs[0].Markdown, "crash-looped") {
 		t.Errorf("revisions = %+v", revs)
@@ -241,7 +243,7 @@ func TestPostmortemGolden(t *testing.T) {
 func TestPostmortemCreateRules(t *testing.T) {
 	e := newPMEnv(t)
 	open := &bot.Incident{Title: "still burning", Priority: bot.P1, Status: bot.Investigating, ThreadID: "7002", StartedAt: pmT0, DetectedAt: pmT0}
-	if err := e.db.Update(e.ctx, func(tx bot.Tx) error { return tx.SaveIncident(open) }); err != nil {
+	if err := e.db.Postmortem().Update(e.ctx, func(tx postmortem.Tx) error { return tx.SaveIncident(open) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.pms.Create(e.ctx, open.ID, bot.Actor{}, pmT0); bot.ErrorCode(err) != bot.EConflict || !strings.Contains(bot.ErrorMessage(err), "resolve it first") {
@@ -278,7 +280,7 @@ func TestPostmortemEditConflict(t *testing.T) {
 		{"negative revision", "impact", "x", -1, bot.EInvalid},
 		{"a revision it never had", "summary", "bo's summary", 99, bot.EInvalid},
 		{"unknown section", "nope", "x", 0, bot.EInvalid},
-		{"too long", "impact", strings.Repeat("é", bot.MaxSectionRunes+1), 0, bot.EInvalid},
+		{"too long", "impact", strings.Repeat("é", postmortem.MaxSectionRunes+1), 0, bot.EInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.pms.Edit(e.ctx, pm.ID, tc.key, tc.text, tc.base, bo, pmT0.Add(2*time.Minute))
@@ -291,13 +293,13 @@ func TestPostmortemEditConflict(t *testing.T) {
 
 // fakeDrafter answers like an LLM would, or fails.
 type fakeDrafter struct {
-	draft *bot.Draft
+	draft *postmortem.Draft
 	err   error
 	block bool // wait for the deadline
-	got   bot.DraftInput
+	got   postmortem.DraftInput
 }
 
-func (f *fakeDrafter) Draft(ctx context.Context, in bot.DraftInput) (*bot.Draft, error) {
+func (f *fakeDrafter) Draft(ctx context.Context, in postmortem.DraftInput) (*postmortem.Draft, error) {
 	f.got = in
 	if f.block {
 		<-ctx.Done()
@@ -316,14 +318,14 @@ func TestPostmortemDraftFallback(t *testing.T) {
 		inDoc    string
 		notInDoc string
 	}{
-		{"llm draft", &fakeDrafter{draft: &bot.Draft{Model: "gpt-test", Sections: map[string]string{"summary": "LLM summary.", "root_cause": "LLM cause."}}},
+		{"llm draft", &fakeDrafter{draft: &postmortem.Draft{Model: "gpt-test", Sections: map[string]string{"summary": "LLM summary.", "root_cause": "LLM cause."}}},
 			"gpt-test", []string{"summary", "root_cause"}, "", "🤖 **LLM draft — for humans to review.** Summary, Root cause analysis were drafted by `gpt-test`", ""},
 		{"error", &fakeDrafter{err: errors.New("llm: HTTP 500: upstream overloaded")}, "", nil,
 			"the LLM request failed (llm: HTTP 500: upstream overloaded), so the template was used", "ℹ️ Drafted from the template", "🤖"},
-		{"refusal", &fakeDrafter{err: &bot.DraftRefused{Reason: "I can't help with that."}}, "", nil,
+		{"refusal", &fakeDrafter{err: &postmortem.DraftRefused{Reason: "I can't help with that."}}, "", nil,
 			"the LLM declined to draft (I can't help with that.), so the template was used", "declined", "🤖"},
 		{"timeout", &fakeDrafter{block: true}, "", nil, "the LLM did not answer within 20ms, so the template was used", "did not answer", "🤖"},
-		{"empty answer", &fakeDrafter{draft: &bot.Draft{Model: "m"}}, "", nil, "the LLM declined to draft (the answer had no sections), so the template was used", "", "🤖"},
+		{"empty answer", &fakeDrafter{draft: &postmortem.Draft{Model: "m"}}, "", nil, "the LLM declined to draft (the answer had no sections), so the template was used", "", "🤖"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPMEnv(t)
@@ -336,7 +338,7 @@ func TestPostmortemDraftFallback(t *testing.T) {
 			if pm.LLMModel != tc.model || strings.Join(pm.LLMSections, ",") != strings.Join(tc.llmKeys, ",") || pm.DraftNote != tc.note {
 				t.Errorf("model %q sections %v note %q; want %q %v %q", pm.LLMModel, pm.LLMSections, pm.DraftNote, tc.model, tc.llmKeys, tc.note)
 			}
-			if tc.model == "" && pm.Sections["summary"] != bot.TemplateSections(&bot.PostmortemRecord{Incident: e.inc, Groups: nil})["summary"] &&
+			if tc.model == "" && pm.Sections["summary"] != postmortem.TemplateSections(&postmortem.Record{Incident: e.inc, Groups: nil})["summary"] &&
 				!strings.Contains(pm.Sections["summary"], "INC-1: **EU game server down**") {
 				t.Errorf("fallback summary is not the template: %q", pm.Sections["summary"])
 			}
@@ -363,7 +365,7 @@ func TestPostmortemDraftFallback(t *testing.T) {
 
 func TestDraftInputHasNoSensitiveData(t *testing.T) {
 	e := newPMEnv(t)
-	d := &fakeDrafter{draft: &bot.Draft{Model: "m", Sections: map[string]string{"summary": "s"}}}
+	d := &fakeDrafter{draft: &postmortem.Draft{Model: "m", Sections: map[string]string{"summary": "s"}}}
 	e.pms.Drafter = d
 	if _, err := e.pms.Create(e.ctx, e.inc.ID, bot.Actor{}, pmT0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -375,7 +377,7 @@ func TestDraftInputHasNoSensitiveData(t *testing.T) {
 			t.Errorf("drafter input contains sensitive %q:\n%s", secret, dump)
 		}
 	}
-	if !strings.Contains(dump, "crash-looping") || !strings.Contains(dump, bot.Redacted) {
+	if !strings.Contains(dump, "crash-looping") || !strings.Contains(dump, postmortem.Redacted) {
 		t.Errorf("the note's other text should be kept and the value redacted:\n%s", dump)
 	}
 	if in.Alerts[0].Labels["service"] != "game" {
@@ -426,7 +428,7 @@ func TestActionItemReminders(t *testing.T) {
 				t.Fatalf("got %d reminders, want 1", len(reminders))
 			case tc.want != "":
 				m := reminders[0]
-				if m.UserID != "502" || m.Kind != bot.KindPostmortemReminder || !strings.Contains(m.Message.Content, tc.want) ||
+				if m.UserID != "502" || m.Kind != postmortem.KindReminder || !strings.Contains(m.Message.Content, tc.want) ||
 					!strings.Contains(m.Message.Content, "Add a disk alert") {
 					t.Errorf("reminder = %+v, want a DM to 502 containing %q", m, tc.want)
 				}
@@ -515,7 +517,7 @@ func TestDuePolicyOnlyForRequiredPriorities(t *testing.T) {
 	e := newPMEnv(t)
 	p3 := &bot.Incident{Title: "typo on the website", Priority: bot.P3, Status: bot.Closed, ThreadID: "7003", StartedAt: pmT0, DetectedAt: pmT0,
 		ResolvedAt: pmT0.Add(time.Hour), CreatedBy: bot.Actor{UserID: "509"}}
-	if err := e.db.Update(e.ctx, func(tx bot.Tx) error { return tx.SaveIncident(p3) }); err != nil {
+	if err := e.db.Postmortem().Update(e.ctx, func(tx postmortem.Tx) error { return tx.SaveIncident(p3) }); err != nil {
 		t.Fatal(err)
 	}
 	at := pmT0.Add(30 * 24 * time.Hour)
@@ -523,7 +525,7 @@ func TestDuePolicyOnlyForRequiredPriorities(t *testing.T) {
 	if err := e.pms.Run(e.ctx, pmT0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	_ = e.db.View(e.ctx, func(tx bot.Tx) error {
+	_ = e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) error {
 		if _, err := tx.PostmortemDueOf(p3.ID); bot.ErrorCode(err) != bot.ENotFound {
 			t.Errorf("P3 incident got a due date: %v", err)
 		}
@@ -579,7 +581,7 @@ func (f *fakeForum) EditForumPost(_ context.Context, threadID string, m bot.Mess
 func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	e := newPMEnv(t)
 	forum := &fakeForum{}
-	job := &bot.PublishJob{Postmortems: e.pms, Forum: forum}
+	job := &postmortem.PublishJob{Postmortems: e.pms, Forum: forum}
 	clock := bot.NewFakeClock(pmT0)
 	queue := &bot.Engine{Store: e.db, Policy: &bot.Policy{}, Clock: clock, Senders: map[bot.ItemKind]bot.Sender{bot.ItemForum: job},
 		Log: slog.New(slog.DiscardHandler)}
@@ -598,10 +600,10 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func() (*bot.Postmortem, *bot.Item) {
-		var p *bot.Postmortem
+	load := func() (*postmortem.Postmortem, *bot.Item) {
+		var p *postmortem.Postmortem
 		var item *bot.Item
-		_ = e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+		_ = e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) (err error) {
 			if p, err = tx.Postmortem(pm.ID); err != nil {
 				return err
 			}
@@ -676,7 +678,7 @@ func TestPublishJobRetriesUntilConfirmed(t *testing.T) {
 	if run(t2.Add(time.Hour)); forum.calls != calls {
 		t.Errorf("a dead letter was retried by itself: %d calls, want %d", forum.calls, calls)
 	}
-	if err := e.db.Update(e.ctx, func(tx bot.Tx) error { _, err := tx.RequeueDead(t2.Add(time.Hour)); return err }); err != nil {
+	if err := e.db.Postmortem().Update(e.ctx, func(tx postmortem.Tx) error { _, err := tx.RequeueDead(t2.Add(time.Hour)); return err }); err != nil {
 		t.Fatal(err)
 	}
 	run(t2.Add(time.Hour))
@@ -715,7 +717,7 @@ func TestPostmortemCreateMovesTheIncident(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPMEnv(t)
 			var before *bot.Incident
-			if err := e.db.Update(e.ctx, func(tx bot.Tx) (err error) {
+			if err := e.db.Postmortem().Update(e.ctx, func(tx postmortem.Tx) (err error) {
 				if before, err = tx.Incident(e.inc.ID); err != nil {
 					return err
 				}
@@ -729,7 +731,7 @@ func TestPostmortemCreateMovesTheIncident(t *testing.T) {
 				t.Fatal(err)
 			}
 			var after *bot.Incident
-			if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) { after, err = tx.Incident(e.inc.ID); return err }); err != nil {
+			if err := e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) (err error) { after, err = tx.Incident(e.inc.ID); return err }); err != nil {
 				t.Fatal(err)
 			}
 			if after.Status != tc.want {

@@ -1,4 +1,4 @@
-package bot
+package postmortem
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -24,9 +25,9 @@ type Section struct {
 	Hint  string // what belongs here (modal placeholder)
 }
 
-// PostmortemSections are the editable sections, in document order. There
+// Sections are the editable sections, in document order. There
 // are five: one Discord modal can hold them all.
-var PostmortemSections = []Section{
+var Sections = []Section{
 	{"summary", "Summary", "What happened, in three or four sentences anyone can read"},
 	{"impact", "Impact", "Who and what was affected, for how long, how badly"},
 	{"root_cause", "Root cause analysis", "Why it happened: keep asking why; contributing factors"},
@@ -36,7 +37,7 @@ var PostmortemSections = []Section{
 
 // SectionByKey returns the section with this key.
 func SectionByKey(key string) (Section, bool) {
-	for _, s := range PostmortemSections {
+	for _, s := range Sections {
 		if s.Key == key {
 			return s, true
 		}
@@ -58,11 +59,11 @@ type Postmortem struct {
 	LLMModel    string            // model that drafted sections, "" for the template
 	LLMSections []string          // sections still as the LLM drafted them
 	DraftNote   string            // why the LLM draft was not used, if it was tried
-	CreatedBy   Actor
+	CreatedBy   bot.Actor
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	PublishedAt time.Time // zero until /postmortem publish
-	PublishedBy Actor
+	PublishedBy bot.Actor
 
 	// Forum publication (the knowledge base), kept in step by PublishJob.
 	ForumChannelID  string
@@ -77,15 +78,15 @@ type Postmortem struct {
 // Published reports whether someone published the post-mortem.
 func (p *Postmortem) Published() bool { return !p.PublishedAt.IsZero() }
 
-// PostmortemRevision is one saved state of a post-mortem.
-type PostmortemRevision struct {
+// Revision is one saved state of a post-mortem.
+type Revision struct {
 	PostmortemID int64
 	Revision     int
 	Sections     map[string]string
 	Markdown     string // the whole document as rendered then
 	Changed      string // section key edited; "" for the first draft
 	Note         string
-	Actor        Actor
+	Actor        bot.Actor
 	At           time.Time
 }
 
@@ -103,10 +104,10 @@ type ActionItem struct {
 	OwnerID        string
 	DueAt          time.Time
 	Status         string
-	CreatedBy      Actor
+	CreatedBy      bot.Actor
 	CreatedAt      time.Time
 	DoneAt         time.Time
-	DoneBy         Actor
+	DoneBy         bot.Actor
 	Reminders      int       // reminders sent so far
 	NextReminderAt time.Time // zero: none planned
 }
@@ -116,8 +117,8 @@ func (a *ActionItem) Overdue(now time.Time) bool {
 	return a.Status == ActionOpen && !now.Before(a.DueAt)
 }
 
-// PostmortemDue is the due policy's state for one incident.
-type PostmortemDue struct {
+// Due is the due policy's state for one incident.
+type Due struct {
 	IncidentID int64
 	DueAt      time.Time
 	Reminders  int
@@ -125,14 +126,16 @@ type PostmortemDue struct {
 	State      string // "pending", "done", "skipped"
 }
 
-// PostmortemTx is the part of Tx for runbook checklists, post-mortems,
-// action items and the due policy.
-type PostmortemTx interface {
-	ChecklistTx
+// Tx is what the post-mortem feature does inside a transaction: the core's
+// operations, the incidents' (it reads incidents, timelines and runbook
+// checklists), and its own post-mortems, revisions, action items and due
+// policy.
+type Tx interface {
+	bot.Tx
 
 	// AddPostmortem stores a new post-mortem and its first revision
 	// (setting p.ID); EConflict when the incident already has one.
-	AddPostmortem(p *Postmortem, first *PostmortemRevision) error
+	AddPostmortem(p *Postmortem, first *Revision) error
 	// Postmortem returns a post-mortem by id, or ENotFound.
 	Postmortem(id int64) (*Postmortem, error)
 	// PostmortemOfIncident returns the incident's post-mortem, or ENotFound.
@@ -140,9 +143,9 @@ type PostmortemTx interface {
 	// SavePostmortem saves every field of p.
 	SavePostmortem(p *Postmortem) error
 	// AddRevision stores a revision; EConflict when that number exists.
-	AddRevision(r *PostmortemRevision) error
+	AddRevision(r *Revision) error
 	// Revisions returns a post-mortem's revisions, oldest first.
-	Revisions(postmortemID int64) ([]PostmortemRevision, error)
+	Revisions(postmortemID int64) ([]Revision, error)
 	// DuePublications returns post-mortems whose forum post must be created
 	// or updated at now.
 	DuePublications(now time.Time, limit int) ([]*Postmortem, error)
@@ -160,24 +163,24 @@ type PostmortemTx interface {
 
 	// UnplannedDue returns resolved incidents of these priorities that have
 	// no due-policy state yet, oldest first.
-	UnplannedDue(priorities []Priority, limit int) ([]*Incident, error)
+	UnplannedDue(priorities []bot.Priority, limit int) ([]*bot.Incident, error)
 	// SavePostmortemDue inserts or updates the due-policy state of an incident.
-	SavePostmortemDue(d *PostmortemDue) error
+	SavePostmortemDue(d *Due) error
 	// PostmortemDueOf returns an incident's due-policy state, or ENotFound.
-	PostmortemDueOf(incidentID int64) (*PostmortemDue, error)
+	PostmortemDueOf(incidentID int64) (*Due, error)
 	// DuePostmortemReminders returns pending states whose next reminder is due at now.
-	DuePostmortemReminders(now time.Time, limit int) ([]*PostmortemDue, error)
+	DuePostmortemReminders(now time.Time, limit int) ([]*Due, error)
 }
 
-// PostmortemPolicy configures post-mortems.
-type PostmortemPolicy struct {
+// Policy configures post-mortems.
+type Policy struct {
 	// ForumChannel is the forum channel post-mortems are published to; ""
 	// publishes them in Klaxon only.
 	ForumChannel string
 	// DueAfter is how long after resolution a post-mortem must be published
 	// for the priorities in Require. Default 5 days.
 	DueAfter time.Duration
-	Require  []Priority // default P0 and P1
+	Require  []bot.Priority // default P0 and P1
 	// RemindEvery spaces overdue reminders (action items and due policy). Default 24h.
 	RemindEvery time.Duration
 	// Sensitive are label and annotation names (path.Match patterns, case
@@ -189,84 +192,84 @@ type PostmortemPolicy struct {
 	// DraftTimeout bounds the LLM draft. Default 60s.
 	DraftTimeout time.Duration
 	// SLOs and Weights estimate the error budget an incident spent.
-	SLOs    []SLO
+	SLOs    []bot.SLO
 	Weights [4]float64
 }
 
-func (p PostmortemPolicy) dueAfter() time.Duration {
+func (p Policy) dueAfter() time.Duration {
 	if p.DueAfter <= 0 {
 		return 5 * 24 * time.Hour
 	}
 	return p.DueAfter
 }
 
-func (p PostmortemPolicy) remindEvery() time.Duration {
+func (p Policy) remindEvery() time.Duration {
 	if p.RemindEvery <= 0 {
 		return 24 * time.Hour
 	}
 	return p.RemindEvery
 }
 
-func (p PostmortemPolicy) draftTimeout() time.Duration {
+func (p Policy) draftTimeout() time.Duration {
 	if p.DraftTimeout <= 0 {
 		return 60 * time.Second
 	}
 	return p.DraftTimeout
 }
 
-func (p PostmortemPolicy) requires(pr Priority) bool {
+func (p Policy) requires(pr bot.Priority) bool {
 	req := p.Require
 	if req == nil {
-		req = []Priority{P0, P1}
+		req = []bot.Priority{bot.P0, bot.P1}
 	}
 	return slices.Contains(req, pr)
 }
 
-// Postmortems is the post-mortem feature: drafting from the record, edits
+// Service is the post-mortem feature: drafting from the record, edits
 // with revisions, publication, action items, and the engine job that sends
 // reminders (Run). Its methods take the time as an argument.
-type Postmortems struct {
-	Store   Store
-	Policy  PostmortemPolicy
+type Service struct {
+	Store   bot.TxStore[Tx]
+	Policy  Policy
 	Drafter Drafter // nil: the template only
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle (publication, messages); may be nil
 }
 
-var _ Job = (*Postmortems)(nil)
+var _ bot.Job = (*Service)(nil)
 
-func (p *Postmortems) log() *slog.Logger {
+func (p *Service) log() *slog.Logger {
 	if p.Log == nil {
 		return slog.New(slog.DiscardHandler)
 	}
 	return p.Log
 }
 
-func (p *Postmortems) trigger() {
+func (p *Service) trigger() {
 	if p.Trigger != nil {
 		p.Trigger()
 	}
 }
 
 // incidentOver reports whether an incident is over (resolved or later).
-func incidentOver(inc *Incident) bool {
+func incidentOver(inc *bot.Incident) bool {
 	switch inc.Status {
-	case IncResolved, PostMortem, Closed:
+	case bot.IncResolved, bot.PostMortem, bot.Closed:
 		return true
 	}
 	return false
 }
 
 // Record loads everything a post-mortem is rendered from.
-func (p *Postmortems) Record(tx Tx, incidentID int64) (*PostmortemRecord, error) {
+func (p *Service) Record(tx Tx, incidentID int64) (*Record, error) {
 	inc, err := tx.Incident(incidentID)
 	if err != nil {
 		return nil, err
 	}
-	rec := &PostmortemRecord{Incident: inc}
+	rec := &Record{Incident: inc}
 	for _, id := range inc.GroupIDs {
 		g, err := tx.Group(id)
-		if ErrorCode(err) == ENotFound {
+		if bot.ErrorCode(err) == bot.ENotFound {
 			continue
 		}
 		if err != nil {
@@ -288,15 +291,15 @@ func (p *Postmortems) Record(tx Tx, incidentID int64) (*PostmortemRecord, error)
 	switch {
 	case err == nil:
 		rec.Postmortem = pm
-	case ErrorCode(err) != ENotFound:
+	case bot.ErrorCode(err) != bot.ENotFound:
 		return nil, err
 	}
 	return rec, nil
 }
 
 // Markdown renders the incident's post-mortem as it stands.
-func (p *Postmortems) Markdown(ctx context.Context, incidentID int64) (string, *PostmortemRecord, error) {
-	var rec *PostmortemRecord
+func (p *Service) Markdown(ctx context.Context, incidentID int64) (string, *Record, error) {
+	var rec *Record
 	err := p.Store.View(ctx, func(tx Tx) (err error) {
 		rec, err = p.Record(tx, incidentID)
 		return err
@@ -305,16 +308,16 @@ func (p *Postmortems) Markdown(ctx context.Context, incidentID int64) (string, *
 		return "", nil, err
 	}
 	if rec.Postmortem == nil {
-		return "", nil, Errorf(ENotFound, "%s has no post-mortem yet: run /postmortem create in its thread once it is resolved", rec.Incident.Ref())
+		return "", nil, bot.Errorf(bot.ENotFound, "%s has no post-mortem yet: run /postmortem create in its thread once it is resolved", rec.Incident.Ref())
 	}
-	return RenderPostmortem(rec), rec, nil
+	return Render(rec), rec, nil
 }
 
 // Create drafts an incident's post-mortem from its record — with the LLM
 // when one is configured, falling back to the template — and stores it as
 // revision 1.
-func (p *Postmortems) Create(ctx context.Context, incidentID int64, by Actor, now time.Time) (*Postmortem, error) {
-	var rec *PostmortemRecord
+func (p *Service) Create(ctx context.Context, incidentID int64, by bot.Actor, now time.Time) (*Postmortem, error) {
+	var rec *Record
 	err := p.Store.View(ctx, func(tx Tx) (err error) {
 		rec, err = p.Record(tx, incidentID)
 		return err
@@ -324,10 +327,10 @@ func (p *Postmortems) Create(ctx context.Context, incidentID int64, by Actor, no
 	}
 	inc := rec.Incident
 	if !incidentOver(inc) {
-		return nil, Errorf(EConflict, "%s is still %s: resolve it first, then run /postmortem create", inc.Ref(), inc.Status)
+		return nil, bot.Errorf(bot.EConflict, "%s is still %s: resolve it first, then run /postmortem create", inc.Ref(), inc.Status)
 	}
 	if rec.Postmortem != nil {
-		return nil, Errorf(EConflict, "%s already has a post-mortem (revision %d): see /postmortem show, or change it with /postmortem edit", inc.Ref(), rec.Postmortem.Revision)
+		return nil, bot.Errorf(bot.EConflict, "%s already has a post-mortem (revision %d): see /postmortem show, or change it with /postmortem edit", inc.Ref(), rec.Postmortem.Revision)
 	}
 	pm := &Postmortem{IncidentID: inc.ID, Revision: 1, Sections: TemplateSections(rec), CreatedBy: by, CreatedAt: now, UpdatedAt: now,
 		ForumChannelID: p.Policy.ForumChannel}
@@ -335,29 +338,29 @@ func (p *Postmortems) Create(ctx context.Context, incidentID int64, by Actor, no
 		p.draft(ctx, rec, pm)
 	}
 	rec.Postmortem = pm
-	first := &PostmortemRevision{Revision: 1, Sections: pm.Sections, Markdown: RenderPostmortem(rec), Actor: by, At: now,
+	first := &Revision{Revision: 1, Sections: pm.Sections, Markdown: Render(rec), Actor: by, At: now,
 		Note: draftSummary(pm)}
 	err = p.Store.Update(ctx, func(tx Tx) error {
 		if err := tx.AddPostmortem(pm, first); err != nil {
 			return err
 		}
-		if err := tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "post-mortem", Actor: by,
+		if err := tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: now, Kind: "post-mortem", Actor: by,
 			Text: "Post-mortem drafted (" + draftSummary(pm) + ")", Ref: fmt.Sprintf("postmortem:%d", pm.ID)}); err != nil {
 			return err
 		}
 		// A resolved incident moves on to its post-mortem (the lifecycle's
 		// next step); one already post-mortem or closed stays where it is.
 		cur, err := tx.Incident(inc.ID)
-		if err != nil || cur.Status != IncResolved {
+		if err != nil || cur.Status != bot.IncResolved {
 			return err
 		}
-		cur.Status = PostMortem
+		cur.Status = bot.PostMortem
 		cur.Version++ // the pinned summary shows the new status
 		if err := tx.SaveIncident(cur); err != nil {
 			return err
 		}
-		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "status changed", Actor: by,
-			Text: fmt.Sprintf("%s → %s: post-mortem drafted", IncResolved, PostMortem), Ref: "status:" + string(PostMortem)})
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: now, Kind: "status changed", Actor: by,
+			Text: fmt.Sprintf("%s → %s: post-mortem drafted", bot.IncResolved, bot.PostMortem), Ref: "status:" + string(bot.PostMortem)})
 	})
 	if err != nil {
 		return nil, err
@@ -379,7 +382,7 @@ func draftSummary(pm *Postmortem) string {
 
 // draft asks the Drafter for the narrative sections. Whatever goes wrong,
 // the template stays and DraftNote says why.
-func (p *Postmortems) draft(ctx context.Context, rec *PostmortemRecord, pm *Postmortem) {
+func (p *Service) draft(ctx context.Context, rec *Record, pm *Postmortem) {
 	in := p.DraftInput(rec)
 	timeout := p.Policy.draftTimeout()
 	dctx, cancel := context.WithTimeout(ctx, timeout)
@@ -402,7 +405,7 @@ func (p *Postmortems) draft(ctx context.Context, rec *PostmortemRecord, pm *Post
 		p.log().Warn("post-mortem LLM draft not used", "incident", rec.Incident.ID, "err", err)
 		return
 	}
-	for _, s := range PostmortemSections {
+	for _, s := range Sections {
 		body := strings.TrimSpace(d.Sections[s.Key])
 		if body == "" {
 			continue
@@ -424,14 +427,14 @@ func (p *Postmortems) draft(ctx context.Context, rec *PostmortemRecord, pm *Post
 // the editor started from: when someone else changed the same section since,
 // the edit is refused (EConflict) rather than silently overwriting theirs; a
 // revision the post-mortem never had (forged, or 0) is refused (EInvalid).
-func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text string, base int, by Actor, now time.Time) (*Postmortem, error) {
+func (p *Service) Edit(ctx context.Context, postmortemID int64, key, text string, base int, by bot.Actor, now time.Time) (*Postmortem, error) {
 	sec, ok := SectionByKey(key)
 	if !ok {
-		return nil, Errorf(EInvalid, "there is no section %q: choose one of %s", key, sectionKeys())
+		return nil, bot.Errorf(bot.EInvalid, "there is no section %q: choose one of %s", key, sectionKeys())
 	}
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
 	if n := utf8.RuneCountInString(text); n > MaxSectionRunes {
-		return nil, Errorf(EInvalid, "the %s is %d characters long; keep each section within %d (move details to a linked document)", sec.Title, n, MaxSectionRunes)
+		return nil, bot.Errorf(bot.EInvalid, "the %s is %d characters long; keep each section within %d (move details to a linked document)", sec.Title, n, MaxSectionRunes)
 	}
 	var pm *Postmortem
 	err := p.Store.Update(ctx, func(tx Tx) (err error) {
@@ -441,7 +444,7 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 		// base is the revision the editor was opened at, carried back by the
 		// client: it must be one this post-mortem has had.
 		if base < 1 || base > pm.Revision {
-			return Errorf(EInvalid, "this editor claims revision %d, which the post-mortem never had (it is at revision %d); nothing was saved. Open the editor again with /postmortem edit",
+			return bot.Errorf(bot.EInvalid, "this editor claims revision %d, which the post-mortem never had (it is at revision %d); nothing was saved. Open the editor again with /postmortem edit",
 				base, pm.Revision)
 		}
 		if base < pm.Revision {
@@ -451,8 +454,8 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 			}
 			for _, r := range revs {
 				if r.Revision > base && r.Changed == key && r.Sections[key] != text {
-					return Errorf(EConflict, "%s changed the %s after you opened the editor (revision %d); your text was not saved. Open the editor again, it shows their version",
-						ActorRef(r.Actor), sec.Title, r.Revision)
+					return bot.Errorf(bot.EConflict, "%s changed the %s after you opened the editor (revision %d); your text was not saved. Open the editor again, it shows their version",
+						bot.ActorRef(r.Actor), sec.Title, r.Revision)
 				}
 			}
 		}
@@ -474,8 +477,8 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 		if err := tx.SavePostmortem(pm); err != nil {
 			return err
 		}
-		return tx.AddRevision(&PostmortemRevision{PostmortemID: pm.ID, Revision: pm.Revision, Sections: pm.Sections,
-			Markdown: RenderPostmortem(rec), Changed: key, Actor: by, At: now})
+		return tx.AddRevision(&Revision{PostmortemID: pm.ID, Revision: pm.Revision, Sections: pm.Sections,
+			Markdown: Render(rec), Changed: key, Actor: by, At: now})
 	})
 	if err != nil {
 		return nil, err
@@ -485,8 +488,8 @@ func (p *Postmortems) Edit(ctx context.Context, postmortemID int64, key, text st
 }
 
 func sectionKeys() string {
-	keys := make([]string, len(PostmortemSections))
-	for i, s := range PostmortemSections {
+	keys := make([]string, len(Sections))
+	for i, s := range Sections {
 		keys[i] = s.Key
 	}
 	return strings.Join(keys, ", ")
@@ -495,7 +498,7 @@ func sectionKeys() string {
 // Publish marks the post-mortem published, which ends the due policy's
 // reminders, and queues its forum post when a forum channel is configured.
 // Publishing again re-sends the current document.
-func (p *Postmortems) Publish(ctx context.Context, postmortemID int64, by Actor, now time.Time) (*Postmortem, error) {
+func (p *Service) Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*Postmortem, error) {
 	var pm *Postmortem
 	err := p.Store.Update(ctx, func(tx Tx) (err error) {
 		if pm, err = tx.Postmortem(postmortemID); err != nil {
@@ -519,13 +522,13 @@ func (p *Postmortems) Publish(ctx context.Context, postmortemID int64, by Actor,
 			if err := tx.SavePostmortemDue(d); err != nil {
 				return err
 			}
-		} else if err != nil && ErrorCode(err) != ENotFound {
+		} else if err != nil && bot.ErrorCode(err) != bot.ENotFound {
 			return err
 		}
 		if !first {
 			return nil
 		}
-		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: pm.IncidentID, At: now, Kind: "post-mortem", Actor: by,
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: pm.IncidentID, At: now, Kind: "post-mortem", Actor: by,
 			Text: fmt.Sprintf("Post-mortem published (revision %d)", pm.Revision), Ref: fmt.Sprintf("postmortem:%d", pm.ID)})
 	})
 	if err != nil {
@@ -539,7 +542,7 @@ func (p *Postmortems) Publish(ctx context.Context, postmortemID int64, by Actor,
 // if it has one.
 func markDirty(tx Tx, incidentID int64, now time.Time) error {
 	pm, err := tx.PostmortemOfIncident(incidentID)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {

@@ -1,7 +1,8 @@
-package bot
+package postmortem
 
 import (
 	"context"
+	"github.com/marola-rp/klaxon/bot"
 	"path"
 	"sort"
 	"strconv"
@@ -33,7 +34,7 @@ func (e *DraftRefused) Error() string { return "draft refused: " + e.Reason }
 // are removed, and their values blanked wherever they appear in text;
 // anything shaped like a secret or an e-mail address is blanked by value
 // (ScrubSecrets); Discord users are "responder N" unless
-// PostmortemPolicy.SendUserNames.
+// Policy.SendUserNames.
 type DraftInput struct {
 	Ref         string // "INC-42"
 	Title       string
@@ -85,7 +86,7 @@ type redactor struct {
 	people   *pseudonyms // nil: user names may be sent
 }
 
-func newRedactor(patterns []string, groups []*Group) *redactor {
+func newRedactor(patterns []string, groups []*bot.Group) *redactor {
 	r := &redactor{}
 	for _, p := range patterns {
 		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
@@ -146,7 +147,7 @@ func (r *redactor) text(s string) string {
 
 // withPeople makes the redactor stand in for the people of rec: every
 // Discord user who acted, owns an action item or holds a role.
-func (r *redactor) withPeople(rec *PostmortemRecord) *redactor {
+func (r *redactor) withPeople(rec *Record) *redactor {
 	p := newPseudonyms()
 	inc := rec.Incident
 	roles := make([]string, 0, len(inc.Roles))
@@ -193,7 +194,7 @@ func (r *redactor) labels(m map[string]string) map[string]string {
 }
 
 // DraftInput builds what the Drafter sees of a record, without sensitive data.
-func (p *Postmortems) DraftInput(rec *PostmortemRecord) DraftInput {
+func (p *Service) DraftInput(rec *Record) DraftInput {
 	r := newRedactor(p.Policy.Sensitive, rec.Groups)
 	if !p.Policy.SendUserNames {
 		r.withPeople(rec)
@@ -202,7 +203,7 @@ func (p *Postmortems) DraftInput(rec *PostmortemRecord) DraftInput {
 	in := DraftInput{
 		Ref: inc.Ref(), Title: r.text(inc.Title), Priority: inc.Priority.String() + " (" + inc.Priority.Meaning() + ")",
 		Impact: r.text(inc.Impact), Started: inc.StartedAt, Detected: inc.DetectedAt, Acked: inc.AckedAt,
-		Mitigated: inc.MitigatedAt, Resolved: inc.ResolvedAt, Sections: PostmortemSections, Template: map[string]string{},
+		Mitigated: inc.MitigatedAt, Resolved: inc.ResolvedAt, Sections: Sections, Template: map[string]string{},
 	}
 	for _, s := range inc.Services {
 		in.Services = append(in.Services, r.text(s))

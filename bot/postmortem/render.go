@@ -1,7 +1,8 @@
-package bot
+package postmortem
 
 import (
 	"fmt"
+	"github.com/marola-rp/klaxon/bot"
 	"math"
 	"sort"
 	"strconv"
@@ -9,13 +10,13 @@ import (
 	"time"
 )
 
-// PostmortemRecord is everything a post-mortem is rendered from.
-type PostmortemRecord struct {
-	Incident   *Incident
-	Groups     []*Group // linked alert groups
-	Timeline   []TimelineEvent
+// Record is everything a post-mortem is rendered from.
+type Record struct {
+	Incident   *bot.Incident
+	Groups     []*bot.Group // linked alert groups
+	Timeline   []bot.TimelineEvent
 	Actions    []*ActionItem
-	Checklists []*Checklist
+	Checklists []*bot.Checklist
 	Budget     []BudgetLine
 	Postmortem *Postmortem // nil before /postmortem create
 }
@@ -31,7 +32,7 @@ type BudgetLine struct {
 // budget estimates the error budget the incident spent, per affected
 // service with an SLO: its duration (start to mitigation, or resolution)
 // weighted by priority, against the budget of the month it started in.
-func (p *Postmortems) budget(inc *Incident) []BudgetLine {
+func (p *Service) budget(inc *bot.Incident) []BudgetLine {
 	end := inc.MitigatedAt
 	if end.IsZero() {
 		end = inc.ResolvedAt
@@ -47,7 +48,7 @@ func (p *Postmortems) budget(inc *Incident) []BudgetLine {
 				continue
 			}
 			seen[slo.Service] = true
-			start, monthEnd := MonthOf(inc.StartedAt, time.UTC)
+			start, monthEnd := bot.MonthOf(inc.StartedAt, time.UTC)
 			allowed := time.Duration(math.Round((1 - slo.Availability) * float64(monthEnd.Sub(start))))
 			spent := time.Duration(float64(end.Sub(inc.StartedAt)) * p.Policy.Weights[inc.Priority])
 			out = append(out, BudgetLine{Service: slo.Service, Objective: slo.Availability, Spent: spent, Allowed: allowed})
@@ -56,10 +57,10 @@ func (p *Postmortems) budget(inc *Incident) []BudgetLine {
 	return out
 }
 
-// RenderPostmortem renders the post-mortem document as Markdown: the
+// Render renders the post-mortem document as Markdown: the
 // editable sections from rec.Postmortem (the template when it is nil) and
 // the facts from the record. The output depends only on rec.
-func RenderPostmortem(rec *PostmortemRecord) string {
+func Render(rec *Record) string {
 	inc := rec.Incident
 	pm := rec.Postmortem
 	var sections map[string]string
@@ -78,7 +79,7 @@ func RenderPostmortem(rec *PostmortemRecord) string {
 		fmt.Fprintf(&b, "> **%s** %s incident · revision %d · last edited %s · %s\n", inc.Priority, inc.Priority.Meaning(), pm.Revision, mdTime(pm.UpdatedAt), state)
 		if len(pm.LLMSections) > 0 {
 			var titles []string
-			for _, s := range PostmortemSections {
+			for _, s := range Sections {
 				for _, k := range pm.LLMSections {
 					if k == s.Key {
 						titles = append(titles, s.Title)
@@ -193,7 +194,7 @@ func RenderPostmortem(rec *PostmortemRecord) string {
 			if a.Status == ActionDone {
 				status = "done " + a.DoneAt.UTC().Format("2006-01-02")
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", a.ID, mdCell(a.Text), UserRef(a.OwnerID), a.DueAt.UTC().Format("2006-01-02"), status)
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", a.ID, mdCell(a.Text), bot.UserRef(a.OwnerID), a.DueAt.UTC().Format("2006-01-02"), status)
 		}
 		b.WriteString("\n")
 	}
@@ -210,10 +211,10 @@ var afterword = map[string]bool{"post-mortem": true, "action item": true, "actio
 // documentTimeline merges the incident's timeline with the alert record
 // (firing, acknowledgement, resolution of linked groups) where the timeline
 // does not already say so, oldest first.
-func documentTimeline(rec *PostmortemRecord) []TimelineEvent {
-	var events []TimelineEvent
+func documentTimeline(rec *Record) []bot.TimelineEvent {
+	var events []bot.TimelineEvent
 	for _, e := range rec.Timeline {
-		if !afterword[e.Kind] && e.Ref != "status:"+string(PostMortem) { // moving to post-mortem is about the document, too
+		if !afterword[e.Kind] && e.Ref != "status:"+string(bot.PostMortem) { // moving to post-mortem is about the document, too
 			events = append(events, e)
 		}
 	}
@@ -228,13 +229,13 @@ func documentTimeline(rec *PostmortemRecord) []TimelineEvent {
 	}
 	for _, g := range rec.Groups {
 		if !has("alert fired", g.ID) {
-			events = append(events, TimelineEvent{At: groupStart(g), Kind: "alert fired", Text: alertText(g), Ref: fmt.Sprintf("group:%d", g.ID)})
+			events = append(events, bot.TimelineEvent{At: groupStart(g), Kind: "alert fired", Text: alertText(g), Ref: fmt.Sprintf("group:%d", g.ID)})
 		}
 		if g.Ack != nil && !has("acknowledged", g.ID) {
-			events = append(events, TimelineEvent{At: g.Ack.At, Kind: "acknowledged", Actor: g.Ack.Actor, Text: g.Title(), Ref: fmt.Sprintf("group:%d", g.ID)})
+			events = append(events, bot.TimelineEvent{At: g.Ack.At, Kind: "acknowledged", Actor: g.Ack.Actor, Text: g.Title(), Ref: fmt.Sprintf("group:%d", g.ID)})
 		}
 		if !g.ResolvedAt.IsZero() && !has("alert resolved", g.ID) {
-			ev := TimelineEvent{At: g.ResolvedAt, Kind: "alert resolved", Text: g.Title(), Ref: fmt.Sprintf("group:%d", g.ID)}
+			ev := bot.TimelineEvent{At: g.ResolvedAt, Kind: "alert resolved", Text: g.Title(), Ref: fmt.Sprintf("group:%d", g.ID)}
 			if g.ResolvedBy != nil {
 				ev.Actor = g.ResolvedBy.Actor
 			}
@@ -245,7 +246,7 @@ func documentTimeline(rec *PostmortemRecord) []TimelineEvent {
 	return events
 }
 
-func alertText(g *Group) string {
+func alertText(g *bot.Group) string {
 	s := fmt.Sprintf("%s (%s)", g.Title(), g.Priority)
 	if sum := g.Summary(); sum != "" {
 		s += " — " + sum
@@ -255,7 +256,7 @@ func alertText(g *Group) string {
 
 // groupStart is when a group's problem began: its earliest alert, or when
 // Klaxon first saw it.
-func groupStart(g *Group) time.Time {
+func groupStart(g *bot.Group) time.Time {
 	t := g.CreatedAt
 	for _, a := range g.Alerts {
 		if !a.StartsAt.IsZero() && (t.IsZero() || a.StartsAt.Before(t)) {
@@ -266,7 +267,7 @@ func groupStart(g *Group) time.Time {
 }
 
 // TemplateSections drafts the narrative sections from the record alone.
-func TemplateSections(rec *PostmortemRecord) map[string]string {
+func TemplateSections(rec *Record) map[string]string {
 	inc := rec.Incident
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "%s: **%s**, a %s (%s) incident", inc.Ref(), inc.Title, inc.Priority.Meaning(), inc.Priority)
@@ -395,12 +396,12 @@ func formatObjective(f float64) string {
 	return s + "%"
 }
 
-func actorLabel(a Actor) string {
+func actorLabel(a bot.Actor) string {
 	if a.Name != "" {
 		return a.Name
 	}
 	if a.UserID != "" {
-		return UserRef(a.UserID)
+		return bot.UserRef(a.UserID)
 	}
 	return ""
 }
@@ -415,7 +416,7 @@ func rolesText(roles map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + " " + UserRef(roles[k])
+		parts[i] = k + " " + bot.UserRef(roles[k])
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,50 +1,53 @@
-package bot
+package postmortem
 
-import "context"
+import (
+	"context"
+	"github.com/marola-rp/klaxon/bot"
+)
 
 // Read operations of the post-mortem service for the handlers; each runs in
 // its own read transaction.
 
 // Incident returns incident id; ENotFound when there is none.
-func (s *Postmortems) Incident(ctx context.Context, id int64) (*Incident, error) {
-	var inc *Incident
+func (s *Service) Incident(ctx context.Context, id int64) (*bot.Incident, error) {
+	var inc *bot.Incident
 	err := s.Store.View(ctx, func(tx Tx) (err error) { inc, err = tx.Incident(id); return err })
 	return inc, err
 }
 
 // IncidentByThread returns the incident whose thread is channelID;
 // ENotFound when there is none.
-func (s *Postmortems) IncidentByThread(ctx context.Context, channelID string) (*Incident, error) {
-	var inc *Incident
+func (s *Service) IncidentByThread(ctx context.Context, channelID string) (*bot.Incident, error) {
+	var inc *bot.Incident
 	err := s.Store.View(ctx, func(tx Tx) (err error) { inc, err = tx.IncidentByThread(channelID); return err })
 	return inc, err
 }
 
 // OfIncident returns the post-mortem of incident incidentID; ENotFound
 // when it has none.
-func (s *Postmortems) OfIncident(ctx context.Context, incidentID int64) (*Postmortem, error) {
+func (s *Service) OfIncident(ctx context.Context, incidentID int64) (*Postmortem, error) {
 	var pm *Postmortem
 	err := s.Store.View(ctx, func(tx Tx) (err error) { pm, err = tx.PostmortemOfIncident(incidentID); return err })
 	return pm, err
 }
 
 // Get returns post-mortem id; ENotFound when there is none.
-func (s *Postmortems) Get(ctx context.Context, id int64) (*Postmortem, error) {
+func (s *Service) Get(ctx context.Context, id int64) (*Postmortem, error) {
 	var pm *Postmortem
 	err := s.Store.View(ctx, func(tx Tx) (err error) { pm, err = tx.Postmortem(id); return err })
 	return pm, err
 }
 
 // Revisions returns the revisions of post-mortem id.
-func (s *Postmortems) Revisions(ctx context.Context, id int64) ([]PostmortemRevision, error) {
-	var revs []PostmortemRevision
+func (s *Service) Revisions(ctx context.Context, id int64) ([]Revision, error) {
+	var revs []Revision
 	err := s.Store.View(ctx, func(tx Tx) (err error) { revs, err = tx.Revisions(id); return err })
 	return revs, err
 }
 
 // ActionItems returns the action items of incident incidentID, only the
 // open ones when open.
-func (s *Postmortems) ActionItems(ctx context.Context, incidentID int64, open bool) ([]*ActionItem, error) {
+func (s *Service) ActionItems(ctx context.Context, incidentID int64, open bool) ([]*ActionItem, error) {
 	var items []*ActionItem
 	err := s.Store.View(ctx, func(tx Tx) (err error) { items, err = tx.ActionItems(incidentID, open); return err })
 	return items, err

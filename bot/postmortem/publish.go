@@ -1,4 +1,4 @@
-package bot
+package postmortem
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -20,9 +21,9 @@ type ForumPublisher interface {
 	// starter message's id. Forum posts take no nonce: an implementation
 	// looks for an active post of that name first and returns it, so that
 	// a create whose answer was lost is not made twice.
-	CreateForumPost(ctx context.Context, forumID, name string, m Message) (threadID string, err error)
+	CreateForumPost(ctx context.Context, forumID, name string, m bot.Message) (threadID string, err error)
 	// EditForumPost replaces the starter message of a forum post.
-	EditForumPost(ctx context.Context, threadID string, m Message) error
+	EditForumPost(ctx context.Context, threadID string, m bot.Message) error
 }
 
 // PublishJob keeps published post-mortems' forum posts in step with their
@@ -30,14 +31,14 @@ type ForumPublisher interface {
 // of date, and as the queue's Sender for ItemForum creates the post or
 // edits it. State lives in the postmortems table.
 type PublishJob struct {
-	Postmortems *Postmortems
+	Postmortems *Service
 	Forum       ForumPublisher
 	Log         *slog.Logger
 }
 
 var (
-	_ Job    = (*PublishJob)(nil)
-	_ Sender = (*PublishJob)(nil)
+	_ bot.Job    = (*PublishJob)(nil)
+	_ bot.Sender = (*PublishJob)(nil)
 )
 
 // Name implements Job.
@@ -51,7 +52,7 @@ func (j *PublishJob) Run(ctx context.Context, now time.Time) error {
 			return err
 		}
 		for _, pm := range due {
-			if err := tx.EnsureItem(ItemForum, pm.ID, P2, now); err != nil {
+			if err := tx.EnsureItem(bot.ItemForum, pm.ID, bot.P2, now); err != nil {
 				return err
 			}
 		}
@@ -67,9 +68,9 @@ func (j *PublishJob) log() *slog.Logger {
 }
 
 // Send implements Sender for ItemForum.
-func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx) error, bool, error) {
+func (j *PublishJob) Send(ctx context.Context, it bot.Item, now time.Time) (func(bot.Tx) error, bool, error) {
 	p := j.Postmortems
-	var rec *PostmortemRecord
+	var rec *Record
 	err := p.Store.View(ctx, func(tx Tx) error {
 		pm, err := tx.Postmortem(it.Target)
 		if err != nil {
@@ -81,7 +82,7 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 		rec.Postmortem = pm
 		return nil
 	})
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -91,7 +92,7 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 	if !pm.PublishDirty || pm.ForumChannelID == "" {
 		return nil, false, nil
 	}
-	md := RenderPostmortem(rec)
+	md := Render(rec)
 	hash := documentHash(md)
 	threadID := pm.ForumThreadID
 	log := j.log().With("postmortem", pm.ID, "incident", pm.IncidentID, "forum", pm.ForumChannelID)
@@ -102,10 +103,11 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 			threadID, sendErr = j.Forum.CreateForumPost(ctx, pm.ForumChannelID, ForumPostName(rec.Incident), msg)
 		} else {
 			sendErr = j.Forum.EditForumPost(ctx, threadID, msg)
-			if se := AsSendError(sendErr); sendErr != nil && (se.Gone || se.MessageGone) {
+			if se := bot.AsSendError(sendErr); sendErr != nil && (se.Gone || se.MessageGone) {
 				// The post was deleted: create a new one next.
 				log.Warn("the post-mortem's forum post was deleted; publishing it again", "thread", threadID)
-				return func(tx Tx) error {
+				return func(btx bot.Tx) error {
+					tx := p.Store.Join(btx)
 					cur, err := tx.Postmortem(pm.ID)
 					if err != nil {
 						return err
@@ -119,7 +121,8 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 			return nil, false, sendErr
 		}
 	}
-	return func(tx Tx) error {
+	return func(btx bot.Tx) error {
+		tx := p.Store.Join(btx)
 		cur, err := tx.Postmortem(pm.ID)
 		if err != nil {
 			return err
@@ -133,7 +136,7 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 			return err
 		}
 		r2.Postmortem = cur
-		if documentHash(RenderPostmortem(r2)) == hash {
+		if documentHash(Render(r2)) == hash {
 			cur.PublishDirty, cur.PublishNextAt = false, time.Time{}
 		}
 		if created {
@@ -144,9 +147,10 @@ func (j *PublishJob) Send(ctx context.Context, it Item, now time.Time) (func(Tx)
 }
 
 // Dead implements Sender: the refusal is shown with the post-mortem.
-func (j *PublishJob) Dead(ctx context.Context, tx Tx, it Item, se *SendError, now time.Time) error {
+func (j *PublishJob) Dead(ctx context.Context, btx bot.Tx, it bot.Item, se *bot.SendError, now time.Time) error {
+	tx := j.Postmortems.Store.Join(btx)
 	cur, err := tx.Postmortem(it.Target)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {
@@ -158,7 +162,7 @@ func (j *PublishJob) Dead(ctx context.Context, tx Tx, it Item, se *SendError, no
 }
 
 // ForumPostName is the forum post's title.
-func ForumPostName(inc *Incident) string {
+func ForumPostName(inc *bot.Incident) string {
 	return text.Truncate(text.OneLine(fmt.Sprintf("%s · %s · %s", inc.Ref(), inc.Priority, inc.Title), 100), 100)
 }
 
@@ -168,7 +172,7 @@ const forumPreview = 3800
 
 // ForumMessage is the forum post of a post-mortem: a header, the start of
 // the document, and the whole document as a Markdown attachment.
-func ForumMessage(rec *PostmortemRecord, md string) Message {
+func ForumMessage(rec *Record, md string) bot.Message {
 	inc, pm := rec.Incident, rec.Postmortem
 	body := md
 	// The title is the post's name; the preview starts after it.
@@ -189,19 +193,19 @@ func ForumMessage(rec *PostmortemRecord, md string) Message {
 			open++
 		}
 	}
-	return Message{
+	return bot.Message{
 		Content: fmt.Sprintf("📝 Post-mortem of **%s** (%s) · revision %d · %d open action item%s · incident thread %s",
-			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), ChannelRef(inc.ThreadID)),
+			inc.Ref(), inc.Priority, pm.Revision, open, pluralS(open), bot.ChannelRef(inc.ThreadID)),
 		Title:       text.Truncate(fmt.Sprintf("%s — %s", inc.Ref(), text.OneLine(inc.Title, 200)), 256),
 		Description: body,
-		Tone:        ToneDocument,
+		Tone:        bot.ToneDocument,
 		Footer:      fmt.Sprintf("Updated %s · Klaxon", pm.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")),
-		Files:       []File{{Name: PostmortemFileName(inc), ContentType: "text/markdown; charset=utf-8", Data: []byte(md)}},
+		Files:       []bot.File{{Name: FileName(inc), ContentType: "text/markdown; charset=utf-8", Data: []byte(md)}},
 	}
 }
 
-// PostmortemFileName is the export's file name, e.g. "INC-42-postmortem.md".
-func PostmortemFileName(inc *Incident) string { return inc.Ref() + "-postmortem.md" }
+// FileName is the export's file name, e.g. "INC-42-postmortem.md".
+func FileName(inc *bot.Incident) string { return inc.Ref() + "-postmortem.md" }
 
 func pluralS(n int) string {
 	if n == 1 {
