@@ -743,52 +743,6 @@ func (s *Incidents) Measures(ctx context.Context, from, to time.Time) ([4]Incide
 	return MeanIncidentTimes(ms), err
 }
 
-// IncidentOutages turns incidents with affected services into outages
-// (implements OutageSource): each service from the incident's start until
-// it was mitigated or resolved, at the incident's priority; an open
-// incident (reopened ones too) is ongoing. Where an alert group of the same
-// service overlaps, DowntimeSegments counts the time once.
-type IncidentOutages struct{}
-
-var _ OutageSource = IncidentOutages{}
-
-// Outages implements OutageSource.
-func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
-	incs, err := tx.IncidentsBetween(from, to)
-	if err != nil {
-		return nil, err
-	}
-	var out []Outage
-	for _, inc := range incs {
-		start := inc.StartedAt
-		if start.IsZero() {
-			start = inc.DetectedAt
-		}
-		var end time.Time
-		switch {
-		case inc.Status == Mitigated:
-			end = inc.MitigatedAt
-		case IncidentIsOpen(inc.Status):
-			// ongoing: detected or investigating (again)
-		case !inc.MitigatedAt.IsZero() && (inc.ResolvedAt.IsZero() || inc.MitigatedAt.Before(inc.ResolvedAt)):
-			end = inc.MitigatedAt
-		default:
-			end = inc.ResolvedAt
-		}
-		seen := map[string]bool{}
-		for _, svc := range inc.Services {
-			svc = strings.TrimSpace(svc)
-			if svc == "" || seen[strings.ToLower(svc)] {
-				continue
-			}
-			seen[strings.ToLower(svc)] = true
-			out = append(out, Outage{Service: svc, Priority: inc.Priority, Start: start, End: end,
-				Name: inc.Ref() + " " + inc.Title, Ref: fmt.Sprintf("incident:%d", inc.ID)})
-		}
-	}
-	return out, nil
-}
-
 func threadMention(inc *Incident) string {
 	if inc.ThreadID == "" {
 		return ""

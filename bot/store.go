@@ -37,7 +37,6 @@ type Tx interface {
 	EscalationTx
 	ScheduleTx
 	IncidentTx
-	CalendarTx
 	ChecklistTx
 	IncidentMoreTx
 

@@ -10,14 +10,15 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/discord"
 )
 
 // Calendar answers /reminder, /slo and /report-sla.
 type Calendar struct {
-	Reminders *bot.Reminders
-	SLOs      *bot.SLOs
-	Reports   *bot.Reports
+	Reminders *calendar.Reminders
+	SLOs      *calendar.SLOs
+	Reports   *calendar.Reports
 	Clock     bot.Clock
 }
 
@@ -53,7 +54,7 @@ func (c *Calendar) reminderAdd(ctx context.Context, r *Request) (*Reply, error) 
 	if channel == "" {
 		channel = r.ChannelID
 	}
-	rem := bot.Reminder{Name: r.String("name"), Cron: r.String("schedule"), TimeZone: r.String("timezone"), ChannelID: channel,
+	rem := calendar.Reminder{Name: r.String("name"), Cron: r.String("schedule"), TimeZone: r.String("timezone"), ChannelID: channel,
 		Message: r.String("message"), CreatedBy: r.Actor().UserID}
 	if role := r.String("role"); role != "" {
 		rem.Roles = []string{role}
@@ -87,7 +88,7 @@ func mentionSuffix(roles []string) string {
 // runLines lists run times in the reminder's zone and, through Discord's
 // timestamp markup, relative to the reader.
 func runLines(ts []time.Time, tz string) string {
-	loc, err := bot.LoadZone(tz)
+	loc, err := calendar.LoadZone(tz)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -116,7 +117,7 @@ func (c *Calendar) reminderList(ctx context.Context, r *Request) (*Reply, error)
 			state = "⏸️ paused"
 		}
 		src := ""
-		if rem.Source == bot.FromConfig {
+		if rem.Source == calendar.FromConfig {
 			src = " · from the configuration"
 		}
 		line := fmt.Sprintf("**%s** `%s` (%s) in <#%s> — %s%s\n", rem.Name, rem.Cron, zoneName(rem.TimeZone), rem.ChannelID, state, src)
@@ -192,7 +193,7 @@ func (c *Calendar) zoneChoices(_ context.Context, r *Request) (*Reply, error) {
 		}
 	}
 	if len(out) == 0 && typed != "" {
-		if _, err := bot.LoadZone(r.String("timezone")); err == nil {
+		if _, err := calendar.LoadZone(r.String("timezone")); err == nil {
 			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: r.String("timezone"), Value: r.String("timezone")})
 		}
 	}
@@ -224,7 +225,7 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		for _, b := range budgets {
 			if b.SLO.Service == slo.Service {
 				m := bot.Message{Title: fmt.Sprintf("%s — error budget for %s", b.SLO.Service, b.Start.Format("January 2006")),
-					Tone: budgetTone(b), Fields: bot.BudgetFields(b, loc),
+					Tone: budgetTone(b), Fields: calendar.BudgetFields(b, loc),
 					Footer: fmt.Sprintf("as of %s · downtime weighted by priority", b.AsOf.In(loc).Format("2 Jan 15:04 MST"))}
 				return messageReply(m, false), nil
 			}
@@ -236,13 +237,13 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		if !b.Met() {
 			mark = "❌"
 		}
-		left := fmt.Sprintf("%s left", bot.FormatDuration(max(b.Remaining(), 0)))
+		left := fmt.Sprintf("%s left", calendar.FormatDuration(max(b.Remaining(), 0)))
 		if b.Exhausted {
 			left = "**exhausted**"
 		}
 		fields = append(fields, bot.Field{Name: mark + " " + b.SLO.Service, Inline: true,
-			Value: fmt.Sprintf("%s (objective %s)\n%s spent · %s\nburn rate %.2f×", bot.FormatPercent(b.Availability, 3),
-				bot.FormatPercent(b.SLO.Availability, 3), bot.FormatPercent(b.SpentFraction(), 0), left, b.BurnRate)})
+			Value: fmt.Sprintf("%s (objective %s)\n%s spent · %s\nburn rate %.2f×", calendar.FormatPercent(b.Availability, 3),
+				calendar.FormatPercent(b.SLO.Availability, 3), calendar.FormatPercent(b.SpentFraction(), 0), left, b.BurnRate)})
 	}
 	if len(fields) == 0 {
 		return &Reply{Content: "No services have SLOs configured.", Ephemeral: true}, nil
@@ -255,7 +256,7 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		Footer: "/slo <service> for details · /report-sla for the month's report"}, false), nil
 }
 
-func budgetTone(b bot.Budget) bot.Tone {
+func budgetTone(b calendar.Budget) bot.Tone {
 	switch f := b.RemainingFraction(); {
 	case b.Exhausted:
 		return bot.ToneAlarm
@@ -274,7 +275,7 @@ func (c *Calendar) serviceChoices(_ context.Context, r *Request) (*Reply, error)
 	for _, s := range c.SLOs.Policy.Services {
 		if strings.Contains(strings.ToLower(s.Service), typed) {
 			out = append(out, &discordgo.ApplicationCommandOptionChoice{
-				Name:  fmt.Sprintf("%s (%s)", s.Service, bot.FormatPercent(s.Availability, 3)),
+				Name:  fmt.Sprintf("%s (%s)", s.Service, calendar.FormatPercent(s.Availability, 3)),
 				Value: s.Service})
 		}
 	}
@@ -286,7 +287,7 @@ func (c *Calendar) reportSLA(ctx context.Context, r *Request) (*Reply, error) {
 		return nil, bot.Errorf(bot.EUnavailable, "reports are not configured on this Klaxon")
 	}
 	now := c.now()
-	month, err := bot.ParseMonth(r.String("month"), now, c.loc())
+	month, err := calendar.ParseMonth(r.String("month"), now, c.loc())
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/store"
@@ -30,11 +31,11 @@ func newCalFixture(t *testing.T) *calFixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := bot.NewFakeClock(time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC))
-	slos := &bot.SLOs{Store: db, Policy: bot.DefaultSLOPolicy()}
+	slos := &calendar.SLOs{Store: db.Calendar(), Policy: calendar.DefaultSLOPolicy()}
 	cal := &handlers.Calendar{
-		Reminders: &bot.Reminders{Store: db, TimeZone: "Europe/Berlin"},
+		Reminders: &calendar.Reminders{Store: db.Calendar(), TimeZone: "Europe/Berlin"},
 		SLOs:      slos,
-		Reports:   &bot.Reports{Store: db, SLOs: slos, Charter: chart.Charter{}},
+		Reports:   &calendar.Reports{Store: db.Calendar(), SLOs: slos, Charter: chart.Charter{}},
 		Clock:     clock,
 	}
 	x := &handlers.Interactions{Deadline: time.Minute,

@@ -21,6 +21,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
@@ -28,7 +29,7 @@ import (
 // to it (<file>.json) recording its checksum and the row count of every
 // table of the live database when it was taken.
 
-var _ bot.Backuper = (*DB)(nil)
+var _ calendar.Backuper = (*DB)(nil)
 
 var backupNameRE = regexp.MustCompile(`^klaxon-(\d{8}T\d{6}Z)(-\d+)?\.db$`)
 
@@ -48,17 +49,17 @@ type Manifest struct {
 // ManifestPath is where a snapshot's manifest lives.
 func ManifestPath(backup string) string { return backup + ".json" }
 
-// Backup implements bot.Backuper: a consistent online snapshot that does
+// Backup implements calendar.Backuper: a consistent online snapshot that does
 // not stop writers. See snapshot.
-func (db *DB) Backup(ctx context.Context, dir string, now time.Time) (bot.BackupInfo, error) {
+func (db *DB) Backup(ctx context.Context, dir string, now time.Time) (calendar.BackupInfo, error) {
 	return snapshot(ctx, db.metrics, db.path, dir, now)
 }
 
 // BackupFile snapshots the database at dbPath (which a running Klaxon may
 // be using) into dir, without migrating it: `klaxon backup`.
-func BackupFile(ctx context.Context, dbPath, dir string, now time.Time) (bot.BackupInfo, error) {
+func BackupFile(ctx context.Context, dbPath, dir string, now time.Time) (calendar.BackupInfo, error) {
 	if _, err := os.Stat(dbPath); err != nil {
-		return bot.BackupInfo{}, bot.WrapError(bot.ENotFound, err, "database %s does not exist (set KLAXON_DB to its path)", dbPath)
+		return calendar.BackupInfo{}, bot.WrapError(bot.ENotFound, err, "database %s does not exist (set KLAXON_DB to its path)", dbPath)
 	}
 	return snapshot(ctx, nil, dbPath, dir, now)
 }
@@ -90,16 +91,16 @@ const backupLockName = ".klaxon-backup.lock"
 // written as <name>.tmp, synced, opened read-only and checked (integrity,
 // foreign keys, row counts against the live ones) before its manifest is
 // written and it is renamed into place.
-func snapshot(ctx context.Context, m *metrics.Metrics, source, dir string, now time.Time) (bot.BackupInfo, error) {
+func snapshot(ctx context.Context, m *metrics.Metrics, source, dir string, now time.Time) (calendar.BackupInfo, error) {
 	if dir == "" {
-		return bot.BackupInfo{}, bot.Errorf(bot.EInvalid, "no backup directory: set backups.dir in the configuration or pass --dir DIR")
+		return calendar.BackupInfo{}, bot.Errorf(bot.EInvalid, "no backup directory: set backups.dir in the configuration or pass --dir DIR")
 	}
 	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return bot.BackupInfo{}, fmt.Errorf("create backup directory: %w", err)
+		return calendar.BackupInfo{}, fmt.Errorf("create backup directory: %w", err)
 	}
 	unlock, err := lockBackupDir(ctx, dir)
 	if err != nil {
-		return bot.BackupInfo{}, err
+		return calendar.BackupInfo{}, err
 	}
 	defer unlock()
 	final := filepath.Join(dir, "klaxon-"+now.UTC().Format(backupTimeLayout)+".db")
@@ -117,33 +118,33 @@ func snapshot(ctx context.Context, m *metrics.Metrics, source, dir string, now t
 
 	live, version, err := copyDatabase(ctx, m, source, tmp)
 	if err != nil {
-		return bot.BackupInfo{}, err
+		return calendar.BackupInfo{}, err
 	}
 	if err := syncFile(tmp); err != nil {
-		return bot.BackupInfo{}, fmt.Errorf("backup: sync: %w", err)
+		return calendar.BackupInfo{}, fmt.Errorf("backup: sync: %w", err)
 	}
 	copied, problems, err := inspect(ctx, m, tmp)
 	if err != nil {
-		return bot.BackupInfo{}, err
+		return calendar.BackupInfo{}, err
 	}
 	problems = append(problems, compareCounts(live, copied, "the live database")...)
 	if len(problems) > 0 {
-		return bot.BackupInfo{}, fmt.Errorf("backup: the copy does not match the database: %s", strings.Join(problems, "; "))
+		return calendar.BackupInfo{}, fmt.Errorf("backup: the copy does not match the database: %s", strings.Join(problems, "; "))
 	}
 	sum, size, err := hashFile(tmp)
 	if err != nil {
-		return bot.BackupInfo{}, err
+		return calendar.BackupInfo{}, err
 	}
 	man := Manifest{Format: 1, CreatedAt: now.UTC(), Source: source, Size: size, SHA256: sum, SchemaVersion: version, Tables: live}
 	if err := writeJSON(ManifestPath(final), man); err != nil {
-		return bot.BackupInfo{}, err
+		return calendar.BackupInfo{}, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(ManifestPath(final))
-		return bot.BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return calendar.BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
 	_ = syncDir(dir)
-	return bot.BackupInfo{Path: final, CreatedAt: man.CreatedAt, Size: size, SHA256: sum, Tables: live}, nil
+	return calendar.BackupInfo{Path: final, CreatedAt: man.CreatedAt, Size: size, SHA256: sum, Tables: live}, nil
 }
 
 // copyDatabase copies the database at source into the new file tmp and
@@ -267,8 +268,8 @@ func backupPages(ctx context.Context, dst, src *sqlite3.SQLiteConn, flush func()
 	}
 }
 
-// VerifyBackup implements bot.Backuper.
-func (db *DB) VerifyBackup(ctx context.Context, path string) (bot.BackupCheck, error) {
+// VerifyBackup implements calendar.Backuper.
+func (db *DB) VerifyBackup(ctx context.Context, path string) (calendar.BackupCheck, error) {
 	return verifyBackupFile(ctx, db.metrics, path, true)
 }
 
@@ -278,12 +279,12 @@ func (db *DB) VerifyBackup(ctx context.Context, path string) (bot.BackupCheck, e
 // table's row count with the manifest. Without a manifest the comparison is
 // skipped unless requireManifest is set. Failed checks are Problems; err
 // is for files that cannot be read at all.
-func VerifyBackupFile(ctx context.Context, path string, requireManifest bool) (bot.BackupCheck, error) {
+func VerifyBackupFile(ctx context.Context, path string, requireManifest bool) (calendar.BackupCheck, error) {
 	return verifyBackupFile(ctx, nil, path, requireManifest)
 }
 
-func verifyBackupFile(ctx context.Context, mx *metrics.Metrics, path string, requireManifest bool) (bot.BackupCheck, error) {
-	c := bot.BackupCheck{Path: path}
+func verifyBackupFile(ctx context.Context, mx *metrics.Metrics, path string, requireManifest bool) (calendar.BackupCheck, error) {
+	c := calendar.BackupCheck{Path: path}
 	if _, err := os.Stat(path); err != nil {
 		return c, bot.WrapError(bot.ENotFound, err, "backup %s cannot be read", path)
 	}
@@ -327,11 +328,11 @@ func ReadManifest(backup string) (Manifest, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// Backups implements bot.Backuper.
-func (db *DB) Backups(dir string) ([]bot.BackupInfo, error) { return ListBackups(dir) }
+// Backups implements calendar.Backuper.
+func (db *DB) Backups(dir string) ([]calendar.BackupInfo, error) { return ListBackups(dir) }
 
 // ListBackups lists the snapshots in dir, newest first.
-func ListBackups(dir string) ([]bot.BackupInfo, error) {
+func ListBackups(dir string) ([]calendar.BackupInfo, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -339,14 +340,14 @@ func ListBackups(dir string) ([]bot.BackupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []bot.BackupInfo
+	var out []calendar.BackupInfo
 	for _, e := range entries {
 		sm := backupNameRE.FindStringSubmatch(e.Name())
 		if sm == nil || e.IsDir() {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		info := bot.BackupInfo{Path: p}
+		info := calendar.BackupInfo{Path: p}
 		if m, err := ReadManifest(p); err == nil {
 			info.CreatedAt, info.Size, info.SHA256, info.Tables = m.CreatedAt, m.Size, m.SHA256, m.Tables
 		} else {
@@ -366,7 +367,7 @@ func ListBackups(dir string) ([]bot.BackupInfo, error) {
 	return out, nil
 }
 
-// RemoveBackup implements bot.Backuper; it only deletes snapshot files.
+// RemoveBackup implements calendar.Backuper; it only deletes snapshot files.
 func (db *DB) RemoveBackup(path string) error { return RemoveBackup(path) }
 
 // RemoveBackup deletes a snapshot and its manifest.
@@ -385,7 +386,7 @@ func RemoveBackup(path string) error {
 
 // RestoreResult is what Restore did.
 type RestoreResult struct {
-	Check    bot.BackupCheck
+	Check    calendar.BackupCheck
 	Manifest bool   // row counts and checksum were compared with a manifest
 	Previous string // where the replaced database was moved ("" when there was none)
 }

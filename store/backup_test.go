@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -346,7 +347,7 @@ func TestBackupWaitsForARunningBackup(t *testing.T) {
 	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
 
 	type result struct {
-		info bot.BackupInfo
+		info calendar.BackupInfo
 		err  error
 	}
 	busy := make(chan struct{}, 4)

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 )
 
 // Charter renders PNG charts of a fixed size.
@@ -23,11 +23,11 @@ type Charter struct {
 	DPI           int       // default 96
 }
 
-var _ bot.Charter = Charter{}
+var _ calendar.Charter = Charter{}
 
 // BurnChart implements bot.Charter: one line per service showing the share
 // of its monthly error budget spent so far, with the 100 % (exhausted) line.
-func (c Charter) BurnChart(title string, start, end time.Time, series []bot.BurnSeries) ([]byte, error) {
+func (c Charter) BurnChart(title string, start, end time.Time, series []calendar.BurnSeries) ([]byte, error) {
 	if !start.Before(end) {
 		return nil, errors.New("chart: the period is empty")
 	}

@@ -6,20 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 )
 
 func TestBurnChartIsAPNG(t *testing.T) {
-	berlin, err := bot.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, berlin)
 	end := start.AddDate(0, 1, 0)
-	series := []bot.BurnSeries{
-		{Service: "web", Points: []bot.BurnPoint{{T: start, Spent: 0}, {T: start.AddDate(0, 0, 10), Spent: 0.4}, {T: start.AddDate(0, 0, 20), Spent: 1.3}}},
-		{Service: "cdn", Points: []bot.BurnPoint{{T: start, Spent: 0}, {T: start.AddDate(0, 0, 20), Spent: 0}}},
+	series := []calendar.BurnSeries{
+		{Service: "web", Points: []calendar.BurnPoint{{T: start, Spent: 0}, {T: start.AddDate(0, 0, 10), Spent: 0.4}, {T: start.AddDate(0, 0, 20), Spent: 1.3}}},
+		{Service: "cdn", Points: []calendar.BurnPoint{{T: start, Spent: 0}, {T: start.AddDate(0, 0, 20), Spent: 0}}},
 		{Service: "empty"},
 	}
 	tests := []struct {

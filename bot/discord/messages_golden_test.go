@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -39,20 +40,20 @@ func TestGoldenHandoffMessage(t *testing.T) {
 }
 
 func TestGoldenReminderMessage(t *testing.T) {
-	r := &bot.Reminder{Name: "standup", Message: "Daily stand-up in *5 minutes*", Roles: []string{"555", "556"}, TimeZone: "Europe/Paris"}
-	goldenMessage(t, "msg_reminder", bot.ReminderMessage(r, bot.RunPlan{Fire: t0}))
-	goldenMessage(t, "msg_reminder_late", bot.ReminderMessage(r, bot.RunPlan{Fire: t0, CatchingUp: true}))
+	r := &calendar.Reminder{Name: "standup", Message: "Daily stand-up in *5 minutes*", Roles: []string{"555", "556"}, TimeZone: "Europe/Paris"}
+	goldenMessage(t, "msg_reminder", calendar.ReminderMessage(r, calendar.RunPlan{Fire: t0}))
+	goldenMessage(t, "msg_reminder_late", calendar.ReminderMessage(r, calendar.RunPlan{Fire: t0, CatchingUp: true}))
 }
 
 func TestGoldenBudgetWarning(t *testing.T) {
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	b := bot.Budget{SLO: bot.SLO{Service: "web", Availability: 0.999}, Month: "2025-03", Start: start, End: start.AddDate(0, 1, 0),
+	b := calendar.Budget{SLO: bot.SLO{Service: "web", Availability: 0.999}, Month: "2025-03", Start: start, End: start.AddDate(0, 1, 0),
 		AsOf: t0, Period: 31 * 24 * time.Hour, Elapsed: t0.Sub(start), Allowed: 44 * time.Minute, Spent: 40 * time.Minute,
 		Availability: 0.9978, BurnRate: 2.1, ExhaustsAt: t0.Add(30 * time.Hour)}
 	m := bot.Mentions{Roles: []string{"555"}, Users: []string{"777"}}
-	goldenMessage(t, "msg_budget_warning", bot.BudgetWarning(b, 0.25, m, time.UTC))
+	goldenMessage(t, "msg_budget_warning", calendar.BudgetWarning(b, 0.25, m, time.UTC))
 	b.Spent, b.Exhausted, b.ExhaustsAt = 50*time.Minute, true, t0.Add(-time.Hour)
-	goldenMessage(t, "msg_budget_exhausted", bot.BudgetWarning(b, 0, bot.Mentions{}, time.UTC))
+	goldenMessage(t, "msg_budget_exhausted", calendar.BudgetWarning(b, 0, bot.Mentions{}, time.UTC))
 }
 
 func sampleIncident() *bot.Incident {
@@ -115,7 +116,7 @@ func TestGoldenReports(t *testing.T) {
 	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.SaveGroup(g) }); err != nil {
 		t.Fatal(err)
 	}
-	r := &bot.Reports{Store: db, SLOs: &bot.SLOs{Store: db, Policy: bot.DefaultSLOPolicy()}}
+	r := &calendar.Reports{Store: db.Calendar(), SLOs: &calendar.SLOs{Store: db.Calendar(), Policy: calendar.DefaultSLOPolicy()}}
 	m, err := r.SLAReport(ctx, start, time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
@@ -36,7 +37,7 @@ func TestSLAReportReachesDiscordWithItsChart(t *testing.T) {
 	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.SaveGroup(g) }); err != nil {
 		t.Fatal(err)
 	}
-	r := &bot.Reports{Store: db, SLOs: &bot.SLOs{Store: db, Policy: bot.DefaultSLOPolicy()}, Charter: chart.Charter{}}
+	r := &calendar.Reports{Store: db.Calendar(), SLOs: &calendar.SLOs{Store: db.Calendar(), Policy: calendar.DefaultSLOPolicy()}, Charter: chart.Charter{}}
 	m, err := r.SLAReport(ctx, start, time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)

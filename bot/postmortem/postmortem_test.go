@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
@@ -43,7 +44,7 @@ func newPMEnv(t *testing.T) *pmEnv {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &pmEnv{t: t, db: db, ctx: ctx}
-	slo := bot.DefaultSLOPolicy()
+	slo := calendar.DefaultSLOPolicy()
 	e.pms = &postmortem.Service{Store: db.Postmortem(), Policy: postmortem.Policy{ForumChannel: "900", SLOs: slo.Services, Weights: slo.Weights,
 		Sensitive: []string{"instance", "*_ip"}}}
 	at := func(m int) time.Time { return pmT0.Add(time.Duration(m) * time.Minute) }

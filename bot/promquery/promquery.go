@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 )
 
 // Client queries one Prometheus server.
@@ -21,7 +22,7 @@ type Client struct {
 	HTTP *http.Client // default: 10 s timeout
 }
 
-var _ bot.AvailabilityQuerier = (*Client)(nil)
+var _ calendar.AvailabilityQuerier = (*Client)(nil)
 
 // Availability implements bot.AvailabilityQuerier: it evaluates the SLO's
 // query at `to`, with $window replaced by the window's length in seconds

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 	"github.com/marola-rp/klaxon/bot/promquery"
 	"github.com/marola-rp/klaxon/handlers"
@@ -89,13 +90,13 @@ type BackupConfig struct {
 
 // CalendarSettings are the core values built from the four sections.
 type CalendarSettings struct {
-	Reminders     []bot.Reminder
+	Reminders     []calendar.Reminder
 	ReminderZone  string
 	ReminderGrace time.Duration
-	SLO           bot.SLOPolicy
+	SLO           calendar.SLOPolicy
 	PrometheusURL string
-	Reports       bot.ReportPolicy
-	Backups       bot.BackupPolicy
+	Reports       calendar.ReportPolicy
+	Backups       calendar.BackupPolicy
 }
 
 // buildCalendar checks the reminders, slo, reports and backups sections and
@@ -110,7 +111,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 		ps = append(ps, Problem{File: file, Line: line(path...), Message: msg, Warning: true})
 	}
 	zone := func(tz string, path ...string) *time.Location {
-		loc, err := bot.LoadZone(tz)
+		loc, err := calendar.LoadZone(tz)
 		if err != nil {
 			bad(strings.Join(path, ".")+": "+bot.ErrorMessage(err), path...)
 			return time.UTC
@@ -135,7 +136,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 		if expr == "" || strings.EqualFold(expr, "off") {
 			return expr
 		}
-		if _, err := bot.ParseCron(expr, tz); err != nil {
+		if _, err := calendar.ParseCron(expr, tz); err != nil {
 			bad(strings.Join(path, ".")+": "+bot.ErrorMessage(err), path...)
 		}
 		return expr
@@ -151,7 +152,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 	seen := map[string]bool{}
 	for i, rc := range r.List {
 		at := func(f string) []string { return []string{"reminders", "list", strconv.Itoa(i), f} }
-		rem := bot.Reminder{Name: rc.Name, Cron: rc.Cron, TimeZone: rc.TimeZone, ChannelID: rc.Channel, Message: strings.TrimSpace(rc.Message), Roles: rc.MentionRoles}
+		rem := calendar.Reminder{Name: rc.Name, Cron: rc.Cron, TimeZone: rc.TimeZone, ChannelID: rc.Channel, Message: strings.TrimSpace(rc.Message), Roles: rc.MentionRoles}
 		if rem.TimeZone == "" {
 			rem.TimeZone = r.TimeZone
 		}
@@ -184,7 +185,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 	}
 
 	// SLOs.
-	pol := bot.DefaultSLOPolicy()
+	pol := calendar.DefaultSLOPolicy()
 	pol.Location = zone(s.TimeZone, "slo", "time_zone")
 	pol.Channel = channel(s.Channel, "slo", "channel")
 	pol.Mentions = bot.Mentions{Roles: ids(s.MentionRoles, "slo", "mention_roles")}
@@ -258,10 +259,10 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 	if repTZ == "" {
 		repTZ = s.TimeZone
 	}
-	cs.Reports = bot.ReportPolicy{Channel: channel(rep.Channel, "reports", "channel"), Location: zone(repTZ, "reports", "time_zone"),
+	cs.Reports = calendar.ReportPolicy{Channel: channel(rep.Channel, "reports", "channel"), Location: zone(repTZ, "reports", "time_zone"),
 		Grace: time.Duration(rep.Grace), TopAlerts: rep.TopAlerts,
-		Monthly: orDefault(cronOK(rep.Monthly, repTZ, "reports", "monthly"), bot.DefaultMonthlyReport),
-		Weekly:  orDefault(cronOK(rep.Weekly, repTZ, "reports", "weekly"), bot.DefaultWeeklyReport)}
+		Monthly: orDefault(cronOK(rep.Monthly, repTZ, "reports", "monthly"), calendar.DefaultMonthlyReport),
+		Weekly:  orDefault(cronOK(rep.Weekly, repTZ, "reports", "weekly"), calendar.DefaultWeeklyReport)}
 	if rep.TopAlerts < 0 || rep.TopAlerts > 20 {
 		bad("reports.top_alerts must be between 1 and 20", "reports", "top_alerts")
 	}
@@ -270,11 +271,11 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 	}
 
 	// Backups.
-	cs.Backups = bot.BackupPolicy{Dir: b.Dir, Location: zone(b.TimeZone, "backups", "time_zone"),
+	cs.Backups = calendar.BackupPolicy{Dir: b.Dir, Location: zone(b.TimeZone, "backups", "time_zone"),
 		OpsChannel: channel(b.OpsChannel, "backups", "ops_channel"), Mentions: bot.Mentions{Roles: ids(b.MentionRoles, "backups", "mention_roles")},
-		Snapshot: orDefault(cronOK(b.Schedule, b.TimeZone, "backups", "schedule"), bot.DefaultBackupSchedule),
-		Verify:   orDefault(cronOK(b.Verify, b.TimeZone, "backups", "verify"), bot.DefaultVerifySchedule),
-		Grace:    time.Duration(b.Grace), Retention: bot.DefaultBackupRetention}
+		Snapshot: orDefault(cronOK(b.Schedule, b.TimeZone, "backups", "schedule"), calendar.DefaultBackupSchedule),
+		Verify:   orDefault(cronOK(b.Verify, b.TimeZone, "backups", "verify"), calendar.DefaultVerifySchedule),
+		Grace:    time.Duration(b.Grace), Retention: calendar.DefaultBackupRetention}
 	if b.RetentionDays < 0 {
 		bad("backups.retention_days must be 1 or more", "backups", "retention_days")
 	} else if b.RetentionDays > 0 {
@@ -302,10 +303,10 @@ func orDefault(expr, def string) string {
 
 // CalendarFeature is the wired calendar: engine jobs and command handlers.
 type CalendarFeature struct {
-	Reminders *bot.Reminders
-	SLOs      *bot.SLOs
-	Reports   *bot.Reports
-	Backups   *bot.Backups
+	Reminders *calendar.Reminders
+	SLOs      *calendar.SLOs
+	Reports   *calendar.Reports
+	Backups   *calendar.Backups
 	Handlers  *handlers.Calendar
 }
 
@@ -323,16 +324,16 @@ func (cs *CalendarSettings) Wire(db *store.DB, clock bot.Clock, log *slog.Logger
 	}
 	// Downtime comes from alert groups labelled with a service and from
 	// incidents' affected services (overlaps count once).
-	slos := &bot.SLOs{Store: db, Policy: cs.SLO, Sources: []bot.OutageSource{bot.AlertOutages{}, bot.IncidentOutages{}},
+	slos := &calendar.SLOs{Store: db.Calendar(), Policy: cs.SLO, Sources: []calendar.OutageSource{calendar.AlertOutages{}, calendar.IncidentOutages{}},
 		Log: log.With("component", "slo")}
 	if cs.PrometheusURL != "" {
 		slos.Prometheus = &promquery.Client{URL: cs.PrometheusURL}
 	}
 	f := &CalendarFeature{
-		Reminders: &bot.Reminders{Store: db, Configured: cs.Reminders, TimeZone: cs.ReminderZone, Grace: cs.ReminderGrace, Log: log.With("component", "reminders")},
+		Reminders: &calendar.Reminders{Store: db.Calendar(), Configured: cs.Reminders, TimeZone: cs.ReminderZone, Grace: cs.ReminderGrace, Log: log.With("component", "reminders")},
 		SLOs:      slos,
-		Reports:   &bot.Reports{Store: db, SLOs: slos, Charter: chart.Charter{}, Policy: cs.Reports, Log: log.With("component", "reports")},
-		Backups:   &bot.Backups{Store: db, Backuper: db, Policy: cs.Backups, Log: log.With("component", "backups")},
+		Reports:   &calendar.Reports{Store: db.Calendar(), SLOs: slos, Charter: chart.Charter{}, Policy: cs.Reports, Log: log.With("component", "reports")},
+		Backups:   &calendar.Backups{Store: db.Calendar(), Backuper: db, Policy: cs.Backups, Log: log.With("component", "backups")},
 	}
 	f.Handlers = &handlers.Calendar{Reminders: f.Reminders, SLOs: slos, Reports: f.Reports, Clock: clock}
 	return f

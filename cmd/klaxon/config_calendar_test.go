@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -73,7 +74,7 @@ func TestCalendarExampleConfig(t *testing.T) {
 		t.Errorf("backups %+v reports %+v", cs.Backups, cs.Reports)
 	}
 	// The defaults of the core match the example.
-	for i, d := range bot.DefaultSLOs() {
+	for i, d := range calendar.DefaultSLOs() {
 		if s := cs.SLO.Services[i]; s.Service != d.Service || abs(s.Availability-d.Availability) > 1e-12 || s.Latency != d.Latency {
 			t.Errorf("default %s differs from the example: %+v vs %+v", d.Service, d, s)
 		}
@@ -121,7 +122,7 @@ func TestCalendarConfigProblems(t *testing.T) {
 		})
 	}
 	cs, ps := calendarFromYAML(t, "{}\n")
-	if len(ps) != 0 || len(cs.SLO.Services) != 4 || cs.Reports.Weekly != bot.DefaultWeeklyReport || len(cs.Reminders) != 0 {
+	if len(ps) != 0 || len(cs.SLO.Services) != 4 || cs.Reports.Weekly != calendar.DefaultWeeklyReport || len(cs.Reminders) != 0 {
 		t.Errorf("defaults: %+v %v", cs, ps)
 	}
 	cs, _ = calendarFromYAML(t, "reports:\n  weekly: \"off\"\n")

@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/llm"
 	"github.com/marola-rp/klaxon/bot/postmortem"
@@ -134,7 +135,7 @@ func buildPostmortems(file string, line func(path ...string) int, rc RunbooksCon
 	if d := time.Duration(pc.RemindEvery); d != 0 && (d < time.Hour || d > 14*24*time.Hour) {
 		bad("postmortems.remind_every must be between 1h and 14 days", "postmortems", "remind_every")
 	}
-	slo := bot.DefaultSLOPolicy()
+	slo := calendar.DefaultSLOPolicy()
 	pol.SLOs, pol.Weights = slo.Services, slo.Weights
 
 	pol.Sensitive = append(append([]string{}, defaultSensitive...), lc.SensitiveLabels...)

@@ -1,4 +1,4 @@
-package bot
+package calendar
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -18,7 +19,7 @@ type BackupPolicy struct {
 	Verify     string         // cron of the verification of the newest snapshot; default Sundays 04:00
 	Location   *time.Location // zone of the schedules
 	OpsChannel string         // failures are posted here
-	Mentions   Mentions       // who failure posts ping
+	Mentions   bot.Mentions   // who failure posts ping
 	Grace      time.Duration  // how late a run missed while down may still run; default 24h
 }
 
@@ -66,13 +67,13 @@ type Backuper interface {
 // Backups is the engine job that snapshots, prunes and verifies the
 // database on schedule; failures are posted to the ops channel.
 type Backups struct {
-	Store    Store
+	Store    bot.TxStore[Tx]
 	Backuper Backuper
 	Policy   BackupPolicy
 	Log      *slog.Logger
 }
 
-var _ Job = (*Backups)(nil)
+var _ bot.Job = (*Backups)(nil)
 
 // Name implements Job.
 func (b *Backups) Name() string { return "backups" }
@@ -226,10 +227,10 @@ func (b *Backups) fail(ctx context.Context, now time.Time, job string, at time.T
 	if b.Policy.OpsChannel == "" {
 		return fmt.Errorf("%s: %s (no ops channel configured to tell)", title, desc)
 	}
-	content := strings.TrimSpace(MentionPrefix(b.Policy.Mentions) + "💾 **" + title + "**")
+	content := strings.TrimSpace(bot.MentionPrefix(b.Policy.Mentions) + "💾 **" + title + "**")
 	return b.Store.Update(ctx, func(tx Tx) error {
-		return tx.Enqueue(&Outgoing{ChannelID: b.Policy.OpsChannel, Priority: P1, Kind: "backup", Ref: fmt.Sprintf("%s:%d", job, at.Unix()),
-			Message: Message{Content: content, Mentions: b.Policy.Mentions, Title: title, Description: desc, Tone: ToneAlarm,
+		return tx.Enqueue(&bot.Outgoing{ChannelID: b.Policy.OpsChannel, Priority: bot.P1, Kind: "backup", Ref: fmt.Sprintf("%s:%d", job, at.Unix()),
+			Message: bot.Message{Content: content, Mentions: b.Policy.Mentions, Title: title, Description: desc, Tone: bot.ToneAlarm,
 				Footer: "Klaxon backups of its own database"}, DueAt: now, CreatedAt: now})
 	})
 }

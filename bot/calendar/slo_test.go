@@ -1,4 +1,4 @@
-package bot_test
+package calendar_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -51,8 +52,8 @@ func TestComputeBudget(t *testing.T) {
 	utc := func(mo time.Month, d, h, mi int) time.Time { return time.Date(2026, mo, d, h, mi, 0, 0, time.UTC) }
 	web := bot.SLO{Service: "web", Availability: 0.999}
 	db := bot.SLO{Service: "database", Availability: 0.9999}
-	out := func(p bot.Priority, s, e time.Time) bot.Outage {
-		return bot.Outage{Service: "web", Priority: p, Start: s, End: e}
+	out := func(p bot.Priority, s, e time.Time) calendar.Outage {
+		return calendar.Outage{Service: "web", Priority: p, Start: s, End: e}
 	}
 	min := func(f float64) time.Duration { return time.Duration(f * float64(time.Minute)) }
 	tests := []struct {
@@ -61,7 +62,7 @@ func TestComputeBudget(t *testing.T) {
 		loc       *time.Location
 		month     time.Time
 		now       time.Time
-		outages   []bot.Outage
+		outages   []calendar.Outage
 		allowed   time.Duration
 		spent     time.Duration
 		burn      float64
@@ -69,41 +70,41 @@ func TestComputeBudget(t *testing.T) {
 		exhausted bool
 	}{
 		{"30-day month, P0 half an hour, halfway", web, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 0),
-			[]bot.Outage{out(bot.P0, utc(4, 3, 10, 0), utc(4, 3, 10, 30))},
+			[]calendar.Outage{out(bot.P0, utc(4, 3, 10, 0), utc(4, 3, 10, 30))},
 			min(43.2), 30 * time.Minute, (30 / 43.2) / 0.5, utc(4, 22, 14, 24), false},
 		{"31-day month", web, time.UTC, utc(3, 10, 0, 0), utc(4, 1, 0, 0), nil,
 			min(44.64), 0, 0, time.Time{}, false},
 		{"leap February", web, time.UTC, time.Date(2028, 2, 10, 0, 0, 0, 0, time.UTC), time.Date(2028, 3, 5, 0, 0, 0, 0, time.UTC), nil,
 			min(41.76), 0, 0, time.Time{}, false},
 		{"an outage across the month start counts its part inside", web, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 0),
-			[]bot.Outage{out(bot.P0, utc(3, 31, 23, 0), utc(4, 1, 1, 0))},
+			[]calendar.Outage{out(bot.P0, utc(3, 31, 23, 0), utc(4, 1, 1, 0))},
 			min(43.2), time.Hour, (60 / 43.2) / 0.5, utc(4, 1, 0, 43).Add(12 * time.Second), true},
 		{"the same outage in Berlin belongs wholly to April", web, berlin, utc(4, 10, 0, 0), utc(4, 15, 22, 0),
-			[]bot.Outage{out(bot.P0, utc(3, 31, 21, 30), utc(3, 31, 21, 50)), out(bot.P0, utc(3, 31, 22, 0), utc(3, 31, 22, 10))},
+			[]calendar.Outage{out(bot.P0, utc(3, 31, 21, 30), utc(3, 31, 21, 50)), out(bot.P0, utc(3, 31, 22, 0), utc(3, 31, 22, 10))},
 			min(43.2), 10 * time.Minute, (10 / 43.2) / 0.5, time.Time{}, false},
 		{"Berlin March: 743 hours of budget", web, berlin, utc(3, 10, 0, 0), utc(4, 10, 0, 0), nil,
 			min(44.58), 0, 0, time.Time{}, false},
 		{"P1 counts half, P3 not at all", web, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 0),
-			[]bot.Outage{out(bot.P1, utc(4, 2, 0, 0), utc(4, 2, 0, 40)), out(bot.P3, utc(4, 5, 0, 0), utc(4, 5, 5, 0))},
+			[]calendar.Outage{out(bot.P1, utc(4, 2, 0, 0), utc(4, 2, 0, 40)), out(bot.P3, utc(4, 5, 0, 0), utc(4, 5, 5, 0))},
 			min(43.2), 20 * time.Minute, (20 / 43.2) / 0.5, time.Time{}, false},
 		{"overlaps count once at the heaviest weight", web, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 0),
-			[]bot.Outage{out(bot.P0, utc(4, 2, 10, 0), utc(4, 2, 10, 30)), out(bot.P2, utc(4, 2, 10, 15), utc(4, 2, 11, 15)),
+			[]calendar.Outage{out(bot.P0, utc(4, 2, 10, 0), utc(4, 2, 10, 30)), out(bot.P2, utc(4, 2, 10, 15), utc(4, 2, 11, 15)),
 				out(bot.P0, utc(4, 2, 10, 5), utc(4, 2, 10, 25))},
 			min(43.2), min(30 + 11.25), (41.25 / 43.2) / 0.5, utc(4, 16, 17, 1).Add(5454 * time.Millisecond), false},
 		{"an ongoing outage counts until now", web, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 20),
-			[]bot.Outage{out(bot.P0, utc(4, 16, 0, 0), time.Time{})},
+			[]calendar.Outage{out(bot.P0, utc(4, 16, 0, 0), time.Time{})},
 			min(43.2), 20 * time.Minute, 0, time.Time{}, false},
 		{"exhausted: when it ran out", db, time.UTC, utc(4, 10, 0, 0), utc(4, 16, 0, 0),
-			[]bot.Outage{out(bot.P0, utc(4, 3, 10, 0), utc(4, 3, 10, 10))},
+			[]calendar.Outage{out(bot.P0, utc(4, 3, 10, 0), utc(4, 3, 10, 10))},
 			min(4.32), 10 * time.Minute, (10 / 4.32) / 0.5, utc(4, 3, 10, 4).Add(19200 * time.Millisecond), true},
 		{"after the month: the whole month counts", web, time.UTC, utc(4, 10, 0, 0), utc(5, 20, 0, 0),
-			[]bot.Outage{out(bot.P0, utc(4, 30, 23, 50), utc(5, 1, 0, 30))},
+			[]calendar.Outage{out(bot.P0, utc(4, 30, 23, 50), utc(5, 1, 0, 30))},
 			min(43.2), 10 * time.Minute, 10 / 43.2, time.Time{}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			start, end := bot.MonthOf(tc.month, tc.loc)
-			b := bot.ComputeBudget(tc.slo, tc.outages, bot.DefaultDowntimeWeights(), start, end, tc.now)
+			b := calendar.ComputeBudget(tc.slo, tc.outages, calendar.DefaultDowntimeWeights(), start, end, tc.now)
 			if d := b.Allowed - tc.allowed; d < -time.Second || d > time.Second {
 				t.Errorf("allowed %s, want %s", b.Allowed, tc.allowed)
 			}
@@ -135,9 +136,9 @@ func TestComputeBudget(t *testing.T) {
 
 func TestBudgetBurnIsCumulative(t *testing.T) {
 	start, end := bot.MonthOf(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.UTC)
-	b := bot.ComputeBudget(bot.SLO{Service: "web", Availability: 0.999},
-		[]bot.Outage{{Priority: bot.P0, Start: start.Add(36 * time.Hour), End: start.Add(36*time.Hour + 21*time.Minute + 36*time.Second)}},
-		bot.DefaultDowntimeWeights(), start, end, start.Add(72*time.Hour))
+	b := calendar.ComputeBudget(bot.SLO{Service: "web", Availability: 0.999},
+		[]calendar.Outage{{Priority: bot.P0, Start: start.Add(36 * time.Hour), End: start.Add(36*time.Hour + 21*time.Minute + 36*time.Second)}},
+		calendar.DefaultDowntimeWeights(), start, end, start.Add(72*time.Hour))
 	pts := b.Burn(24 * time.Hour)
 	if len(pts) != 4 || pts[0].Spent != 0 || pts[1].Spent != 0 || math.Abs(pts[2].Spent-0.5) > 1e-9 || math.Abs(pts[3].Spent-0.5) > 1e-9 {
 		t.Errorf("burn points %+v", pts)
@@ -157,7 +158,7 @@ func calGroup(t *testing.T, db *store.DB, name, service string, p bot.Priority, 
 	if end.IsZero() {
 		g.Status, g.Alerts[0].Status = bot.Firing, bot.Firing
 	}
-	if err := db.Update(context.Background(), func(tx bot.Tx) error { return tx.SaveGroup(g) }); err != nil {
+	if err := db.Calendar().Update(context.Background(), func(tx calendar.Tx) error { return tx.SaveGroup(g) }); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -167,9 +168,9 @@ func TestSLOWarningsPostedOncePerThresholdAndMonth(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	april := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	clock := bot.NewFakeClock(april.Add(10 * 24 * time.Hour))
-	pol := bot.DefaultSLOPolicy()
+	pol := calendar.DefaultSLOPolicy()
 	pol.Channel, pol.Mentions = "800", bot.Mentions{Roles: []string{"901"}}
-	slos := &bot.SLOs{Policy: pol}
+	slos := &calendar.SLOs{Policy: pol}
 	k := startCal(t, path, clock, slos)
 	defer k.db.Close()
 	warnings := func() []bot.Outgoing { return calMessages(t, k.db, "slo-warning") }
@@ -200,7 +201,7 @@ func TestSLOWarningsPostedOncePerThresholdAndMonth(t *testing.T) {
 		t.Fatalf("after exhaustion: %d warnings %+v", len(ws), ws)
 	}
 	// A restart (new job, same database) does not repeat them.
-	slos2 := &bot.SLOs{Policy: pol}
+	slos2 := &calendar.SLOs{Policy: pol}
 	k2 := startCal(t, path, clock, slos2)
 	defer k2.db.Close()
 	k2.cycle(t)
@@ -243,7 +244,7 @@ func TestBudgetFromPrometheus(t *testing.T) {
 	defer db.Close()
 	april := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	now := april.Add(15 * 24 * time.Hour)
-	pol := bot.SLOPolicy{Services: []bot.SLO{{Service: "cdn", Availability: 0.999, Query: "avg_over_time(up[$window])"}}, Weights: bot.DefaultDowntimeWeights()}
+	pol := calendar.SLOPolicy{Services: []bot.SLO{{Service: "cdn", Availability: 0.999, Query: "avg_over_time(up[$window])"}}, Weights: calendar.DefaultDowntimeWeights()}
 	for _, tc := range []struct {
 		name   string
 		q      fixedAvailability
@@ -254,7 +255,7 @@ func TestBudgetFromPrometheus(t *testing.T) {
 		{"query fails: the record", -1, "alerts", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &bot.SLOs{Store: db, Policy: pol, Prometheus: tc.q}
+			s := &calendar.SLOs{Store: db.Calendar(), Policy: pol, Prometheus: tc.q}
 			bs, err := s.Budgets(context.Background(), now, now)
 			if err != nil {
 				t.Fatal(err)
@@ -272,14 +273,14 @@ func TestBudgetFromPrometheus(t *testing.T) {
 
 func TestFormatting(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
-		{bot.FormatPercent(0.999, 3), "99.9 %"},
-		{bot.FormatPercent(0.9999, 3), "99.99 %"},
-		{bot.FormatPercent(0.5, 0), "50 %"},
-		{bot.FormatDuration(43*time.Minute + 12*time.Second), "43 min"},
-		{bot.FormatDuration(4*time.Minute + 19*time.Second), "4 min 19 s"},
-		{bot.FormatDuration(125 * time.Minute), "2 h 5 min"},
-		{bot.FormatDuration(76 * time.Hour), "3 d 4 h"},
-		{bot.FormatDuration(100 * time.Millisecond), "100 ms"},
+		{calendar.FormatPercent(0.999, 3), "99.9 %"},
+		{calendar.FormatPercent(0.9999, 3), "99.99 %"},
+		{calendar.FormatPercent(0.5, 0), "50 %"},
+		{calendar.FormatDuration(43*time.Minute + 12*time.Second), "43 min"},
+		{calendar.FormatDuration(4*time.Minute + 19*time.Second), "4 min 19 s"},
+		{calendar.FormatDuration(125 * time.Minute), "2 h 5 min"},
+		{calendar.FormatDuration(76 * time.Hour), "3 d 4 h"},
+		{calendar.FormatDuration(100 * time.Millisecond), "100 ms"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -340,7 +341,7 @@ func TestIncidentOutagesCountAgainstSLOs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newIncidents(t, "", nil)
+			f := newIncidents(t)
 			inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "web trouble", Priority: tc.p, Services: tc.services, Source: "command"}, who, tc.at)
 			if err != nil {
 				t.Fatal(err)
@@ -353,12 +354,12 @@ func TestIncidentOutagesCountAgainstSLOs(t *testing.T) {
 			if !tc.alert[0].IsZero() {
 				calGroup(t, f.db, "WebDown", "web", bot.P0, tc.alert[0], tc.alert[1], nil)
 			}
-			slos := &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy(), Sources: []bot.OutageSource{bot.AlertOutages{}, bot.IncidentOutages{}}}
+			slos := &calendar.SLOs{Store: f.db.Calendar(), Policy: calendar.DefaultSLOPolicy(), Sources: []calendar.OutageSource{calendar.AlertOutages{}, calendar.IncidentOutages{}}}
 			bs, err := slos.Budgets(ctx, now, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var web bot.Budget
+			var web calendar.Budget
 			for _, b := range bs {
 				if b.SLO.Service == "web" {
 					web = b
@@ -369,11 +370,11 @@ func TestIncidentOutagesCountAgainstSLOs(t *testing.T) {
 			if web.Spent != tc.wantSpent || len(web.Outages) != tc.wantOuts {
 				t.Errorf("web spent %s with %d outage(s) %+v; want %s with %d", web.Spent, len(web.Outages), web.Outages, tc.wantSpent, tc.wantOuts)
 			}
-			if tc.wantOuts > 0 && !slices.ContainsFunc(web.Outages, func(o bot.Outage) bool { return o.Ref == fmt.Sprintf("incident:%d", inc.ID) }) {
+			if tc.wantOuts > 0 && !slices.ContainsFunc(web.Outages, func(o calendar.Outage) bool { return o.Ref == fmt.Sprintf("incident:%d", inc.ID) }) {
 				t.Errorf("outages %+v do not name the incident", web.Outages)
 			}
 			// Without the incident source only the alert record counts.
-			only := &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy()}
+			only := &calendar.SLOs{Store: f.db.Calendar(), Policy: calendar.DefaultSLOPolicy()}
 			bs, err = only.Budgets(ctx, now, now)
 			if err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package bot_test
+package calendar_test
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -16,12 +17,12 @@ func TestBackupJobSnapshotsPrunesAndVerifies(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	sat := time.Date(2026, 3, 7, 2, 0, 0, 0, time.UTC) // a Saturday
 	clock := bot.NewFakeClock(sat)
-	job := &bot.Backups{Policy: bot.BackupPolicy{Dir: dir, Retention: 48 * time.Hour, OpsChannel: "999", Mentions: bot.Mentions{Roles: []string{"901"}}}}
+	job := &calendar.Backups{Policy: calendar.BackupPolicy{Dir: dir, Retention: 48 * time.Hour, OpsChannel: "999", Mentions: bot.Mentions{Roles: []string{"901"}}}}
 	k := startCal(t, path, clock, job)
 	defer k.db.Close()
 	calGroup(t, k.db, "WebDown", "web", bot.P0, sat, sat.Add(time.Hour), nil)
 	k.cycle(t)
-	list := func() []bot.BackupInfo {
+	list := func() []calendar.BackupInfo {
 		l, err := store.ListBackups(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +78,7 @@ func TestBackupFailureIsPosted(t *testing.T) {
 	os.WriteFile(blocker, []byte("x"), 0o600)
 	path := filepath.Join(t.TempDir(), "k.db")
 	clock := bot.NewFakeClock(time.Date(2026, 3, 7, 2, 0, 0, 0, time.UTC))
-	k := startCal(t, path, clock, &bot.Backups{Policy: bot.BackupPolicy{Dir: filepath.Join(blocker, "sub"), OpsChannel: "999"}})
+	k := startCal(t, path, clock, &calendar.Backups{Policy: calendar.BackupPolicy{Dir: filepath.Join(blocker, "sub"), OpsChannel: "999"}})
 	defer k.db.Close()
 	k.cycle(t)
 	clock.Advance(time.Hour)

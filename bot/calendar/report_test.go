@@ -1,4 +1,4 @@
-package bot_test
+package calendar_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 )
 
@@ -27,11 +28,11 @@ func TestMonthlySLAReportWithChart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := bot.NewFakeClock(time.Date(2026, 3, 31, 23, 0, 0, 0, time.UTC))
-	slos := &bot.SLOs{Policy: bot.DefaultSLOPolicy()}
-	reports := &bot.Reports{SLOs: slos, Charter: chart.Charter{},
-		Policy: bot.ReportPolicy{Channel: "800", Monthly: bot.DefaultMonthlyReport, Weekly: bot.DefaultWeeklyReport}}
+	slos := &calendar.SLOs{Policy: calendar.DefaultSLOPolicy()}
+	reports := &calendar.Reports{SLOs: slos, Charter: chart.Charter{},
+		Policy: calendar.ReportPolicy{Channel: "800", Monthly: calendar.DefaultMonthlyReport, Weekly: calendar.DefaultWeeklyReport}}
 	k := startCal(t, path, clock, reports)
-	slos.Store = k.db
+	slos.Store = k.db.Calendar()
 	defer k.db.Close()
 
 	d := march.Add(4 * 24 * time.Hour)
@@ -94,8 +95,8 @@ func TestMonthlySLAReportWithChart(t *testing.T) {
 
 	// Restarted the same day: no second report.
 	k.db.Close()
-	k = startCal(t, path, clock, &bot.Reports{SLOs: slos, Charter: chart.Charter{}, Policy: reports.Policy})
-	slos.Store = k.db
+	k = startCal(t, path, clock, &calendar.Reports{SLOs: slos, Charter: chart.Charter{}, Policy: reports.Policy})
+	slos.Store = k.db.Calendar()
 	clock.Advance(time.Hour)
 	k.cycle(t)
 	if n := len(calMessages(t, k.db, "report")); n != 1 {
@@ -107,7 +108,7 @@ func TestWeeklyDigest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	mon := time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC)
 	clock := bot.NewFakeClock(mon.Add(-time.Hour))
-	reports := &bot.Reports{Policy: bot.ReportPolicy{Channel: "800", Weekly: bot.DefaultWeeklyReport}}
+	reports := &calendar.Reports{Policy: calendar.ReportPolicy{Channel: "800", Weekly: calendar.DefaultWeeklyReport}}
 	k := startCal(t, path, clock, reports)
 	defer k.db.Close()
 	k.cycle(t)
@@ -116,7 +117,7 @@ func TestWeeklyDigest(t *testing.T) {
 		calGroup(t, k.db, "Flappy", "web", bot.P3, d.Add(time.Duration(i)*time.Hour), d.Add(time.Duration(i)*time.Hour+2*time.Minute), nil)
 	}
 	g := calGroup(t, k.db, "WebDown", "web", bot.P0, d, d.Add(time.Hour), &bot.Action{Actor: bot.Actor{UserID: "501"}, At: d.Add(3 * time.Minute)})
-	err := k.db.Update(context.Background(), func(tx bot.Tx) error {
+	err := k.db.Calendar().Update(context.Background(), func(tx calendar.Tx) error {
 		for _, via := range []bot.Via{bot.ViaDM, bot.ViaPhone} {
 			if err := tx.AddPage(&bot.PageRecord{GroupID: g.ID, Via: via, UserID: "501", Status: bot.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)}); err != nil {
 				return err
@@ -159,7 +160,7 @@ func TestParseMonth(t *testing.T) {
 		{"feb", "2026-02", ""}, {"december", "2025-12", ""}, {"03/2026", "2026-03", ""},
 		{"2026-04", "", "in the future"}, {"smarch", "", "write e.g. 2026-03"},
 	} {
-		got, err := bot.ParseMonth(tc.in, now, time.UTC)
+		got, err := calendar.ParseMonth(tc.in, now, time.UTC)
 		if tc.err != "" {
 			if !strings.Contains(bot.ErrorMessage(err), tc.err) {
 				t.Errorf("ParseMonth(%q) error %v, want %q", tc.in, err, tc.err)
@@ -177,7 +178,7 @@ func TestParseMonth(t *testing.T) {
 // lifecycle records them.
 func TestSLAReportIncidentMeasures(t *testing.T) {
 	ctx := context.Background()
-	f := newIncidents(t, "", nil)
+	f := newIncidents(t)
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	who := bot.Actor{UserID: "501", Via: "command"}
 	declare := func(p bot.Priority, at time.Time) int64 {
@@ -205,7 +206,7 @@ func TestSLAReportIncidentMeasures(t *testing.T) {
 	declare(bot.P0, march.Add(-24*time.Hour)) // last month: not in March's report
 	must(f.inc.SetStatus(ctx, 4, bot.IncResolved, "", who, march.Add(-23*time.Hour)))
 
-	r := &bot.Reports{Store: f.db, SLOs: &bot.SLOs{Store: f.db, Policy: bot.DefaultSLOPolicy()}}
+	r := &calendar.Reports{Store: f.db.Calendar(), SLOs: &calendar.SLOs{Store: f.db.Calendar(), Policy: calendar.DefaultSLOPolicy()}}
 	m, err := r.SLAReport(ctx, march, march.AddDate(0, 1, 0))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package bot_test
+package calendar_test
 
 import (
 	"bytes"
@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
 
 func calZone(t *testing.T, name string) *time.Location {
 	t.Helper()
-	loc, err := bot.LoadZone(name)
+	loc, err := calendar.LoadZone(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestParseCron(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := bot.ParseCron(tc.expr, tc.tz)
+			c, err := calendar.ParseCron(tc.expr, tc.tz)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("ParseCron(%q): %v", tc.expr, err)
@@ -69,7 +70,7 @@ func TestParseCron(t *testing.T) {
 
 func TestCronKeepsLocalTimeAcrossDST(t *testing.T) {
 	berlin := calZone(t, "Europe/Berlin")
-	c, err := bot.ParseCron("0 10 * * *", "Europe/Berlin")
+	c, err := calendar.ParseCron("0 10 * * *", "Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestCronKeepsLocalTimeAcrossDST(t *testing.T) {
 }
 
 func TestPlanRuns(t *testing.T) {
-	c, err := bot.ParseCron("0 10 * * *", "")
+	c, err := calendar.ParseCron("0 10 * * *", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestPlanRuns(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := bot.PlanRuns(c, tc.nextAt, tc.now, grace)
+			p := calendar.PlanRuns(c, tc.nextAt, tc.now, grace)
 			if !p.Fire.Equal(tc.fire) || p.Skipped != tc.skipped || !p.Next.Equal(tc.next) || p.CatchingUp != tc.late {
 				t.Errorf("plan = fire %s skipped %d next %s late %v; want fire %s skipped %d next %s late %v",
 					p.Fire, p.Skipped, p.Next, p.CatchingUp, tc.fire, tc.skipped, tc.next, tc.late)
@@ -143,7 +144,7 @@ func (l *calLog) String() string {
 func calMessages(t *testing.T, db *store.DB, kind string) []bot.Outgoing {
 	t.Helper()
 	var out []bot.Outgoing
-	err := db.View(context.Background(), func(tx bot.Tx) error {
+	err := db.Calendar().View(context.Background(), func(tx calendar.Tx) error {
 		all, err := bottest.DueMessages(tx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
 		for _, m := range all {
 			if m.Kind == kind {
@@ -172,14 +173,14 @@ func startCal(t *testing.T, path string, clock bot.Clock, jobs ...bot.Job) *calE
 	}
 	for _, j := range jobs {
 		switch j := j.(type) {
-		case *bot.Reminders:
-			j.Store = db
-		case *bot.SLOs:
-			j.Store = db
-		case *bot.Reports:
-			j.Store = db
-		case *bot.Backups:
-			j.Store, j.Backuper = db, db
+		case *calendar.Reminders:
+			j.Store = db.Calendar()
+		case *calendar.SLOs:
+			j.Store = db.Calendar()
+		case *calendar.Reports:
+			j.Store = db.Calendar()
+		case *calendar.Backups:
+			j.Store, j.Backuper = db.Calendar(), db
 		}
 	}
 	e := &bot.Engine{Store: db, Policy: &bot.Policy{}, Clock: clock, Jobs: jobs, Log: slog.New(slog.DiscardHandler)}
@@ -198,10 +199,10 @@ func TestRemindersFireOnceAcrossRestartsAndDowntime(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	clock := bot.NewFakeClock(time.Date(2026, 3, 2, 9, 0, 0, 0, berlin)) // a Monday
 	logs := &calLog{}
-	configured := []bot.Reminder{{Name: "restore-test", Cron: "0 10 * * MON", TimeZone: "Europe/Berlin", ChannelID: "700",
+	configured := []calendar.Reminder{{Name: "restore-test", Cron: "0 10 * * MON", TimeZone: "Europe/Berlin", ChannelID: "700",
 		Message: "Weekly restore test", Roles: []string{"900"}}}
 	start := func() *calEngine {
-		rs := &bot.Reminders{Configured: configured, Grace: time.Hour, Log: slog.New(slog.NewTextHandler(logs, nil))}
+		rs := &calendar.Reminders{Configured: configured, Grace: time.Hour, Log: slog.New(slog.NewTextHandler(logs, nil))}
 		return startCal(t, path, clock, rs)
 	}
 	count := func(k *calEngine) int { return len(calMessages(t, k.db, "reminder")) }
@@ -257,16 +258,16 @@ func TestRemindersFireOnceAcrossRestartsAndDowntime(t *testing.T) {
 	if !strings.Contains(logs.String(), "reminder runs skipped") || !strings.Contains(logs.String(), "skipped=2") {
 		t.Errorf("skipped runs not logged: %s", logs.String())
 	}
-	var r *bot.Reminder
-	var runs []bot.CalendarRun
-	k.db.View(context.Background(), func(tx bot.Tx) (err error) {
+	var r *calendar.Reminder
+	var runs []calendar.Run
+	k.db.Calendar().View(context.Background(), func(tx calendar.Tx) (err error) {
 		if r, err = tx.Reminder("restore-test"); err != nil {
 			return err
 		}
 		runs, err = tx.Runs(r.Job(), 10)
 		return err
 	})
-	if len(runs) != 3 || runs[0].Status != bot.RunSkipped || runs[0].Skipped != 2 || runs[1].Status != bot.RunFired {
+	if len(runs) != 3 || runs[0].Status != calendar.RunSkipped || runs[0].Skipped != 2 || runs[1].Status != calendar.RunFired {
 		t.Errorf("run record: %+v", runs)
 	}
 	// The next run is 10:00 local after the switch to summer time.
@@ -281,16 +282,16 @@ func TestReminderOperations(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clock := bot.NewFakeClock(now)
-	rs := &bot.Reminders{TimeZone: "UTC", Configured: []bot.Reminder{{Name: "sre-review", Cron: "0 16 * * FRI", ChannelID: "700", Message: "Weekly SRE review"}}}
+	rs := &calendar.Reminders{TimeZone: "UTC", Configured: []calendar.Reminder{{Name: "sre-review", Cron: "0 16 * * FRI", ChannelID: "700", Message: "Weekly SRE review"}}}
 	k := startCal(t, path, clock, rs)
 	defer k.db.Close()
 	k.cycle(t)
 
-	_, _, err := rs.Add(ctx, bot.Reminder{Name: "dr", Cron: "0 14 1 *", ChannelID: "701", Message: "DR"}, now)
+	_, _, err := rs.Add(ctx, calendar.Reminder{Name: "dr", Cron: "0 14 1 *", ChannelID: "701", Message: "DR"}, now)
 	if bot.ErrorCode(err) != bot.EInvalid || !strings.Contains(bot.ErrorMessage(err), "4 fields") {
 		t.Fatalf("bad cron: %v", err)
 	}
-	r, next, err := rs.Add(ctx, bot.Reminder{Name: "DR-Exercise", Cron: "0 14 1 * *", ChannelID: "701", Message: "Monthly DR exercise", CreatedBy: "42"}, now)
+	r, next, err := rs.Add(ctx, calendar.Reminder{Name: "DR-Exercise", Cron: "0 14 1 * *", ChannelID: "701", Message: "Monthly DR exercise", CreatedBy: "42"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +299,7 @@ func TestReminderOperations(t *testing.T) {
 	if r.Name != "dr-exercise" || len(next) != 3 || !next[0].Equal(wantNext[0]) || !next[2].Equal(wantNext[2]) {
 		t.Errorf("added %+v, next %v", r, next)
 	}
-	if _, _, err := rs.Add(ctx, bot.Reminder{Name: "dr-exercise", Cron: "@daily", ChannelID: "701", Message: "x"}, now); bot.ErrorCode(err) != bot.EConflict {
+	if _, _, err := rs.Add(ctx, calendar.Reminder{Name: "dr-exercise", Cron: "@daily", ChannelID: "701", Message: "x"}, now); bot.ErrorCode(err) != bot.EConflict {
 		t.Errorf("duplicate name: %v", err)
 	}
 	if err := rs.Remove(ctx, "sre-review"); bot.ErrorCode(err) != bot.EConflict {
@@ -325,7 +326,7 @@ func TestReminderOperations(t *testing.T) {
 		t.Errorf("resuming made up a run: %d", n)
 	}
 	list, err := rs.List(ctx)
-	if err != nil || len(list) != 2 || list[0].Name != "dr-exercise" || list[1].Source != bot.FromConfig {
+	if err != nil || len(list) != 2 || list[0].Name != "dr-exercise" || list[1].Source != calendar.FromConfig {
 		t.Errorf("list: %+v, %v", list, err)
 	}
 	if err := rs.Remove(ctx, "dr-exercise"); err != nil {
@@ -336,7 +337,7 @@ func TestReminderOperations(t *testing.T) {
 	}
 
 	// Changing a configured reminder's schedule recomputes its next run; removing it from the file deletes it.
-	rs2 := &bot.Reminders{Store: k.db, Configured: []bot.Reminder{{Name: "sre-review", Cron: "0 15 * * THU", ChannelID: "700", Message: "Weekly SRE review"}}}
+	rs2 := &calendar.Reminders{Store: k.db.Calendar(), Configured: []calendar.Reminder{{Name: "sre-review", Cron: "0 15 * * THU", ChannelID: "700", Message: "Weekly SRE review"}}}
 	if err := rs2.Sync(ctx, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestReminderOperations(t *testing.T) {
 	if len(list) != 1 || list[0].Cron != "0 15 * * THU" || !list[0].NextAt.Equal(time.Date(2026, 4, 2, 15, 0, 0, 0, time.UTC)) {
 		t.Errorf("after a schedule change: %+v", list)
 	}
-	if err := (&bot.Reminders{Store: k.db}).Sync(ctx, clock.Now()); err != nil {
+	if err := (&calendar.Reminders{Store: k.db.Calendar()}).Sync(ctx, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ = rs2.List(ctx); len(list) != 0 {
@@ -353,7 +354,7 @@ func TestReminderOperations(t *testing.T) {
 }
 
 func TestDefaultRemindersAreValid(t *testing.T) {
-	rs := bot.DefaultReminders("700", "900")
+	rs := calendar.DefaultReminders("700", "900")
 	if len(rs) != 5 {
 		t.Fatalf("%d defaults", len(rs))
 	}

@@ -1,4 +1,4 @@
-package bot
+package calendar
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -47,14 +48,14 @@ const DefaultReportGrace = 24 * time.Hour
 // Reports is the reporting feature: the monthly SLA report, the weekly noise
 // and on-call digest, and the engine job that posts them on schedule.
 type Reports struct {
-	Store   Store
+	Store   bot.TxStore[Tx]
 	SLOs    *SLOs
 	Charter Charter // nil: reports without a chart
 	Policy  ReportPolicy
 	Log     *slog.Logger
 }
 
-var _ Job = (*Reports)(nil)
+var _ bot.Job = (*Reports)(nil)
 
 // Name implements Job.
 func (r *Reports) Name() string { return "reports" }
@@ -88,13 +89,13 @@ func (r *Reports) Run(ctx context.Context, now time.Time) error {
 	var errs []string
 	for _, k := range []struct {
 		job, expr string
-		build     func(ctx context.Context, at, now time.Time) (Message, error)
+		build     func(ctx context.Context, at, now time.Time) (bot.Message, error)
 	}{
-		{"report:monthly", r.Policy.Monthly, func(ctx context.Context, at, now time.Time) (Message, error) {
-			start, _ := MonthOf(at, r.loc())
+		{"report:monthly", r.Policy.Monthly, func(ctx context.Context, at, now time.Time) (bot.Message, error) {
+			start, _ := bot.MonthOf(at, r.loc())
 			return r.SLAReport(ctx, start.Add(-time.Nanosecond), now)
 		}},
-		{"report:weekly", r.Policy.Weekly, func(ctx context.Context, at, now time.Time) (Message, error) {
+		{"report:weekly", r.Policy.Weekly, func(ctx context.Context, at, now time.Time) (bot.Message, error) {
 			return r.WeeklyDigest(ctx, at.Add(-7*24*time.Hour), at)
 		}},
 	} {
@@ -111,12 +112,12 @@ func (r *Reports) Run(ctx context.Context, now time.Time) error {
 			continue
 		}
 		s := calendarSchedule{job: k.job, cron: c, grace: grace, log: r.log()}
-		if err := s.run(ctx, r.Store, now, func(at time.Time) (*Outgoing, error) {
+		if err := s.run(ctx, r.Store, now, func(at time.Time) (*bot.Outgoing, error) {
 			m, err := k.build(ctx, at, now)
 			if err != nil {
 				return nil, err
 			}
-			return &Outgoing{ChannelID: r.Policy.Channel, Priority: P3, Kind: "report", Ref: fmt.Sprintf("%s:%d", k.job, at.Unix()),
+			return &bot.Outgoing{ChannelID: r.Policy.Channel, Priority: bot.P3, Kind: "report", Ref: fmt.Sprintf("%s:%d", k.job, at.Unix()),
 				Message: m, DueAt: now, CreatedAt: now}, nil
 		}); err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", k.job, err))
@@ -165,17 +166,17 @@ func (s calendarSchedule) commit(tx Tx, now time.Time) (p RunPlan, fresh bool, e
 	if p.Skipped > 0 {
 		detail := fmt.Sprintf("%d run(s) from %s to %s missed while Klaxon was not running (grace %s)",
 			p.Skipped, p.SkipFrom.Format(time.RFC3339), p.SkipTo.Format(time.RFC3339), s.grace)
-		if _, err := tx.RecordRun(CalendarRun{Job: s.job, ScheduledAt: p.SkipTo, Status: RunSkipped, Skipped: p.Skipped, Detail: detail, At: now}); err != nil {
+		if _, err := tx.RecordRun(Run{Job: s.job, ScheduledAt: p.SkipTo, Status: RunSkipped, Skipped: p.Skipped, Detail: detail, At: now}); err != nil {
 			return p, false, err
 		}
 		s.log.Warn("scheduled runs skipped", "job", s.job, "skipped", p.Skipped, "from", p.SkipFrom, "to", p.SkipTo, "grace", s.grace)
 	}
-	st := CalendarState{Job: s.job, Spec: s.cron.String(), NextAt: p.Next}
+	st := State{Job: s.job, Spec: s.cron.String(), NextAt: p.Next}
 	if old, err := tx.CalendarState(s.job); err == nil {
 		st.LastRunAt = old.LastRunAt
 	}
 	if !p.Fire.IsZero() {
-		if fresh, err = tx.RecordRun(CalendarRun{Job: s.job, ScheduledAt: p.Fire, Status: RunFired, At: now}); err != nil {
+		if fresh, err = tx.RecordRun(Run{Job: s.job, ScheduledAt: p.Fire, Status: RunFired, At: now}); err != nil {
 			return p, false, err
 		}
 		if fresh {
@@ -188,7 +189,7 @@ func (s calendarSchedule) commit(tx Tx, now time.Time) (p RunPlan, fresh bool, e
 // run fires the schedule when due: build makes the message for the run
 // (outside any transaction), which is queued in the transaction that
 // records the run.
-func (s calendarSchedule) run(ctx context.Context, store Store, now time.Time, build func(at time.Time) (*Outgoing, error)) error {
+func (s calendarSchedule) run(ctx context.Context, store bot.TxStore[Tx], now time.Time, build func(at time.Time) (*bot.Outgoing, error)) error {
 	var p RunPlan
 	var init bool
 	if err := store.View(ctx, func(tx Tx) (err error) {
@@ -200,7 +201,7 @@ func (s calendarSchedule) run(ctx context.Context, store Store, now time.Time, b
 	if !init && p.Fire.IsZero() && p.Skipped == 0 {
 		return nil
 	}
-	var out *Outgoing
+	var out *bot.Outgoing
 	if !p.Fire.IsZero() {
 		var err error
 		if out, err = build(p.Fire); err != nil {
@@ -226,7 +227,7 @@ func ParseMonth(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	if loc == nil {
 		loc = time.UTC
 	}
-	cur, _ := MonthOf(now, loc)
+	cur, _ := bot.MonthOf(now, loc)
 	v := strings.ToLower(strings.TrimSpace(s))
 	switch v {
 	case "", "this", "current", "now":
@@ -237,7 +238,7 @@ func ParseMonth(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	for _, layout := range []string{"2006-01", "2006-1", "01/2006", "1/2006", "January 2006", "Jan 2006", "2006 January"} {
 		if t, err := time.ParseInLocation(layout, strings.TrimSpace(s), loc); err == nil {
 			if t.After(cur) {
-				return time.Time{}, Errorf(EInvalid, "%s is in the future: give this month or an earlier one", t.Format("January 2006"))
+				return time.Time{}, bot.Errorf(bot.EInvalid, "%s is in the future: give this month or an earlier one", t.Format("January 2006"))
 			}
 			return t, nil
 		}
@@ -252,19 +253,19 @@ func ParseMonth(s string, now time.Time, loc *time.Location) (time.Time, error) 
 			return t, nil
 		}
 	}
-	return time.Time{}, Errorf(EInvalid, "month %q is not understood: write e.g. 2026-03, March 2026, march, or last", s)
+	return time.Time{}, bot.Errorf(bot.EInvalid, "month %q is not understood: write e.g. 2026-03, March 2026, march, or last", s)
 }
 
 // reportStats is what the record says about alert groups in a window.
 type reportStats struct {
-	groups     []*Group // created in the window
+	groups     []*bot.Group // created in the window
 	byPriority [4]int
 	ackSum     [4]time.Duration
 	ackN       [4]int
 	fixSum     [4]time.Duration
 	fixN       [4]int
 	top        []nameCount
-	incidents  []IncidentMeasure // incidents detected in the window
+	incidents  []bot.IncidentMeasure // incidents detected in the window
 }
 
 type nameCount struct {
@@ -272,9 +273,9 @@ type nameCount struct {
 	Count int
 }
 
-func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, []PageRecord, error) {
+func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, []bot.PageRecord, error) {
 	var st reportStats
-	var pages []PageRecord
+	var pages []bot.PageRecord
 	err := r.Store.View(ctx, func(tx Tx) error {
 		gs, err := tx.GroupsBetween(from, to)
 		if err != nil {
@@ -299,14 +300,14 @@ func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, [
 	for _, g := range st.groups {
 		p := g.Priority
 		if !p.Valid() {
-			p = P3
+			p = bot.P3
 		}
 		st.byPriority[p]++
 		if g.Ack != nil && !g.Ack.At.Before(g.CreatedAt) {
 			st.ackSum[p] += g.Ack.At.Sub(g.CreatedAt)
 			st.ackN[p]++
 		}
-		if g.Status == Resolved && !g.ResolvedAt.IsZero() && !g.ResolvedAt.Before(g.StartedAt()) {
+		if g.Status == bot.Resolved && !g.ResolvedAt.IsZero() && !g.ResolvedAt.Before(g.StartedAt()) {
 			st.fixSum[p] += g.ResolvedAt.Sub(g.StartedAt())
 			st.fixN[p]++
 		}
@@ -348,7 +349,7 @@ func (st reportStats) incidentLines() string {
 	if len(st.incidents) == 0 {
 		return "none"
 	}
-	means := MeanIncidentTimes(st.incidents)
+	means := bot.MeanIncidentTimes(st.incidents)
 	dur := func(d time.Duration, n int) string {
 		if n == 0 {
 			return "—"
@@ -357,14 +358,14 @@ func (st reportStats) incidentLines() string {
 	}
 	var counts []string
 	var lines []string
-	for _, p := range Priorities {
+	for _, p := range bot.Priorities {
 		m := means[p]
 		counts = append(counts, fmt.Sprintf("%s %d", p, m.Incidents))
 		if m.Incidents > 0 {
 			lines = append(lines, fmt.Sprintf("%s: MTTA %s · MTTR %s", p, dur(m.MTTA, m.Acked), dur(m.MTTR, m.Resolved)))
 		}
 	}
-	var all IncidentMeans
+	var all bot.IncidentMeans
 	var ack, fix time.Duration
 	for _, m := range means {
 		all.Acked, all.Resolved = all.Acked+m.Acked, all.Resolved+m.Resolved
@@ -397,7 +398,7 @@ func (st reportStats) topLines(n int) string {
 
 func (st reportStats) priorityLine() string {
 	var parts []string
-	for _, p := range Priorities {
+	for _, p := range bot.Priorities {
 		parts = append(parts, fmt.Sprintf("%s %d", p, st.byPriority[p]))
 	}
 	return fmt.Sprintf("%d in all · ", len(st.groups)) + strings.Join(parts, " · ")
@@ -407,33 +408,33 @@ func (st reportStats) priorityLine() string {
 // now: per service availability against its objective and budget spent,
 // alert groups by priority, MTTA and MTTR, the most frequent alerts, and a
 // chart of the error-budget burn per service (PNG, attached).
-func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message, error) {
+func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (bot.Message, error) {
 	loc := r.loc()
-	start, end := MonthOf(month, loc)
+	start, end := bot.MonthOf(month, loc)
 	if !start.Before(now) {
-		return Message{}, Errorf(EInvalid, "%s has not begun yet", start.Format("January 2006"))
+		return bot.Message{}, bot.Errorf(bot.EInvalid, "%s has not begun yet", start.Format("January 2006"))
 	}
 	asOf := minTime(now, end)
 	var budgets []Budget
 	if r.SLOs != nil {
 		var err error
 		if budgets, err = r.SLOs.Budgets(ctx, start, now); err != nil {
-			return Message{}, err
+			return bot.Message{}, err
 		}
 	}
 	st, _, err := r.stats(ctx, start, asOf)
 	if err != nil {
-		return Message{}, err
+		return bot.Message{}, err
 	}
 	title := "SLA report — " + start.Format("January 2006")
 	if asOf.Before(end) {
 		title += " (to date)"
 	}
 	met := 0
-	var fields []Field
+	var fields []bot.Field
 	for i, b := range budgets {
 		if i == 18 {
-			fields = append(fields, Field{Name: "…", Value: fmt.Sprintf("%d more services: /slo shows each", len(budgets)-i)})
+			fields = append(fields, bot.Field{Name: "…", Value: fmt.Sprintf("%d more services: /slo shows each", len(budgets)-i)})
 			break
 		}
 		mark := "✅"
@@ -449,10 +450,10 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 		} else {
 			v += fmt.Sprintf(" · %d outage(s)", len(b.Outages))
 		}
-		fields = append(fields, Field{Name: mark + " " + b.SLO.Service, Value: v, Inline: true})
+		fields = append(fields, bot.Field{Name: mark + " " + b.SLO.Service, Value: v, Inline: true})
 	}
 	var resp []string
-	for _, p := range Priorities {
+	for _, p := range bot.Priorities {
 		if st.byPriority[p] == 0 {
 			continue
 		}
@@ -461,20 +462,20 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 	mtta, mttr := st.totalMeans()
 	resp = append(resp, fmt.Sprintf("all: MTTA %s · MTTR %s", mtta, mttr))
 	fields = append(fields,
-		Field{Name: "Alert groups by priority", Value: st.priorityLine()},
-		Field{Name: "Response (MTTA / MTTR)", Value: strings.Join(resp, "\n")},
-		Field{Name: "Incidents, MTTA / MTTR", Value: st.incidentLines()},
-		Field{Name: "Most frequent alerts", Value: st.topLines(r.topN())},
+		bot.Field{Name: "Alert groups by priority", Value: st.priorityLine()},
+		bot.Field{Name: "Response (MTTA / MTTR)", Value: strings.Join(resp, "\n")},
+		bot.Field{Name: "Incidents, MTTA / MTTR", Value: st.incidentLines()},
+		bot.Field{Name: "Most frequent alerts", Value: st.topLines(r.topN())},
 	)
 	desc := fmt.Sprintf("%d of %d services met their availability objective.", met, len(budgets))
 	if len(budgets) == 0 {
 		desc = "No services have SLOs configured."
 	}
-	tone := ToneResolved
+	tone := bot.ToneResolved
 	if met < len(budgets) {
-		tone = ToneAlarm
+		tone = bot.ToneAlarm
 	}
-	m := Message{Title: title, Description: desc, Tone: tone, Fields: fields,
+	m := bot.Message{Title: title, Description: desc, Tone: tone, Fields: fields,
 		Footer: "Downtime from alert groups labelled service=… and incidents' affected services, weighted by priority · alert MTTA from Klaxon's first notice to acknowledgement, MTTR from the first alert to resolution · incident MTTA and MTTR from detection"}
 	if r.Charter != nil && len(budgets) > 0 {
 		var series []BurnSeries
@@ -488,7 +489,7 @@ func (r *Reports) SLAReport(ctx context.Context, month, now time.Time) (Message,
 			m.Footer += " · chart failed: " + err.Error()
 		} else {
 			name := "error-budget-" + start.Format("2006-01") + ".png"
-			m.Files = append(m.Files, File{Name: name, ContentType: "image/png", Data: png})
+			m.Files = append(m.Files, bot.File{Name: name, ContentType: "image/png", Data: png})
 		}
 	}
 	return m, nil
@@ -500,10 +501,10 @@ const noiseWindow = 5 * time.Minute
 // WeeklyDigest builds the noise and on-call digest of [from, to): alert
 // groups by priority, the noisiest alerts, groups that resolved by
 // themselves within minutes, pages per person, acknowledgements per person.
-func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message, error) {
+func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (bot.Message, error) {
 	st, pages, err := r.stats(ctx, from, to)
 	if err != nil {
-		return Message{}, err
+		return bot.Message{}, err
 	}
 	loc := r.loc()
 	selfResolved, unacked := 0, 0
@@ -511,7 +512,7 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 	for _, g := range st.groups {
 		if g.Ack == nil {
 			unacked++
-			if g.Status == Resolved && g.ResolvedBy == nil && g.ResolvedAt.Sub(g.StartedAt()) <= noiseWindow {
+			if g.Status == bot.Resolved && g.ResolvedBy == nil && g.ResolvedAt.Sub(g.StartedAt()) <= noiseWindow {
 				selfResolved++
 			}
 		} else if g.Ack.UserID != "" {
@@ -537,11 +538,11 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 		}
 	}
 	oncall := userLines(counts, func(u string, n int) string {
-		return fmt.Sprintf("%s: %d page(s) (%s), %d acknowledgement(s)", UserRef(u), n, strings.Join(perUser[u], ", "), acks[u])
+		return fmt.Sprintf("%s: %d page(s) (%s), %d acknowledgement(s)", bot.UserRef(u), n, strings.Join(perUser[u], ", "), acks[u])
 	})
 	for u, n := range acks {
 		if counts[u] == 0 {
-			oncall = append(oncall, fmt.Sprintf("%s: %d acknowledgement(s)", UserRef(u), n))
+			oncall = append(oncall, fmt.Sprintf("%s: %d acknowledgement(s)", bot.UserRef(u), n))
 		}
 	}
 	sort.Strings(oncall[min(len(oncall), len(counts)):])
@@ -549,10 +550,10 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (Message
 		oncall = []string{"nobody was paged"}
 	}
 	mtta, mttr := st.totalMeans()
-	m := Message{
+	m := bot.Message{
 		Title: fmt.Sprintf("Weekly noise and on-call digest — %s to %s", from.In(loc).Format("Mon 2 Jan"), to.Add(-time.Second).In(loc).Format("Mon 2 Jan 2006")),
-		Tone:  ToneInfo,
-		Fields: []Field{
+		Tone:  bot.ToneInfo,
+		Fields: []bot.Field{
 			{Name: "Alert groups", Value: st.priorityLine()},
 			{Name: "Noisiest alerts", Value: st.topLines(r.topN())},
 			{Name: "Noise", Value: noise},

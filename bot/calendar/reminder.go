@@ -1,4 +1,4 @@
-package bot
+package calendar
 
 import (
 	"context"
@@ -10,12 +10,16 @@ import (
 	_ "time/tzdata" // reminders name IANA zones; work where the system has no zoneinfo
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
-// CalendarTx is the part of Tx for the SRE calendar: reminders, the
-// built-in schedules of reports and backups, SLO budget warnings and the
-// record reports read.
-type CalendarTx interface {
+// Tx is what the SRE calendar does inside a transaction: the core's
+// operations, the incidents' (reports and SLOs read incidents and their
+// measures) and its own: reminders, the built-in schedules of reports and
+// backups, SLO budget warnings and the record reports read.
+type Tx interface {
+	bot.Tx
 	ReminderTx
 	SLOTx
 }
@@ -41,10 +45,10 @@ const cronHelp = "write 5 fields — minute hour day-of-month month day-of-week 
 func ParseCron(expr, tz string) (c *Cron, err error) {
 	expr = strings.Join(strings.Fields(expr), " ")
 	if expr == "" {
-		return nil, Errorf(EInvalid, "the cron expression is empty: %s", cronHelp)
+		return nil, bot.Errorf(bot.EInvalid, "the cron expression is empty: %s", cronHelp)
 	}
 	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") {
-		return nil, Errorf(EInvalid, "cron expression %q: give the time zone separately (the time zone option or time_zone key), not in the expression", expr)
+		return nil, bot.Errorf(bot.EInvalid, "cron expression %q: give the time zone separately (the time zone option or time_zone key), not in the expression", expr)
 	}
 	loc, err := LoadZone(tz)
 	if err != nil {
@@ -52,25 +56,25 @@ func ParseCron(expr, tz string) (c *Cron, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil { // the parser panics on a few malformed inputs
-			c, err = nil, Errorf(EInvalid, "cron expression %q is malformed: %s", expr, cronHelp)
+			c, err = nil, bot.Errorf(bot.EInvalid, "cron expression %q is malformed: %s", expr, cronHelp)
 		}
 	}()
 	s, perr := cronParser.Parse(expr)
 	if perr != nil {
-		return nil, Errorf(EInvalid, "cron expression %q: %s; %s", expr, explainCron(perr.Error()), cronHelp)
+		return nil, bot.Errorf(bot.EInvalid, "cron expression %q: %s; %s", expr, explainCron(perr.Error()), cronHelp)
 	}
 	switch v := s.(type) {
 	case *cron.SpecSchedule:
 		v.Location = loc
 	case cron.ConstantDelaySchedule:
 		if v.Delay < time.Minute {
-			return nil, Errorf(EInvalid, "cron expression %q runs more often than once a minute; use @every 1m or longer", expr)
+			return nil, bot.Errorf(bot.EInvalid, "cron expression %q runs more often than once a minute; use @every 1m or longer", expr)
 		}
 	}
 	c = &Cron{Expr: expr, Location: loc, s: s}
 	probe := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	if first := c.Next(probe); first.IsZero() {
-		return nil, Errorf(EInvalid, "cron expression %q never runs (is the day valid for the month? e.g. 30 2 is February 30th)", expr)
+		return nil, bot.Errorf(bot.EInvalid, "cron expression %q never runs (is the day valid for the month? e.g. 30 2 is February 30th)", expr)
 	}
 	return c, nil
 }
@@ -98,11 +102,11 @@ func LoadZone(tz string) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	if strings.EqualFold(tz, "local") {
-		return nil, Errorf(EInvalid, "time zone %q depends on the server: name an IANA zone such as Europe/Berlin or UTC", tz)
+		return nil, bot.Errorf(bot.EInvalid, "time zone %q depends on the server: name an IANA zone such as Europe/Berlin or UTC", tz)
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return nil, Errorf(EInvalid, "time zone %q is unknown: use an IANA name such as Europe/Berlin, America/New_York or UTC", tz)
+		return nil, bot.Errorf(bot.EInvalid, "time zone %q is unknown: use an IANA name such as Europe/Berlin, America/New_York or UTC", tz)
 	}
 	return loc, nil
 }
@@ -212,9 +216,9 @@ type Reminder struct {
 	UpdatedAt time.Time
 }
 
-// CalendarRun is one scheduled run of a reminder, report or backup: fired,
+// Run is one scheduled run of a reminder, report or backup: fired,
 // or skipped because Klaxon was down for longer than the grace period.
-type CalendarRun struct {
+type Run struct {
 	Job         string // e.g. "reminder:3", "report:monthly", "backup:snapshot"
 	ScheduledAt time.Time
 	Status      string // RunFired or RunSkipped
@@ -229,10 +233,10 @@ const (
 	RunSkipped = "skipped"
 )
 
-// CalendarState is the stored next run of a built-in schedule. Spec is the
+// State is the stored next run of a built-in schedule. Spec is the
 // schedule it was computed from: when the configuration changes, the next
 // run is computed anew.
-type CalendarState struct {
+type State struct {
 	Job       string
 	Spec      string
 	NextAt    time.Time
@@ -257,13 +261,13 @@ type ReminderTx interface {
 	RemoveReminder(name string) error
 	// RecordRun records a scheduled run. It returns false, changing nothing,
 	// when that run of that job was already recorded.
-	RecordRun(r CalendarRun) (bool, error)
+	RecordRun(r Run) (bool, error)
 	// Runs returns a job's latest recorded runs, newest first.
-	Runs(job string, limit int) ([]CalendarRun, error)
+	Runs(job string, limit int) ([]Run, error)
 	// CalendarState returns a built-in schedule's state (zero NextAt when none is stored).
-	CalendarState(job string) (CalendarState, error)
+	CalendarState(job string) (State, error)
 	// SaveCalendarState stores a built-in schedule's state.
-	SaveCalendarState(s CalendarState) error
+	SaveCalendarState(s State) error
 }
 
 var reminderNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -275,23 +279,23 @@ const maxReminderMessage = 1500
 // Validate checks a reminder; the error is an EInvalid *Error saying what to change.
 func (r *Reminder) Validate() error {
 	if !reminderNameRE.MatchString(r.Name) {
-		return Errorf(EInvalid, "reminder name %q: use 1 to 32 lower-case letters, digits, '-' or '_', e.g. restore-test", r.Name)
+		return bot.Errorf(bot.EInvalid, "reminder name %q: use 1 to 32 lower-case letters, digits, '-' or '_', e.g. restore-test", r.Name)
 	}
 	if _, err := ParseCron(r.Cron, r.TimeZone); err != nil {
 		return err
 	}
 	if !snowflakeRE.MatchString(r.ChannelID) {
-		return Errorf(EInvalid, "reminder %s: channel %q is not a Discord channel id (digits only)", r.Name, r.ChannelID)
+		return bot.Errorf(bot.EInvalid, "reminder %s: channel %q is not a Discord channel id (digits only)", r.Name, r.ChannelID)
 	}
 	if strings.TrimSpace(r.Message) == "" {
-		return Errorf(EInvalid, "reminder %s: the message is empty: say what to do, e.g. \"Weekly restore test: restore last night's backup to staging\"", r.Name)
+		return bot.Errorf(bot.EInvalid, "reminder %s: the message is empty: say what to do, e.g. \"Weekly restore test: restore last night's backup to staging\"", r.Name)
 	}
 	if n := len([]rune(r.Message)); n > maxReminderMessage {
-		return Errorf(EInvalid, "reminder %s: the message has %d characters; keep it to %d (link a runbook for details)", r.Name, n, maxReminderMessage)
+		return bot.Errorf(bot.EInvalid, "reminder %s: the message has %d characters; keep it to %d (link a runbook for details)", r.Name, n, maxReminderMessage)
 	}
 	for _, id := range r.Roles {
 		if !snowflakeRE.MatchString(id) {
-			return Errorf(EInvalid, "reminder %s: role %q is not a Discord role id (digits only)", r.Name, id)
+			return bot.Errorf(bot.EInvalid, "reminder %s: role %q is not a Discord role id (digits only)", r.Name, id)
 		}
 	}
 	return nil
@@ -306,7 +310,7 @@ func (r *Reminder) Job() string { return fmt.Sprintf("reminder:%d", r.ID) }
 // Reminders is the reminder feature: the operations behind /reminder and
 // the engine job that fires due reminders.
 type Reminders struct {
-	Store Store
+	Store bot.TxStore[Tx]
 	// Configured are the reminders of the configuration file: on the job's
 	// first run they are added or updated, and configured reminders no
 	// longer in the file are removed. Their next runs survive restarts.
@@ -321,7 +325,7 @@ type Reminders struct {
 	synced bool
 }
 
-var _ Job = (*Reminders)(nil)
+var _ bot.Job = (*Reminders)(nil)
 
 // DefaultReminderGrace is the grace period when none is configured.
 const DefaultReminderGrace = time.Hour
@@ -371,7 +375,7 @@ func (rs *Reminders) Run(ctx context.Context, now time.Time) error {
 // recorded and the next run stored together.
 func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 	r, err := tx.ReminderByID(id)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {
@@ -392,19 +396,19 @@ func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 	if p.Skipped > 0 {
 		detail := fmt.Sprintf("%d run(s) from %s to %s missed while Klaxon was not running (grace %s)",
 			p.Skipped, p.SkipFrom.Format(time.RFC3339), p.SkipTo.Format(time.RFC3339), rs.grace())
-		if _, err := tx.RecordRun(CalendarRun{Job: r.Job(), ScheduledAt: p.SkipTo, Status: RunSkipped, Skipped: p.Skipped,
+		if _, err := tx.RecordRun(Run{Job: r.Job(), ScheduledAt: p.SkipTo, Status: RunSkipped, Skipped: p.Skipped,
 			Detail: detail, At: now}); err != nil {
 			return err
 		}
 		log.Warn("reminder runs skipped", "skipped", p.Skipped, "from", p.SkipFrom, "to", p.SkipTo, "grace", rs.grace())
 	}
 	if !p.Fire.IsZero() {
-		fresh, err := tx.RecordRun(CalendarRun{Job: r.Job(), ScheduledAt: p.Fire, Status: RunFired, At: now})
+		fresh, err := tx.RecordRun(Run{Job: r.Job(), ScheduledAt: p.Fire, Status: RunFired, At: now})
 		if err != nil {
 			return err
 		}
 		if fresh {
-			if err := tx.Enqueue(&Outgoing{ChannelID: r.ChannelID, Priority: P2, Kind: "reminder",
+			if err := tx.Enqueue(&bot.Outgoing{ChannelID: r.ChannelID, Priority: bot.P2, Kind: "reminder",
 				Ref: fmt.Sprintf("%s:%d", r.Job(), p.Fire.Unix()), Message: ReminderMessage(r, p), DueAt: now, CreatedAt: now}); err != nil {
 				return err
 			}
@@ -422,9 +426,9 @@ func (rs *Reminders) fire(tx Tx, id int64, now time.Time) error {
 	return tx.SaveReminder(r)
 }
 
-func ReminderMessage(r *Reminder, p RunPlan) Message {
-	content := MentionPrefix(Mentions{Roles: r.Roles}) + "⏰ **" + r.Name + "** — " + r.Message
-	m := Message{Content: content, Mentions: Mentions{Roles: r.Roles}}
+func ReminderMessage(r *Reminder, p RunPlan) bot.Message {
+	content := bot.MentionPrefix(bot.Mentions{Roles: r.Roles}) + "⏰ **" + r.Name + "** — " + r.Message
+	m := bot.Message{Content: content, Mentions: bot.Mentions{Roles: r.Roles}}
 	if p.CatchingUp {
 		m.Footer = fmt.Sprintf("scheduled for %s; sent late because Klaxon was not running", p.Fire.In(mustZone(r.TimeZone)).Format("Mon 2 Jan 15:04 MST"))
 	}
@@ -538,7 +542,7 @@ func (rs *Reminders) Remove(ctx context.Context, name string) error {
 			return noReminder(err, name)
 		}
 		if r.Source == FromConfig {
-			return Errorf(EConflict, "reminder %s comes from the configuration file: pause it with /reminder pause, or delete it from the file", r.Name)
+			return bot.Errorf(bot.EConflict, "reminder %s comes from the configuration file: pause it with /reminder pause, or delete it from the file", r.Name)
 		}
 		return tx.RemoveReminder(r.Name)
 	})
@@ -560,7 +564,7 @@ func (rs *Reminders) SetPaused(ctx context.Context, name string, paused bool, no
 			if !paused {
 				state = "running"
 			}
-			return Errorf(EConflict, "reminder %s is already %s", r.Name, state)
+			return bot.Errorf(bot.EConflict, "reminder %s is already %s", r.Name, state)
 		}
 		r.Paused, r.UpdatedAt = paused, now
 		if !paused {
@@ -579,8 +583,8 @@ func (rs *Reminders) SetPaused(ctx context.Context, name string, paused bool, no
 func normName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func noReminder(err error, name string) error {
-	if ErrorCode(err) == ENotFound {
-		return Errorf(ENotFound, "there is no reminder named %q; /reminder list shows them", name)
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return bot.Errorf(bot.ENotFound, "there is no reminder named %q; /reminder list shows them", name)
 	}
 	return err
 }
