@@ -11,6 +11,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 )
 
 // TestOutageRecovery: Discord answers 502 for a simulated ten minutes
@@ -29,7 +30,7 @@ func TestOutageRecovery(t *testing.T) {
 	}
 	var groups []sent
 	fire := func(name string, prio bot.Priority) {
-		n := p0(name)
+		n := bottest.P0(name)
 		n.CommonLabels = map[string]string{"alertname": name, "priority": prio.String()}
 		n.Alerts[0].Labels = map[string]string{"alertname": name, "priority": prio.String()}
 		n.Alerts[0].StartsAt = p.clock.Now()
@@ -106,7 +107,7 @@ func TestLostResponseOneCard(t *testing.T) {
 	ctx := context.Background()
 	p := newPipeline(t)
 	p.srv.InjectFault(discordtest.Fault{Method: "POST", PathContains: "/channels/" + p.channel + "/messages", DropAfterHandle: true, Times: 1})
-	n := p0("lost")
+	n := bottest.P0("lost")
 	res, err := bot.Ingest(ctx, p.db, p.policy, n, p.clock.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +179,7 @@ func TestHungDiscordDoesNotStopTheEngine(t *testing.T) {
 		return nil
 	}))
 	p.srv.InjectFault(discordtest.Fault{Method: "POST", Latency: time.Hour}) // every create hangs
-	if _, err := bot.Ingest(ctx, p.db, p.policy, p0("hung"), p.clock.Now()); err != nil {
+	if _, err := bot.Ingest(ctx, p.db, p.policy, bottest.P0("hung"), p.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
@@ -208,7 +209,7 @@ func TestRefusedPageIsADeadLetter(t *testing.T) {
 	p := newPipeline(t)
 	p.srv.InjectFault(discordtest.Fault{Method: "POST", PathContains: "/users/@me/channels", Status: 403, Code: 50001, Message: "Missing Access"})
 	before := testutil.ToFloat64(p.engine.Metrics.Dead.WithLabelValues("message"))
-	res, err := bot.Ingest(ctx, p.db, p.policy, p0("refused"), p.clock.Now())
+	res, err := bot.Ingest(ctx, p.db, p.policy, bottest.P0("refused"), p.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestSlowStormStillFolds(t *testing.T) {
 	const n = 60
 	for i := range n {
 		name := fmt.Sprintf("Slow%02d", i)
-		note := p0(name)
+		note := bottest.P0(name)
 		note.CommonLabels = map[string]string{"alertname": name, "priority": "P3"}
 		note.Alerts[0].Labels = map[string]string{"alertname": name, "priority": "P3"}
 		note.Alerts[0].Fingerprint = name

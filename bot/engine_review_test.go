@@ -12,6 +12,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -31,7 +32,7 @@ type pipeline struct {
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	clock := bot.NewFakeClock(t0)
+	clock := bot.NewFakeClock(bottest.T0)
 	srv := discordtest.New(discordtest.Options{Now: clock.Now, OnViolation: func(err error) { t.Errorf("discord violation: %v", err) }})
 	t.Cleanup(srv.Close)
 	guild := srv.AddGuild("marola")
@@ -43,7 +44,7 @@ func newPipeline(t *testing.T) *pipeline {
 		t.Fatal(err)
 	}
 	client := discord.New(s, discord.Options{Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	t.Cleanup(func() { db.Close() })
 	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
 	for i := range pol.Routes {
@@ -51,7 +52,7 @@ func newPipeline(t *testing.T) *pipeline {
 	}
 	mx := metrics.New(nil)
 	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
-		OnCall: fixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}, Metrics: mx}
+		OnCall: bottest.FixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}, Metrics: mx}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
 		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaDM, bot.ViaMention}}}},
 	}}
@@ -92,7 +93,7 @@ func (p *pipeline) card(t *testing.T, groupID int64) bot.Post {
 func TestDeletedCardIsRecreated(t *testing.T) {
 	ctx := context.Background()
 	p := newPipeline(t)
-	n := p0("deleted")
+	n := bottest.P0("deleted")
 	n.CommonLabels = map[string]string{"alertname": "Down", "priority": "P2"}
 	n.Alerts[0].Labels = map[string]string{"alertname": "Down", "priority": "P2"}
 	res, err := bot.Ingest(ctx, p.db, p.policy, n, p.clock.Now())
@@ -162,7 +163,7 @@ func (m *ackingMessenger) DM(ctx context.Context, user string, msg bot.Message) 
 func TestNoPageAfterAckWithinABatch(t *testing.T) {
 	ctx := context.Background()
 	p := newPipeline(t)
-	res, err := bot.Ingest(ctx, p.db, p.policy, p0("acked"), p.clock.Now())
+	res, err := bot.Ingest(ctx, p.db, p.policy, bottest.P0("acked"), p.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

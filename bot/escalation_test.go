@@ -2,59 +2,14 @@ package bot_test
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
-	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/store"
 )
-
-var t0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
-
-type fixedOnCall map[string]string
-
-func (f fixedOnCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ time.Time) (string, error) {
-	return f[schedule], nil
-}
-
-func newPaging(t *testing.T, db *store.DB) (*bot.Paging, *bot.Policy) {
-	t.Helper()
-	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
-	for i := range pol.Routes {
-		pol.Routes[i] = bot.Route{ChannelID: "10" + string(rune('0'+i)), AckWithin: bot.Priority(i).DefaultAckDeadline()}
-	}
-	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
-		OnCall:    fixedOnCall{"primary": "501", "secondary": "502"},
-		Directory: map[string]bot.Contact{"501": {UserID: "501", Phone: "+15550100501", Email: "a@example.org"}, "502": {UserID: "502"}},
-		Channels:  map[bot.Via]bool{bot.ViaPhone: true, bot.ViaEmail: true},
-		Metrics:   metrics.New(nil),
-	}
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Schedule: "secondary"}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
-	}}
-	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
-	return pg, pol
-}
-
-func openDB(t *testing.T, path string) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-func p0(key string) bot.Notification {
-	return bot.Notification{GroupKey: key, Receiver: "klaxon", CommonLabels: map[string]string{"alertname": "Down", "severity": "critical"},
-		Alerts: []bot.Alert{{Fingerprint: "f1", Status: bot.Firing, Labels: map[string]string{"alertname": "Down", "severity": "critical"}, StartsAt: t0}}}
-}
 
 func pages(t *testing.T, db *store.DB, gid int64) map[bot.Via]int {
 	t.Helper()
@@ -82,7 +37,10 @@ func pages(t *testing.T, db *store.DB, gid int64) map[bot.Via]int {
 func queuedMessages(t *testing.T, db *store.DB) []bot.Outgoing {
 	t.Helper()
 	var ms []bot.Outgoing
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ms, err = bottest.DueMessages(tx, t0.Add(24*time.Hour), 100); return err }); err != nil {
+	if err := db.View(context.Background(), func(tx bot.Tx) (err error) {
+		ms, err = bottest.DueMessages(tx, bottest.T0.Add(24*time.Hour), 100)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return ms
@@ -91,14 +49,14 @@ func queuedMessages(t *testing.T, db *store.DB) []bot.Outgoing {
 func TestEscalationStepsAckAndRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	db := openDB(t, path)
-	pg, pol := newPaging(t, db)
+	db := bottest.OpenDB(t, path)
+	pg, pol := bottest.NewPaging(t, db)
 
-	res, err := bot.Ingest(ctx, db, pol, p0("k1"), t0)
+	res, err := bot.Ingest(ctx, db, pol, bottest.P0("k1"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.Run(ctx, t0); err != nil {
+	if err := pg.Run(ctx, bottest.T0); err != nil {
 		t.Fatal(err)
 	}
 	if got := pages(t, db, res.GroupID); got[bot.ViaPhone] != 1 || got[bot.ViaDM] != 1 || got[bot.ViaMention] != 1 {
@@ -119,7 +77,7 @@ func TestEscalationStepsAckAndRestart(t *testing.T) {
 	}
 
 	// Running again at the same time does nothing: the next step is 5 minutes away.
-	if err := pg.Run(ctx, t0.Add(time.Minute)); err != nil {
+	if err := pg.Run(ctx, bottest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(queuedMessages(t, db)); n != 2 {
@@ -128,11 +86,11 @@ func TestEscalationStepsAckAndRestart(t *testing.T) {
 
 	// Restart: a new Paging on a reopened database runs the due step exactly once.
 	db.Close()
-	db = openDB(t, path)
+	db = bottest.OpenDB(t, path)
 	defer db.Close()
-	pg, _ = newPaging(t, db)
+	pg, _ = bottest.NewPaging(t, db)
 	for i := 0; i < 3; i++ {
-		if err := pg.Run(ctx, t0.Add(5*time.Minute)); err != nil {
+		if err := pg.Run(ctx, bottest.T0.Add(5*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +106,7 @@ func TestEscalationStepsAckAndRestart(t *testing.T) {
 	}
 
 	// Acknowledge: every pending page is cancelled in the same transaction.
-	g, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "501", Name: "ana", Via: "button"}, t0.Add(6*time.Minute))
+	g, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "501", Name: "ana", Via: "button"}, bottest.T0.Add(6*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,29 +120,29 @@ func TestEscalationStepsAckAndRestart(t *testing.T) {
 		t.Errorf("queued pages after ack = %v, want none", got)
 	}
 	// Nothing more is paged, even at the deadline.
-	if err := pg.Run(ctx, t0.Add(time.Hour)); err != nil {
+	if err := pg.Run(ctx, bottest.T0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(queuedMessages(t, db)); n != 0 {
 		t.Errorf("paged after ack: %d messages", n)
 	}
-	if _, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "502"}, t0.Add(time.Hour)); bot.ErrorCode(err) != bot.EConflict {
+	if _, err := pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "502"}, bottest.T0.Add(time.Hour)); bot.ErrorCode(err) != bot.EConflict {
 		t.Errorf("second ack: got %v, want a conflict naming who acknowledged", err)
 	}
 }
 
 func TestEscalationOverdueRunsNextStep(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	pg.Policies[bot.P0].Steps[1].Delay = time.Hour // the deadline (15m) comes first
-	res, err := bot.Ingest(ctx, db, pol, p0("k2"), t0)
+	res, err := bot.Ingest(ctx, db, pol, bottest.P0("k2"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg.Run(ctx, t0)
-	pg.Run(ctx, t0.Add(15*time.Minute))
+	pg.Run(ctx, bottest.T0)
+	pg.Run(ctx, bottest.T0.Add(15*time.Minute))
 	var g *bot.Group
 	db.View(ctx, func(tx bot.Tx) (err error) { g, err = tx.Group(res.GroupID); return err })
 	if !g.Overdue || g.Escalated != 2 {
@@ -194,20 +152,20 @@ func TestEscalationOverdueRunsNextStep(t *testing.T) {
 
 func TestResolveByAlertmanagerStopsPaging(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
-	n := p0("k3")
-	res, _ := bot.Ingest(ctx, db, pol, n, t0)
-	pg.Run(ctx, t0)
-	n.Alerts[0].Status, n.Alerts[0].EndsAt = bot.Resolved, t0.Add(2*time.Minute)
-	if _, err := bot.Ingest(ctx, db, pol, n, t0.Add(2*time.Minute)); err != nil {
+	pg, pol := bottest.NewPaging(t, db)
+	n := bottest.P0("k3")
+	res, _ := bot.Ingest(ctx, db, pol, n, bottest.T0)
+	pg.Run(ctx, bottest.T0)
+	n.Alerts[0].Status, n.Alerts[0].EndsAt = bot.Resolved, bottest.T0.Add(2*time.Minute)
+	if _, err := bot.Ingest(ctx, db, pol, n, bottest.T0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if got := pages(t, db, res.GroupID); len(got) != 0 {
 		t.Errorf("queued pages after resolve = %v", got)
 	}
-	pg.Run(ctx, t0.Add(time.Hour))
+	pg.Run(ctx, bottest.T0.Add(time.Hour))
 	if n := len(queuedMessages(t, db)); n != 0 {
 		t.Errorf("paged after resolve: %d messages", n)
 	}
@@ -216,14 +174,14 @@ func TestResolveByAlertmanagerStopsPaging(t *testing.T) {
 // A page in the alert channel waits for the group's card and replies to it.
 func TestPagePreparedAsReplyToCard(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
-	res, err := bot.Ingest(ctx, db, pol, p0("k4"), t0)
+	pg, pol := bottest.NewPaging(t, db)
+	res, err := bot.Ingest(ctx, db, pol, bottest.P0("k4"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.Run(ctx, t0); err != nil {
+	if err := pg.Run(ctx, bottest.T0); err != nil {
 		t.Fatal(err)
 	}
 	var channelPage bot.Outgoing
@@ -275,18 +233,18 @@ func TestPagePreparedAsReplyToCard(t *testing.T) {
 // `repeat_after` apart, while nobody acknowledges — and then stop.
 func TestEscalationRepeats(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Repeat: 2, RepeatAfter: 3 * time.Minute,
 		Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "502", Via: []bot.Via{bot.ViaDM}}}}}}
-	res, err := bot.Ingest(ctx, db, pol, p0("repeat"), t0)
+	res, err := bot.Ingest(ctx, db, pol, bottest.P0("repeat"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := map[time.Duration]int{}
 	for m := time.Duration(0); m <= 30*time.Minute; m += time.Minute {
-		if err := pg.Run(ctx, t0.Add(m)); err != nil {
+		if err := pg.Run(ctx, bottest.T0.Add(m)); err != nil {
 			t.Fatal(err)
 		}
 		at[m] = pages(t, db, res.GroupID)[bot.ViaDM]

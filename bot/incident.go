@@ -57,28 +57,3 @@ type TimelineEvent struct {
 	Text       string
 	Ref        string // optional: a message link, alert group id, runbook step id
 }
-
-// IncidentTx is the part of Tx for incidents and their timelines.
-type IncidentTx interface {
-	// SaveIncident inserts i when i.ID is 0 (setting it) and updates it otherwise.
-	SaveIncident(i *Incident) error
-	// Incident returns an incident by id, or ENotFound.
-	Incident(id int64) (*Incident, error)
-	// IncidentByThread returns the incident whose thread is threadID, or ENotFound.
-	IncidentByThread(threadID string) (*Incident, error)
-	// IncidentOfGroup returns the incident an alert group is linked to, or ENotFound.
-	IncidentOfGroup(groupID int64) (*Incident, error)
-	// Incidents returns incidents, newest first; open only when openOnly.
-	Incidents(openOnly bool, limit int) ([]*Incident, error)
-	// IncidentsBetween returns the incidents active at some time in
-	// [from, to): started (or detected) before to, not resolved before
-	// from; oldest first.
-	IncidentsBetween(from, to time.Time) ([]*Incident, error)
-	// AddTimelineEvent appends to an incident's timeline (setting e.ID).
-	AddTimelineEvent(e *TimelineEvent) error
-	// Timeline returns an incident's timeline, oldest first.
-	Timeline(incidentID int64) ([]TimelineEvent, error)
-	// PreviousEpisode returns the newest episode of the group key older
-	// than group beforeID, or ENotFound.
-	PreviousEpisode(key string, beforeID int64) (*Group, error)
-}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 )
 
 // A group folded into a storm digest that rises to P1 gets its own card.
 func TestGroupRisingOutOfADigestGetsItsOwnCard(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
 	for i := range pol.Routes {
@@ -22,11 +23,11 @@ func TestGroupRisingOutOfADigestGetsItsOwnCard(t *testing.T) {
 	warn := func(name, severity string) bot.Notification {
 		labels := map[string]string{"alertname": name, "severity": severity}
 		return bot.Notification{GroupKey: name, CommonLabels: labels,
-			Alerts: []bot.Alert{{Fingerprint: name, Status: bot.Firing, Labels: labels, StartsAt: t0}}}
+			Alerts: []bot.Alert{{Fingerprint: name, Status: bot.Firing, Labels: labels, StartsAt: bottest.T0}}}
 	}
 	var first int64
 	for i := 0; i < 12; i++ {
-		res, err := bot.Ingest(ctx, db, pol, warn(fmt.Sprintf("Warn%02d", i), "warning"), t0)
+		res, err := bot.Ingest(ctx, db, pol, warn(fmt.Sprintf("Warn%02d", i), "warning"), bottest.T0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +36,7 @@ func TestGroupRisingOutOfADigestGetsItsOwnCard(t *testing.T) {
 		}
 	}
 	// The engine folds the backlog into a digest.
-	e := &bot.Engine{Store: db, Policy: pol, Clock: bot.NewFakeClock(t0)}
+	e := &bot.Engine{Store: db, Policy: pol, Clock: bot.NewFakeClock(bottest.T0)}
 	_ = e.Cycle(ctx) // no Discord here: delivery fails, after the folding this test needs
 	kinds := func() map[bot.PostKind]int {
 		out := map[bot.PostKind]int{}
@@ -54,8 +55,8 @@ func TestGroupRisingOutOfADigestGetsItsOwnCard(t *testing.T) {
 	// The same group gains a critical alert: it is a P0 now.
 	n := warn("Warn00", "warning")
 	crit := map[string]string{"alertname": "Warn00", "severity": "critical"}
-	n.Alerts = append(n.Alerts, bot.Alert{Fingerprint: "crit", Status: bot.Firing, Labels: crit, StartsAt: t0.Add(time.Minute)})
-	if _, err := bot.Ingest(ctx, db, pol, n, t0.Add(time.Minute)); err != nil {
+	n.Alerts = append(n.Alerts, bot.Alert{Fingerprint: "crit", Status: bot.Firing, Labels: crit, StartsAt: bottest.T0.Add(time.Minute)})
+	if _, err := bot.Ingest(ctx, db, pol, n, bottest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if k := kinds(); k[bot.Card] != 1 {

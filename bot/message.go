@@ -19,7 +19,7 @@ type Message struct {
 	Files       []File
 	ReplyTo     string // message id to reply to in the same channel
 	// Buttons go under the message (e.g. Acknowledge on a page DM).
-	Buttons []IncidentButton `json:",omitempty"`
+	Buttons []Button `json:",omitempty"`
 	// Nonce, when set, is sent with enforce_nonce: Discord answers a repeated
 	// create with the message it created the first time. Set at send time.
 	Nonce string `json:"-"`
@@ -37,6 +37,15 @@ type File struct {
 	Name        string
 	ContentType string
 	Data        []byte
+}
+
+// Button is a button under a message Klaxon posts: an incident's
+// (Declare, Snooze, ...) or a page's (Acknowledge).
+type Button struct {
+	Label    string
+	CustomID string
+	Emoji    string
+	Style    string // "primary", "secondary", "success", "danger"
 }
 
 // Messenger sends and edits plain messages. Like Discord, it never blocks
@@ -59,9 +68,9 @@ type Outgoing struct {
 	IncidentID int64
 	Priority   Priority
 	Message    Message
-	Buttons    []IncidentButton // incident messages: buttons under the message
-	Kind       string           // what it is, for logs and metrics: "page", "reminder", "handoff", ...
-	Ref        string           // optional caller reference, e.g. "page:42"
+	Buttons    []Button // incident messages: buttons under the message
+	Kind       string   // what it is, for logs and metrics: "page", "reminder", "handoff", ...
+	Ref        string   // optional caller reference, e.g. "page:42"
 	DueAt      time.Time
 	Attempts   int
 	LastError  string

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/mail"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
 	"github.com/marola-rp/klaxon/bot/phone"
@@ -59,7 +60,7 @@ func (l *logBuffer) records(t *testing.T, msg string) []map[string]any {
 }
 
 func alertP0(key string) bot.Notification {
-	n := p0(key)
+	n := bottest.P0(key)
 	n.Alerts[0].Fingerprint = "fp-" + key
 	return n
 }
@@ -76,7 +77,7 @@ func group(t *testing.T, db *store.DB, id int64) *bot.Group {
 func unsentPages(t *testing.T, db *store.DB) []bot.PageRecord {
 	t.Helper()
 	var ps []bot.PageRecord
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ps, err = tx.UnsentPages(t0.Add(-24*time.Hour), 50); return err }); err != nil {
+	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ps, err = tx.UnsentPages(bottest.T0.Add(-24*time.Hour), 50); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return ps
@@ -212,9 +213,9 @@ func TestPageSkipped(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+			db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 			defer db.Close()
-			pg, pol := newPaging(t, db)
+			pg, pol := bottest.NewPaging(t, db)
 			var logs logBuffer
 			pg.Log, pg.Channels = logs.logger(), tc.channels
 			pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
@@ -222,11 +223,11 @@ func TestPageSkipped(t *testing.T) {
 			}}
 			tc.status = bot.PageSkipped
 			before := pagesTotal(pg, tc.via, "skipped")
-			res, err := bot.Ingest(ctx, db, pol, alertP0("k"), t0)
+			res, err := bot.Ingest(ctx, db, pol, alertP0("k"), bottest.T0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := pg.Run(ctx, t0); err != nil {
+			if err := pg.Run(ctx, bottest.T0); err != nil {
 				t.Fatal(err)
 			}
 			tc.check(t, db, pg, res.GroupID, &logs, before)
@@ -240,18 +241,18 @@ func TestPageSkipped(t *testing.T) {
 // /page (PageTarget) goes through the same path as an escalation step.
 func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), nil
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
 	before := pagesTotal(pg, bot.ViaPhone, "skipped")
-	res, err := bot.Ingest(ctx, db, pol, alertP0("manual"), t0)
+	res, err := bot.Ingest(ctx, db, pol, alertP0("manual"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, t0); err != nil {
+	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, bottest.T0); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
@@ -264,23 +265,23 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 // older version) do not wait forever: the next run marks them skipped.
 func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), map[bot.Via]bool{bot.ViaEmail: true}
 	pg.Policies[bot.P0] = bot.EscalationPolicy{}
-	res, err := bot.Ingest(ctx, db, pol, alertP0("old"), t0)
+	res, err := bot.Ingest(ctx, db, pol, alertP0("old"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Update(ctx, func(tx bot.Tx) error {
-		return tx.AddPage(&bot.PageRecord{GroupID: res.GroupID, Via: bot.ViaPhone, UserID: "501", Status: bot.PageQueued, CreatedAt: t0})
+		return tx.AddPage(&bot.PageRecord{GroupID: res.GroupID, Via: bot.ViaPhone, UserID: "501", Status: bot.PageQueued, CreatedAt: bottest.T0})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	before := pagesTotal(pg, bot.ViaPhone, "skipped")
-	if err := pg.Run(ctx, t0.Add(time.Second)); err != nil {
+	if err := pg.Run(ctx, bottest.T0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
@@ -296,9 +297,9 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 // provider refuses is failed; both say so everywhere.
 func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"},
@@ -317,7 +318,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 		}
 		return res.GroupID
 	}
-	fire("first", t0)
+	fire("first", bottest.T0)
 	if n := len(twilio.Calls()); n != 1 {
 		t.Fatalf("%d calls, want 1", n)
 	}
@@ -325,7 +326,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	var logs logBuffer
 	pg.Log = logs.logger()
 	before := pagesTotal(pg, bot.ViaPhone, "skipped")
-	gid := fire("second", t0.Add(time.Minute))
+	gid := fire("second", bottest.T0.Add(time.Minute))
 	if n := len(twilio.Calls()); n != 1 {
 		t.Fatalf("%d calls, want still 1 (throttled)", n)
 	}
@@ -338,7 +339,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	pg.Log = logs.logger()
 	twilio.FailNext(400, 21211)
 	before = pagesTotal(pg, bot.ViaPhone, "failed")
-	gid = fire("third", t0.Add(20*time.Minute))
+	gid = fire("third", bottest.T0.Add(20*time.Minute))
 	var detail string
 	for _, p := range unsentPages(t, db) {
 		if p.GroupID == gid {
@@ -357,9 +358,9 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 // on the card, in the log and in the metric.
 func TestMailJobRefused(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log = logs.logger()
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaEmail}}}}}}
@@ -367,15 +368,15 @@ func TestMailJobRefused(t *testing.T) {
 	smtp.RejectRcpt("a@example.org", 550, "5.1.1 no such user")
 	job := &bot.MailJob{Paging: pg, Mailer: mail.Core{Mailer: &mail.Mailer{Host: smtp.Host, Port: smtp.Port, From: "klaxon@example.org",
 		StartTLS: mail.StartTLSOff, Log: slog.New(slog.DiscardHandler)}}}
-	res, err := bot.Ingest(ctx, db, pol, alertP0("mail"), t0)
+	res, err := bot.Ingest(ctx, db, pol, alertP0("mail"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.Run(ctx, t0); err != nil {
+	if err := pg.Run(ctx, bottest.T0); err != nil {
 		t.Fatal(err)
 	}
 	before := pagesTotal(pg, bot.ViaEmail, "failed")
-	if err := job.Run(ctx, t0.Add(2*time.Minute)); err != nil {
+	if err := job.Run(ctx, bottest.T0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var detail string
@@ -395,9 +396,9 @@ func TestMailJobRefused(t *testing.T) {
 // skipped, and a page after the first call has left the window rings again.
 func TestPhoneJobDefaultLimit(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
-	pg, pol := newPaging(t, db)
+	pg, pol := bottest.NewPaging(t, db)
 	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
 	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
@@ -405,7 +406,7 @@ func TestPhoneJobDefaultLimit(t *testing.T) {
 		at    time.Duration
 		calls int
 	}{{0, 1}, {time.Minute, 2}, {2 * time.Minute, 3}, {14 * time.Minute, 3}, {15*time.Minute + time.Second, 4}} {
-		now := t0.Add(tc.at)
+		now := bottest.T0.Add(tc.at)
 		if _, err := bot.Ingest(ctx, db, pol, alertP0(fmt.Sprintf("limit%d", i)), now); err != nil {
 			t.Fatal(err)
 		}

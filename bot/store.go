@@ -30,15 +30,18 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the set of operations available inside a transaction. Each feature
-// adds its operations as an interface of its own, embedded here.
+// Tx is the core's operations inside a transaction: alert groups, posts and
+// digests, and the outbound queue. Each feature declares a Tx of its own
+// that embeds this one (paging.Tx, incident.Tx, ...); store implements them
+// all on one SQL transaction.
 type Tx interface {
 	QueueTx
 	EscalationTx
 	ScheduleTx
-	IncidentTx
-	ChecklistTx
-	IncidentMoreTx
+
+	// Incident returns an incident by id, or an ENotFound error (the
+	// dispatcher finds the thread of a message for an incident with it).
+	Incident(id int64) (*Incident, error)
 
 	// LatestGroup returns the newest episode of the group with this key, or
 	// an ENotFound error.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/runbooks"
@@ -67,10 +68,10 @@ type forgedEnv struct {
 	gid       int64  // a firing P2 group
 	incA      *bot.Incident
 	incB      *bot.Incident
-	checkA    *bot.Checklist
-	checkB    *bot.Checklist
+	checkA    *incident.Checklist
+	checkB    *incident.Checklist
 	pm        *postmortem.Postmortem
-	incidents *bot.Incidents
+	incidents *incident.Service
 	pms       *postmortem.Service
 }
 
@@ -125,13 +126,13 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	e.gid = res.GroupID
 
 	anna := bot.Actor{UserID: e.user, Name: "anna"}
-	e.incidents = &bot.Incidents{Store: e.db}
-	if e.incA, err = e.incidents.Declare(ctx, bot.Declaration{Title: "Login queue stuck", Priority: bot.P1, Source: "command"}, anna, e.clock.Now()); err != nil {
+	e.incidents = &incident.Service{Store: e.db.Incident()}
+	if e.incA, err = e.incidents.Declare(ctx, incident.Declaration{Title: "Login queue stuck", Priority: bot.P1, Source: "command"}, anna, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.incB = &bot.Incident{Title: "EU down", Priority: bot.P0, Status: bot.IncResolved, Roles: map[string]string{}, ThreadID: e.threadB,
 		CreatedBy: anna, StartedAt: e.clock.Now().Add(-time.Hour), DetectedAt: e.clock.Now().Add(-time.Hour), ResolvedAt: e.clock.Now()}
-	err = e.db.Update(ctx, func(tx bot.Tx) error {
+	err = e.db.Incident().Update(ctx, func(tx incident.Tx) error {
 		inc, err := tx.Incident(e.incA.ID)
 		if err != nil {
 			return err
@@ -147,10 +148,10 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 		t.Fatal(err)
 	}
 	steps := []string{"Check the node", "Restart it"}
-	if e.checkA, err = bot.StartChecklist(ctx, e.db, e.incA.ID, "service-down", "Service Down", steps, e.threadA, anna, e.clock.Now()); err != nil {
+	if e.checkA, err = incident.StartChecklist(ctx, e.db.Incident(), e.incA.ID, "service-down", "Service Down", steps, e.threadA, anna, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if e.checkB, err = bot.StartChecklist(ctx, e.db, e.incB.ID, "service-down", "Service Down", steps, e.threadB, anna, e.clock.Now()); err != nil {
+	if e.checkB, err = incident.StartChecklist(ctx, e.db.Incident(), e.incB.ID, "service-down", "Service Down", steps, e.threadB, anna, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.pms = &postmortem.Service{Store: e.db.Postmortem()}
@@ -166,9 +167,9 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute, Gate: gate}
 	(&handlers.Alerts{Paging: e.pg, Silences: &bot.Silences{Silencer: e.silencer, Paging: e.pg, Classifier: e.pol.Classifier}, Clock: e.clock, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
-	(&handlers.Incidents{Incidents: e.incidents, Clock: e.clock}).Register(x)
+	(&handlers.Incidents{Incidents: e.incidents, Triage: e.incidents, Clock: e.clock}).Register(x)
 	(&handlers.Postmortems{Core: e.pms, Clock: e.clock}).Register(x)
-	(&handlers.Runbooks{Library: lib, Checklists: &bot.Checklists{Store: e.db}, Clock: e.clock}).Register(x)
+	(&handlers.Runbooks{Library: lib, Checklists: &incident.Checklists{Store: e.db.Incident()}, Clock: e.clock}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)
 	e.endpoint = srv.URL
@@ -280,8 +281,8 @@ func TestForgedCustomIDs(t *testing.T) {
 	if g := e.group(); g.Ack != nil || g.Silence != nil || g.Status != bot.Firing {
 		t.Errorf("group changed by forged buttons: ack %+v silence %+v status %s", g.Ack, g.Silence, g.Status)
 	}
-	var st *bot.IncidentState
-	if err := e.db.View(context.Background(), func(tx bot.Tx) (err error) { st, err = tx.IncidentState(e.incA.ID); return err }); err != nil {
+	var st *incident.State
+	if err := e.db.Incident().View(context.Background(), func(tx incident.Tx) (err error) { st, err = tx.IncidentState(e.incA.ID); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if !st.SnoozedUntil.IsZero() {
@@ -367,9 +368,9 @@ func TestForgedChecklistID(t *testing.T) {
 	ctx := context.Background()
 	refused(t, e.click(e.threadA, fmt.Sprintf("rbstep:%d:1", e.checkB.ID)), "belongs to another incident")
 	refused(t, e.click(e.channel, fmt.Sprintf("rbstep:%d:1", e.checkA.ID)), "not an incident thread")
-	for _, c := range []*bot.Checklist{e.checkA, e.checkB} {
-		var got *bot.Checklist
-		if err := e.db.View(ctx, func(tx bot.Tx) (err error) { got, err = tx.Checklist(c.ID); return err }); err != nil {
+	for _, c := range []*incident.Checklist{e.checkA, e.checkB} {
+		var got *incident.Checklist
+		if err := e.db.Incident().View(ctx, func(tx incident.Tx) (err error) { got, err = tx.Checklist(c.ID); return err }); err != nil {
 			t.Fatal(err)
 		}
 		if got.DoneCount() != 0 {

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,19 +89,26 @@ func TestEveryRouteDeclaresAnAction(t *testing.T) {
 	// Every custom_id prefix the code builds must reach a component or modal route.
 	re := regexp.MustCompile(`CustomID:\s*(?:fmt\.Sprintf\()?"([a-z]+):`)
 	prefixes := map[string]string{}
-	for _, dir := range []string{".", "../bot", "../bot/discord"} {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-				prefixes[m[1]] = f
-			}
+	// Here, and bot with its feature packages and adapters.
+	files, _ := filepath.Glob("*.go")
+	if err := filepath.WalkDir("../bot", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			prefixes[m[1]] = f
 		}
 	}
 	if len(prefixes) < 20 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
@@ -20,13 +21,14 @@ import (
 // edits Klaxon's own (a triage message once handled).
 type MessageReader interface {
 	Message(ctx context.Context, channelID, messageID string) (*discordgo.Message, error)
-	Edit(ctx context.Context, channelID, messageID string, m bot.Message, buttons []bot.IncidentButton) error
+	Edit(ctx context.Context, channelID, messageID string, m bot.Message, buttons []bot.Button) error
 }
 
 // Incidents answers /incident, /incidents, /report, the "Add to timeline"
 // message command, the incident buttons and 📌 reactions.
 type Incidents struct {
-	Incidents *bot.Incidents
+	Incidents IncidentService
+	Triage    TriageService
 	Actions   ActionItemReader // an incident's open post-mortem action items; nil: none shown
 	Clock     bot.Clock
 	Messages  MessageReader // nil: 📌 reactions are ignored, triage messages are not edited
@@ -101,7 +103,7 @@ func (h *Incidents) log() *slog.Logger {
 // the thread the command runs in.
 func (h *Incidents) incident(ctx context.Context, r *Request) (*bot.Incident, error) {
 	if ref := r.String("incident"); ref != "" {
-		id, err := bot.ParseIncidentRef(ref)
+		id, err := incident.ParseRef(ref)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +142,7 @@ func parseGroupRef(s string) (int64, error) {
 }
 
 func (h *Incidents) declare(ctx context.Context, r *Request) (*Reply, error) {
-	d := bot.Declaration{Title: r.String("title"), Priority: -1, Impact: r.String("impact"), Commander: r.String("commander"), Source: "command"}
+	d := incident.Declaration{Title: r.String("title"), Priority: -1, Impact: r.String("impact"), Commander: r.String("commander"), Source: "command"}
 	if p := r.String("priority"); p != "" {
 		pr, err := bot.ParsePriority(p)
 		if err != nil {
@@ -185,7 +187,7 @@ func (h *Incidents) declareButton(ctx context.Context, r *Request) (*Reply, erro
 	} else if bot.ErrorCode(err) != bot.ENotFound {
 		return nil, err
 	}
-	inc, err := h.Incidents.Declare(ctx, bot.Declaration{GroupID: gid, Priority: -1, Source: "button"}, r.Actor(), h.now())
+	inc, err := h.Incidents.Declare(ctx, incident.Declaration{GroupID: gid, Priority: -1, Source: "button"}, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +204,7 @@ func (h *Incidents) status(ctx context.Context, r *Request) (*Reply, error) {
 	if to == "" {
 		return h.show(ctx, inc)
 	}
-	st, err := bot.ParseIncidentStatus(to)
+	st, err := incident.ParseStatus(to)
 	if err != nil {
 		return nil, err
 	}
@@ -307,8 +309,8 @@ func (h *Incidents) postUpdate(ctx context.Context, r *Request, id int64, text s
 		return nil, err
 	}
 	out := fmt.Sprintf("📣 Update posted to **%s**%s", inc.Ref(), where(inc))
-	if h.Incidents.Policy.StatusChannelID != "" {
-		out += " and <#" + h.Incidents.Policy.StatusChannelID + ">"
+	if h.Incidents.StatusChannel() != "" {
+		out += " and <#" + h.Incidents.StatusChannel() + ">"
 	}
 	return &Reply{Content: out + ".", Ephemeral: true}, nil
 }
@@ -364,7 +366,7 @@ func (h *Incidents) timeline(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines := bot.TimelineLines(tl)
+	lines := incident.TimelineLines(tl)
 	// Newest last; when it does not fit, the oldest are left out.
 	var b []string
 	size := 0
@@ -404,9 +406,9 @@ func (h *Incidents) list(ctx context.Context, r *Request) (*Reply, error) {
 	var lines []string
 	for _, inc := range incs {
 		line := fmt.Sprintf("**%s** %s · %s · %s — %s", inc.Ref(), inc.Priority, inc.Status, escapeLine(inc.Title), age(now.Sub(inc.DetectedAt)))
-		if c := inc.Roles[bot.CommanderRole]; c != "" {
+		if c := inc.Roles[incident.CommanderRole]; c != "" {
 			line += " · 🫡 <@" + c + ">"
-		} else if bot.IncidentIsOpen(inc.Status) {
+		} else if incident.IsOpen(inc.Status) {
 			line += " · no commander"
 		}
 		if inc.ThreadID != "" {
@@ -437,7 +439,7 @@ func spanOrDash(d time.Duration, n int) string {
 	if n == 0 {
 		return "—"
 	}
-	return bot.FormatSpan(d)
+	return incident.FormatSpan(d)
 }
 
 func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
@@ -453,7 +455,7 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 	}
 	switch r.Focused.Name {
 	case "role":
-		for _, n := range h.Incidents.Policy.RoleNames() {
+		for _, n := range h.Incidents.RoleNames() {
 			add(n, n)
 		}
 	case "from", "alert":
@@ -471,12 +473,12 @@ func (h *Incidents) autocomplete(ctx context.Context, r *Request) (*Reply, error
 			return nil, err
 		}
 		for _, inc := range incs {
-			if bot.IncidentIsOpen(inc.Status) {
+			if incident.IsOpen(inc.Status) {
 				add(fmt.Sprintf("%s · %s · %s (%s)", inc.Ref(), inc.Priority, inc.Title, inc.Status), strconv.FormatInt(inc.ID, 10))
 			}
 		}
 		for _, inc := range incs {
-			if !bot.IncidentIsOpen(inc.Status) {
+			if !incident.IsOpen(inc.Status) {
 				add(fmt.Sprintf("%s · %s · %s (%s)", inc.Ref(), inc.Priority, inc.Title, inc.Status), strconv.FormatInt(inc.ID, 10))
 			}
 		}
@@ -506,7 +508,7 @@ func (h *Incidents) commanderButton(ctx context.Context, r *Request) (*Reply, er
 		return nil, err
 	}
 	a := r.Actor()
-	inc, err := h.Incidents.Assign(ctx, id, bot.CommanderRole, a.UserID, a, h.now())
+	inc, err := h.Incidents.Assign(ctx, id, incident.CommanderRole, a.UserID, a, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -557,8 +559,8 @@ func messageLink(guildID, channelID, messageID string) string {
 	return fmt.Sprintf("https://discord.com/channels/%s/%s/%s", guildID, channelID, messageID)
 }
 
-func pinnedOf(guildID string, m *discordgo.Message) bot.PinnedMessage {
-	p := bot.PinnedMessage{Link: messageLink(guildID, m.ChannelID, m.ID), Content: m.Content, At: m.Timestamp}
+func pinnedOf(guildID string, m *discordgo.Message) incident.PinnedMessage {
+	p := incident.PinnedMessage{Link: messageLink(guildID, m.ChannelID, m.ID), Content: m.Content, At: m.Timestamp}
 	if m.Author != nil {
 		p.AuthorID, p.Author = m.Author.ID, m.Author.Username
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // Parameters carried in a custom_id (and in select-menu values) come back
@@ -117,7 +118,7 @@ func ParseSilenceDuration(s string) (time.Duration, error) {
 // bot.MaxSnooze, the bounds the core enforces too.
 func ParseSnoozeDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
-	d, ok := parseDuration(s, bot.MinSnooze, bot.MaxSnooze)
+	d, ok := parseDuration(s, incident.MinSnooze, incident.MaxSnooze)
 	if !ok {
 		return 0, bot.Errorf(bot.EInvalid, "%q is not a snooze: snooze for 1 minute to 24 hours, e.g. 30m or 2h", truncateRunes(s, 40))
 	}

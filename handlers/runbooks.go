@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/runbooks"
 )
 
@@ -66,12 +67,12 @@ func (h *Runbooks) Reload() error {
 // label or annotation or its `runbook_url` annotation names, else the best
 // matcher match, else nil.
 func RunbookFor(set *runbooks.Set, g *bot.Group) *runbooks.Runbook {
-	for _, ref := range bot.RunbookRefs(g) {
+	for _, ref := range incident.RunbookRefs(g) {
 		if rb, ok := set.Resolve(ref); ok {
 			return rb
 		}
 	}
-	return set.Match(bot.RunbookLabels(g))
+	return set.Match(incident.RunbookLabels(g))
 }
 
 // LinkedRunbooks returns the runbooks of an incident's alert groups, without duplicates.
@@ -269,7 +270,7 @@ func (h *Runbooks) step(ctx context.Context, r *Request) (*Reply, error) {
 	}
 	id, ok1 := parseID(parts[0])
 	n, ok2 := parseID(parts[1])
-	if !ok1 || !ok2 || n > bot.MaxChecklistSteps {
+	if !ok1 || !ok2 || n > incident.MaxChecklistSteps {
 		return nil, malformed(r, hintChecklist)
 	}
 	inc, _, err := h.Checklists.ThreadIncident(ctx, r.ChannelID)
@@ -290,7 +291,7 @@ func (h *Runbooks) step(ctx context.Context, r *Request) (*Reply, error) {
 
 // checklistReply renders a checklist: the steps with who did them and
 // when, and one button per step (green when done).
-func checklistReply(c *bot.Checklist, inc *bot.Incident) *Reply {
+func checklistReply(c *incident.Checklist, inc *bot.Incident) *Reply {
 	per := 3800/max(len(c.Steps), 1) - 60
 	per = min(max(per, 40), 300)
 	var b strings.Builder
@@ -315,7 +316,7 @@ func checklistReply(c *bot.Checklist, inc *bot.Incident) *Reply {
 	var rows []discordgo.MessageComponent
 	var row []discordgo.MessageComponent
 	for i := range c.Steps {
-		if i == bot.MaxChecklistSteps {
+		if i == incident.MaxChecklistSteps {
 			break
 		}
 		btn := discordgo.Button{Label: strconv.Itoa(i + 1), Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("rbstep:%d:%d", c.ID, i+1)}

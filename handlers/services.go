@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
@@ -32,11 +33,11 @@ type PageService interface {
 }
 
 // ChecklistService finds the incident of a thread and runs runbook
-// checklists in it (implemented by *bot.Checklists).
+// checklists in it (implemented by *incident.Checklists).
 type ChecklistService interface {
 	ThreadIncident(ctx context.Context, channelID string) (*bot.Incident, []*bot.Group, error)
-	Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*bot.Checklist, error)
-	Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*bot.Checklist, bool, error)
+	Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*incident.Checklist, error)
+	Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*incident.Checklist, bool, error)
 }
 
 // SilenceService makes and ends Alertmanager silences of alert groups
@@ -83,4 +84,40 @@ type PostmortemService interface {
 // incident commands show (implemented by *postmortem.Service).
 type ActionItemReader interface {
 	ActionItems(ctx context.Context, incidentID int64, open bool) ([]*postmortem.ActionItem, error)
+}
+
+// IncidentService declares, runs and reads incidents (implemented by
+// *incident.Service).
+type IncidentService interface {
+	Get(ctx context.Context, id int64) (*bot.Incident, error)
+	ByThread(ctx context.Context, channelID string) (*bot.Incident, error)
+	OfGroup(ctx context.Context, groupID int64) (*bot.Incident, error)
+	List(ctx context.Context, open bool, limit int) ([]*bot.Incident, error)
+	Detail(ctx context.Context, inc *bot.Incident) (incident.Detail, error)
+	Timeline(ctx context.Context, id int64) (*bot.Incident, []bot.TimelineEvent, error)
+	Measures(ctx context.Context, from, to time.Time) ([4]incident.Means, error)
+	OpenGroupsWithoutIncident(ctx context.Context, limit int) ([]*bot.Group, error)
+	IncidentSummary(inc *bot.Incident, groups []*bot.Group, now time.Time) bot.Message
+	StatusChannel() string
+	RoleNames() []string
+
+	Declare(ctx context.Context, d incident.Declaration, a bot.Actor, now time.Time) (*bot.Incident, error)
+	SetStatus(ctx context.Context, id int64, to bot.IncidentStatus, note string, a bot.Actor, now time.Time) (*bot.Incident, error)
+	SetPriority(ctx context.Context, id int64, p bot.Priority, impact string, a bot.Actor, now time.Time) (*bot.Incident, error)
+	Assign(ctx context.Context, id int64, role, userID string, a bot.Actor, now time.Time) (*bot.Incident, error)
+	PostUpdate(ctx context.Context, id int64, text string, a bot.Actor, now time.Time) (*bot.Incident, error)
+	AddNote(ctx context.Context, id int64, text string, a bot.Actor, now time.Time) (*bot.Incident, error)
+	AddMessage(ctx context.Context, id int64, m incident.PinnedMessage, a bot.Actor, now time.Time) (*bot.Incident, error)
+	Link(ctx context.Context, id, groupID int64, a bot.Actor, now time.Time) (*bot.Incident, error)
+	Snooze(ctx context.Context, id int64, d time.Duration, a bot.Actor, now time.Time) (*bot.Incident, error)
+}
+
+// TriageService takes players' /report and settles each: declared as an
+// incident, linked to an open one, or dismissed (implemented by
+// *incident.Service).
+type TriageService interface {
+	Report(ctx context.Context, text, fromChannel string, a bot.Actor, now time.Time) (*incident.UserReport, error)
+	DeclareFromReport(ctx context.Context, reportID int64, p bot.Priority, a bot.Actor, now time.Time) (*incident.UserReport, *bot.Incident, error)
+	LinkReport(ctx context.Context, reportID, incidentID int64, a bot.Actor, now time.Time) (*incident.UserReport, *bot.Incident, error)
+	DismissReport(ctx context.Context, reportID int64, a bot.Actor, now time.Time) (*incident.UserReport, error)
 }

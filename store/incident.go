@@ -5,12 +5,20 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
+
+var _ incident.Tx = (*Tx)(nil)
+
+// Incident returns db as the incident feature's store.
+func (db *DB) Incident() bot.TxStore[incident.Tx] {
+	return Feature(db, func(t *Tx) incident.Tx { return t })
+}
 
 const incidentCols = `id, title, priority, impact, services, status, roles, channel_id, thread_id, summary_id, created_by,
 	started_at, detected_at, acked_at, mitigated_at, resolved_at, closed_at, last_update_at, version`
 
-// SaveIncident implements bot.IncidentTx.
+// SaveIncident implements incident.Tx.
 func (t *Tx) SaveIncident(i *bot.Incident) error {
 	roles := i.Roles
 	if roles == nil {
@@ -96,26 +104,26 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// Incident implements bot.IncidentTx.
+// Incident implements incident.Tx.
 func (t *Tx) Incident(id int64) (*bot.Incident, error) {
 	is, err := t.scanIncidents("incident", "SELECT "+incidentCols+" FROM incidents WHERE id = ?", id)
 	return one(is, err, bot.Errorf(bot.ENotFound, "there is no incident INC-%d", id))
 }
 
-// IncidentByThread implements bot.IncidentTx.
+// IncidentByThread implements incident.Tx.
 func (t *Tx) IncidentByThread(threadID string) (*bot.Incident, error) {
 	is, err := t.scanIncidents("incident by thread", "SELECT "+incidentCols+" FROM incidents WHERE thread_id = ? AND thread_id != ''", threadID)
 	return one(is, err, bot.Errorf(bot.ENotFound, "this thread is not an incident's thread"))
 }
 
-// IncidentOfGroup implements bot.IncidentTx.
+// IncidentOfGroup implements incident.Tx.
 func (t *Tx) IncidentOfGroup(groupID int64) (*bot.Incident, error) {
 	is, err := t.scanIncidents("incident of group", "SELECT "+prefixed("i.", incidentCols)+` FROM incidents i
 		JOIN incident_groups ig ON ig.incident_id = i.id WHERE ig.group_id = ?`, groupID)
 	return one(is, err, bot.Errorf(bot.ENotFound, "alert group %d is not linked to an incident", groupID))
 }
 
-// Incidents implements bot.IncidentTx.
+// Incidents implements incident.Tx.
 func (t *Tx) Incidents(openOnly bool, limit int) ([]*bot.Incident, error) {
 	q := "SELECT " + incidentCols + " FROM incidents"
 	if openOnly {
@@ -124,14 +132,14 @@ func (t *Tx) Incidents(openOnly bool, limit int) ([]*bot.Incident, error) {
 	return t.scanIncidents("incidents", q+" ORDER BY id DESC LIMIT ?", limit)
 }
 
-// IncidentsBetween implements bot.IncidentTx.
+// IncidentsBetween implements incident.Tx.
 func (t *Tx) IncidentsBetween(from, to time.Time) ([]*bot.Incident, error) {
 	return t.scanIncidents("incidents between", "SELECT "+incidentCols+` FROM incidents
 		WHERE (CASE WHEN started_at = 0 THEN detected_at ELSE started_at END) < ? AND (resolved_at = 0 OR resolved_at >= ?)
 		ORDER BY id`, ts(to), ts(from))
 }
 
-// AddTimelineEvent implements bot.IncidentTx.
+// AddTimelineEvent implements incident.Tx.
 func (t *Tx) AddTimelineEvent(e *bot.TimelineEvent) error {
 	r, err := t.exec("add timeline event", `INSERT INTO timeline (incident_id, at, kind, user_id, user_name, via, text, ref)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.IncidentID, ts(e.At), e.Kind, e.Actor.UserID, e.Actor.Name, e.Actor.Via, e.Text, e.Ref)
@@ -142,7 +150,7 @@ func (t *Tx) AddTimelineEvent(e *bot.TimelineEvent) error {
 	return t.dbErrorOrNil("add timeline event", err)
 }
 
-// Timeline implements bot.IncidentTx.
+// Timeline implements incident.Tx.
 func (t *Tx) Timeline(incidentID int64) ([]bot.TimelineEvent, error) {
 	rows, err := t.query("timeline", `SELECT id, incident_id, at, kind, user_id, user_name, via, text, ref FROM timeline
 		WHERE incident_id = ? ORDER BY at, id`, incidentID)
@@ -163,7 +171,7 @@ func (t *Tx) Timeline(incidentID int64) ([]bot.TimelineEvent, error) {
 	return out, t.dbErrorOrNil("timeline", rows.Err())
 }
 
-// PreviousEpisode implements bot.IncidentTx.
+// PreviousEpisode implements incident.Tx.
 func (t *Tx) PreviousEpisode(key string, beforeID int64) (*bot.Group, error) {
 	gs, err := t.scanGroups("previous episode", "SELECT "+groupCols+" FROM alert_groups WHERE group_key = ? AND id < ? ORDER BY id DESC LIMIT 1", key, beforeID)
 	return one(gs, err, notFound("earlier episode of", key))

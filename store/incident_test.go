@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 func TestIncidentRoundTripAndTimeline(t *testing.T) {
@@ -15,7 +16,7 @@ func TestIncidentRoundTripAndTimeline(t *testing.T) {
 	g := &bot.Group{Key: "k", Status: bot.Firing, CreatedAt: now, UpdatedAt: now, Version: 1}
 	inc := &bot.Incident{Title: "EU game servers down", Priority: bot.P0, Services: []string{"game"}, Status: bot.Investigating,
 		Roles: map[string]string{"commander": "501"}, ThreadID: "9001", StartedAt: now, DetectedAt: now}
-	err := db.Update(ctx, func(tx bot.Tx) error {
+	err := db.Incident().Update(ctx, func(tx incident.Tx) error {
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
@@ -34,7 +35,7 @@ func TestIncidentRoundTripAndTimeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(ctx, func(tx bot.Tx) error {
+	err = db.Incident().View(ctx, func(tx incident.Tx) error {
 		for name, get := range map[string]func() (*bot.Incident, error){
 			"by id":     func() (*bot.Incident, error) { return tx.Incident(inc.ID) },
 			"by thread": func() (*bot.Incident, error) { return tx.IncidentByThread("9001") },

@@ -17,7 +17,7 @@ func (t *Tx) Enqueue(m *bot.Outgoing) error {
 	}
 	buttons := m.Buttons
 	if buttons == nil {
-		buttons = []bot.IncidentButton{}
+		buttons = []bot.Button{}
 	}
 	r, err := t.exec("enqueue", `INSERT INTO queue (kind, priority, channel_id, user_id, incident_id, body, buttons, tag, ref, due_at, created_at)
 		VALUES ('message', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, int(m.Priority), m.ChannelID, m.UserID, m.IncidentID, string(body),

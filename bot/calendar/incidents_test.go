@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -14,7 +15,7 @@ import (
 // are ingested, so neither paging nor the incident job takes part.)
 type incidents struct {
 	db  *store.DB
-	inc *bot.Incidents
+	inc *incident.Service
 }
 
 func newIncidents(t *testing.T) *incidents {
@@ -25,7 +26,7 @@ func newIncidents(t *testing.T) *incidents {
 	for i := range pol.Routes {
 		pol.Routes[i] = bot.Route{ChannelID: "10" + string(rune('0'+i)), AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
-	ip := bot.DefaultIncidentPolicy()
+	ip := incident.DefaultPolicy()
 	ip.ChannelID, ip.StatusChannelID = "300", "301"
-	return &incidents{db: db, inc: &bot.Incidents{Store: db, Policy: ip, Alerts: pol}}
+	return &incidents{db: db, inc: &incident.Service{Store: db.Incident(), Policy: ip, Alerts: pol}}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // Tx is what the SRE calendar does inside a transaction: the core's
@@ -19,7 +20,7 @@ import (
 // measures) and its own: reminders, the built-in schedules of reports and
 // backups, SLO budget warnings and the record reports read.
 type Tx interface {
-	bot.Tx
+	incident.Tx
 	ReminderTx
 	SLOTx
 }

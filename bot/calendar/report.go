@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -265,7 +266,7 @@ type reportStats struct {
 	fixSum     [4]time.Duration
 	fixN       [4]int
 	top        []nameCount
-	incidents  []bot.IncidentMeasure // incidents detected in the window
+	incidents  []incident.Measure // incidents detected in the window
 }
 
 type nameCount struct {
@@ -349,7 +350,7 @@ func (st reportStats) incidentLines() string {
 	if len(st.incidents) == 0 {
 		return "none"
 	}
-	means := bot.MeanIncidentTimes(st.incidents)
+	means := incident.MeanTimes(st.incidents)
 	dur := func(d time.Duration, n int) string {
 		if n == 0 {
 			return "—"
@@ -365,7 +366,7 @@ func (st reportStats) incidentLines() string {
 			lines = append(lines, fmt.Sprintf("%s: MTTA %s · MTTR %s", p, dur(m.MTTA, m.Acked), dur(m.MTTR, m.Resolved)))
 		}
 	}
-	var all bot.IncidentMeans
+	var all incident.Means
 	var ack, fix time.Duration
 	for _, m := range means {
 		all.Acked, all.Resolved = all.Acked+m.Acked, all.Resolved+m.Resolved

@@ -13,6 +13,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 func calField(m bot.Message, name string) string {
@@ -183,7 +184,7 @@ func TestSLAReportIncidentMeasures(t *testing.T) {
 	who := bot.Actor{UserID: "501", Via: "command"}
 	declare := func(p bot.Priority, at time.Time) int64 {
 		t.Helper()
-		inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "trouble " + p.String(), Priority: p, Source: "command"}, who, at)
+		inc, err := f.inc.Declare(ctx, incident.Declaration{Title: "trouble " + p.String(), Priority: p, Source: "command"}, who, at)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // DefaultSLOs are the objectives of the practice Klaxon serves.
@@ -592,7 +593,7 @@ func (IncidentOutages) Outages(tx Tx, from, to time.Time) ([]Outage, error) {
 		switch {
 		case inc.Status == bot.Mitigated:
 			end = inc.MitigatedAt
-		case bot.IncidentIsOpen(inc.Status):
+		case incident.IsOpen(inc.Status):
 			// ongoing: detected or investigating (again)
 		case !inc.MitigatedAt.IsZero() && (inc.ResolvedAt.IsZero() || inc.MitigatedAt.Before(inc.ResolvedAt)):
 			end = inc.MitigatedAt

@@ -12,6 +12,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -342,7 +343,7 @@ func TestIncidentOutagesCountAgainstSLOs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newIncidents(t)
-			inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "web trouble", Priority: tc.p, Services: tc.services, Source: "command"}, who, tc.at)
+			inc, err := f.inc.Declare(ctx, incident.Declaration{Title: "web trouble", Priority: tc.p, Services: tc.services, Source: "command"}, who, tc.at)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,13 +24,13 @@ type IncidentThreads struct {
 }
 
 // RenderIncidentMessage renders a core message with buttons.
-func RenderIncidentMessage(m bot.Message, buttons []bot.IncidentButton) *discordgo.MessageSend {
+func RenderIncidentMessage(m bot.Message, buttons []bot.Button) *discordgo.MessageSend {
 	m.Buttons = append(slices.Clip(m.Buttons), buttons...)
 	return RenderMessage(m)
 }
 
 // renderButtons turns the core's buttons into Discord's.
-func renderButtons(buttons []bot.IncidentButton) []discordgo.Button {
+func renderButtons(buttons []bot.Button) []discordgo.Button {
 	var bs []discordgo.Button
 	for _, b := range buttons {
 		db := discordgo.Button{Label: b.Label, CustomID: b.CustomID, Style: buttonStyle(b.Style)}
@@ -119,7 +119,7 @@ func (t *IncidentThreads) CreateThread(ctx context.Context, channelID, name stri
 }
 
 // Send implements bot.Threads.
-func (t *IncidentThreads) Send(ctx context.Context, channelID string, m bot.Message, buttons []bot.IncidentButton) (string, error) {
+func (t *IncidentThreads) Send(ctx context.Context, channelID string, m bot.Message, buttons []bot.Button) (string, error) {
 	msg, err := t.C.SendNonce(ctx, channelID, RenderIncidentMessage(m, buttons), m.Nonce)
 	if err != nil {
 		return "", err
@@ -128,7 +128,7 @@ func (t *IncidentThreads) Send(ctx context.Context, channelID string, m bot.Mess
 }
 
 // Edit implements bot.Threads.
-func (t *IncidentThreads) Edit(ctx context.Context, channelID, messageID string, m bot.Message, buttons []bot.IncidentButton) error {
+func (t *IncidentThreads) Edit(ctx context.Context, channelID, messageID string, m bot.Message, buttons []bot.Button) error {
 	s := RenderIncidentMessage(m, buttons)
 	content, embeds, comps := s.Content, s.Embeds, s.Components
 	if embeds == nil {

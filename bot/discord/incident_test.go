@@ -44,7 +44,7 @@ func TestIncidentThreads(t *testing.T) {
 			if !ok || ch.ParentID != c.channel || ch.Type != discordgo.ChannelTypeGuildPublicThread || first == "" {
 				t.Fatalf("thread = %+v (first message %q)", ch, first)
 			}
-			sum, err := th.Send(ctx, id, bot.Message{Title: "summary"}, []bot.IncidentButton{
+			sum, err := th.Send(ctx, id, bot.Message{Title: "summary"}, []bot.Button{
 				{Label: "Snooze 30m", CustomID: "incsnz:7:30m"}, {Label: "Resolve", CustomID: "incres:7", Emoji: "✅", Style: "success"}})
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -59,13 +60,13 @@ func TestGoldenBudgetWarning(t *testing.T) {
 func sampleIncident() *bot.Incident {
 	return &bot.Incident{ID: 42, Title: "Players cannot log in", Priority: bot.P1, Impact: "EU players cannot log in",
 		Services: []string{"auth", "game"}, Status: bot.IncidentStatus("investigating"),
-		Roles:     map[string]string{bot.CommanderRole: "777", "liaison": "779"},
+		Roles:     map[string]string{incident.CommanderRole: "777", "liaison": "779"},
 		ChannelID: "111", ThreadID: "222", SummaryID: "333",
 		StartedAt: t0.Add(-20 * time.Minute), DetectedAt: t0.Add(-15 * time.Minute), LastUpdateAt: t0.Add(-5 * time.Minute)}
 }
 
 func TestGoldenIncidentSummary(t *testing.T) {
-	s := &bot.Incidents{Policy: bot.DefaultIncidentPolicy()}
+	s := &incident.Service{Policy: incident.DefaultPolicy()}
 	g := firingGroup()
 	r := firingGroup()
 	r.ID, r.Status = 43, bot.Resolved
@@ -82,13 +83,13 @@ func TestGoldenIncidentSummary(t *testing.T) {
 }
 
 func TestGoldenUserReport(t *testing.T) {
-	r := &bot.UserReport{ID: 9, Text: "I can't log in since 10:00", Reporter: bot.Actor{UserID: "780", Name: "player1"},
+	r := &incident.UserReport{ID: 9, Text: "I can't log in since 10:00", Reporter: bot.Actor{UserID: "780", Name: "player1"},
 		ChannelID: "444", Status: "open", CreatedAt: t0}
-	goldenMessage(t, "msg_user_report", bot.ReportMessage(r, nil))
+	goldenMessage(t, "msg_user_report", incident.TriageMessage(r, nil))
 	r.Status, r.IncidentID, r.HandledBy = "declared", 42, bot.Actor{UserID: "777"}
-	goldenMessage(t, "msg_user_report_declared", bot.ReportMessage(r, sampleIncident()))
+	goldenMessage(t, "msg_user_report_declared", incident.TriageMessage(r, sampleIncident()))
 	r.Status, r.HandledBy = "dismissed", bot.Actor{Name: "mod"}
-	goldenMessage(t, "msg_user_report_dismissed", bot.ReportMessage(r, nil))
+	goldenMessage(t, "msg_user_report_dismissed", incident.TriageMessage(r, nil))
 }
 
 func TestGoldenPostmortemPost(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/llm"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
@@ -176,7 +177,7 @@ func TestPostmortemThroughTheWire(t *testing.T) {
 		CommonAnnotations: map[string]string{"summary": "Server 10.20.30.40:30120 down", "db_password": "hunter2-secret"}}
 	inc := &bot.Incident{Title: "Game down", Priority: bot.P0, Status: bot.IncResolved, ThreadID: "77", StartedAt: t0, DetectedAt: t0, ResolvedAt: t0.Add(time.Hour),
 		Roles: map[string]string{"commander": "501"}}
-	if err := db.Update(ctx, func(tx bot.Tx) error {
+	if err := db.Incident().Update(ctx, func(tx incident.Tx) error {
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
@@ -276,7 +277,7 @@ func draftWire(t *testing.T, sendUserNames bool) string {
 	inc := &bot.Incident{Title: "Game down after " + wireSecrets[0].text, Priority: bot.P0, Status: bot.IncResolved, ThreadID: "77",
 		StartedAt: t0, DetectedAt: t0, ResolvedAt: t0.Add(time.Hour), Impact: "players could not join; " + wireSecrets[16].text,
 		Roles: map[string]string{"commander": "100000000000000501", "scribe": "100000000000000502"}}
-	if err := db.Update(ctx, func(tx bot.Tx) error {
+	if err := db.Incident().Update(ctx, func(tx incident.Tx) error {
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -131,7 +132,7 @@ type Due struct {
 // checklists), and its own post-mortems, revisions, action items and due
 // policy.
 type Tx interface {
-	bot.Tx
+	incident.Tx
 
 	// AddPostmortem stores a new post-mortem and its first revision
 	// (setting p.ID); EConflict when the incident already has one.

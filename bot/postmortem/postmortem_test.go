@@ -15,6 +15,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
@@ -89,13 +90,13 @@ func newPMEnv(t *testing.T) *pmEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bot.StartChecklist(ctx, db, e.inc.ID, "service-down", "Service Down", []string{"Confirm from outside", "Name a lead", "Check the host"},
+	c, err := incident.StartChecklist(ctx, db.Incident(), e.inc.ID, "service-down", "Service Down", []string{"Confirm from outside", "Name a lead", "Check the host"},
 		"7001", bot.Actor{UserID: "502", Name: "bo"}, at(5))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, step := range []int{0, 2} {
-		if _, done, err := bot.ToggleStep(ctx, db, c.IncidentID, c.ID, step, bot.Actor{UserID: "502", Name: "bo", Via: "button"}, at(6+i)); err != nil || !done {
+		if _, done, err := incident.ToggleStep(ctx, db.Incident(), c.IncidentID, c.ID, step, bot.Actor{UserID: "502", Name: "bo", Via: "button"}, at(6+i)); err != nil || !done {
 			t.Fatalf("toggle step %d: done %v, %v", step, done, err)
 		}
 	}
@@ -147,9 +148,9 @@ func TestChecklistStepsOnTimeline(t *testing.T) {
 		t.Errorf("first step event = %+v", steps[1])
 	}
 	// Clicking a done step again undoes it, on the record too.
-	var c *bot.Checklist
+	var c *incident.Checklist
 	_ = e.db.Postmortem().View(e.ctx, func(tx postmortem.Tx) error { cs, err := tx.Checklists(e.inc.ID); c = cs[0]; return err })
-	c2, done, err := bot.ToggleStep(e.ctx, e.db, c.IncidentID, c.ID, 0, bot.Actor{UserID: "503", Name: "cy"}, pmT0.Add(20*time.Minute))
+	c2, done, err := incident.ToggleStep(e.ctx, e.db.Incident(), c.IncidentID, c.ID, 0, bot.Actor{UserID: "503", Name: "cy"}, pmT0.Add(20*time.Minute))
 	if err != nil || done || c2.Done[0] != nil || c2.Done[2] == nil || c2.DoneCount() != 1 {
 		t.Fatalf("undo: done=%v err=%v checklist=%+v", done, err, c2)
 	}
@@ -162,7 +163,7 @@ func TestChecklistStepsOnTimeline(t *testing.T) {
 	if undone != 1 {
 		t.Errorf("%d undo events by cy, want 1", undone)
 	}
-	if _, _, err := bot.ToggleStep(e.ctx, e.db, c.IncidentID, c.ID, 3, bot.Actor{}, pmT0); bot.ErrorCode(err) != bot.EInvalid {
+	if _, _, err := incident.ToggleStep(e.ctx, e.db.Incident(), c.IncidentID, c.ID, 3, bot.Actor{}, pmT0); bot.ErrorCode(err) != bot.EInvalid {
 		t.Errorf("step out of range: %v, want EInvalid", err)
 	}
 }
@@ -180,7 +181,7 @@ func TestRunbookRefs(t *testing.T) {
 		{"none", &bot.Group{CommonLabels: map[string]string{"alertname": "X"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := bot.RunbookRefs(tc.g)
+			got := incident.RunbookRefs(tc.g)
 			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
@@ -745,7 +746,7 @@ func TestPostmortemCreateMovesTheIncident(t *testing.T) {
 				t.Errorf("timeline event %v, version %d → %d; want moved %v", moved, before.Version, after.Version, tc.moved)
 			}
 			if tc.moved {
-				if err := bot.CheckIncidentTransition(after.Ref(), after.Status, bot.Closed); err != nil {
+				if err := incident.CheckTransition(after.Ref(), after.Status, bot.Closed); err != nil {
 					t.Errorf("post-mortem → closed: %v", err)
 				}
 				// The document's own timeline does not list the move.

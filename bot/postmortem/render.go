@@ -2,12 +2,14 @@ package postmortem
 
 import (
 	"fmt"
-	"github.com/marola-rp/klaxon/bot"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // Record is everything a post-mortem is rendered from.
@@ -16,7 +18,7 @@ type Record struct {
 	Groups     []*bot.Group // linked alert groups
 	Timeline   []bot.TimelineEvent
 	Actions    []*ActionItem
-	Checklists []*bot.Checklist
+	Checklists []*incident.Checklist
 	Budget     []BudgetLine
 	Postmortem *Postmortem // nil before /postmortem create
 }

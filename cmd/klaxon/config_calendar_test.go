@@ -13,6 +13,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -219,11 +220,11 @@ func TestWiredSLOsCountIncidents(t *testing.T) {
 	start := now.Add(-48 * time.Hour)
 	inc := &bot.Incident{Title: "Web down", Priority: bot.P0, Services: []string{"web"}, Status: bot.IncResolved, Roles: map[string]string{},
 		StartedAt: start, DetectedAt: start, AckedAt: start, MitigatedAt: start.Add(50 * time.Minute), ResolvedAt: start.Add(time.Hour), Version: 1}
-	if err := db.Update(ctx, func(tx bot.Tx) error {
+	if err := db.Incident().Update(ctx, func(tx incident.Tx) error {
 		if err := tx.SaveIncident(inc); err != nil {
 			return err
 		}
-		return tx.SaveIncidentMeasure(bot.IncidentMeasure{IncidentID: inc.ID, Priority: bot.P0, DetectedAt: start, Acked: true,
+		return tx.SaveIncidentMeasure(incident.Measure{IncidentID: inc.ID, Priority: bot.P0, DetectedAt: start, Acked: true,
 			Mitigated: true, TimeToMitigate: 50 * time.Minute, Resolved: true, TimeToResolve: time.Hour, ImpactDuration: time.Hour})
 	}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 )
@@ -52,9 +53,9 @@ type IncidentRoleConfig struct {
 var roleName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 
 // buildIncidents validates the incidents section and builds the policy.
-func (c *Config) buildIncidents() (bot.IncidentPolicy, Problems) {
+func (c *Config) buildIncidents() (incident.Policy, Problems) {
 	ic := c.Incidents
-	pol := bot.DefaultIncidentPolicy()
+	pol := incident.DefaultPolicy()
 	var ps Problems
 	bad := func(msg string, path ...string) {
 		ps = append(ps, Problem{File: c.file, Line: c.line(append([]string{"incidents"}, path...)...), Message: "incidents." + msg})
@@ -87,7 +88,7 @@ func (c *Config) buildIncidents() (bot.IncidentPolicy, Problems) {
 	priorities("commander_priorities", ic.CommanderPriorities, &pol.CommanderFor)
 	if len(ic.Roles) > 0 {
 		defaults := map[string]string{}
-		for _, r := range bot.DefaultIncidentRoles() {
+		for _, r := range incident.DefaultRoles() {
 			defaults[r.Name] = r.Instructions
 		}
 		pol.Roles = nil
@@ -110,10 +111,10 @@ func (c *Config) buildIncidents() (bot.IncidentPolicy, Problems) {
 			if len([]rune(ins)) > 3500 {
 				bad(fmt.Sprintf("roles: the instructions of %s are too long for a Discord message (at most 3500 characters)", name), "roles", strconv.Itoa(i))
 			}
-			pol.Roles = append(pol.Roles, bot.IncidentRole{Name: name, Instructions: ins})
+			pol.Roles = append(pol.Roles, incident.Role{Name: name, Instructions: ins})
 		}
-		if !seen[bot.CommanderRole] {
-			pol.Roles = append([]bot.IncidentRole{{Name: bot.CommanderRole, Instructions: defaults[bot.CommanderRole]}}, pol.Roles...)
+		if !seen[incident.CommanderRole] {
+			pol.Roles = append([]incident.Role{{Name: incident.CommanderRole, Instructions: defaults[incident.CommanderRole]}}, pol.Roles...)
 		}
 		if len(pol.Roles) > 25 {
 			bad("roles: at most 25 roles (Discord shows 25 choices)", "roles")
@@ -159,7 +160,7 @@ func (m *Main) wireIncidents(policy *bot.Policy) error {
 		return ps.Errors()
 	}
 	threads := &discord.IncidentThreads{C: m.Discord}
-	inc := &bot.Incidents{Store: m.DB, Policy: pol, Alerts: policy, Threads: threads,
+	inc := &incident.Service{Store: m.DB.Incident(), Policy: pol, Alerts: policy, Threads: threads,
 		Log: m.Log.With("component", "incidents"), Trigger: m.Engine.Trigger}
 	policy.OnGroupChange = append(policy.OnGroupChange, inc.OnGroupChange)
 	m.Engine.Jobs = append(m.Engine.Jobs, inc)
@@ -174,7 +175,7 @@ func (m *Main) wireIncidents(policy *bot.Policy) error {
 	// items, also when the post-mortem feature is off (they may exist from
 	// when it was on): they read them through a post-mortem service.
 	actions := &postmortem.Service{Store: m.DB.Postmortem()}
-	h := &handlers.Incidents{Incidents: inc, Actions: actions, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
+	h := &handlers.Incidents{Incidents: inc, Triage: inc, Actions: actions, Clock: m.Clock, Messages: threads, Gate: m.Interactions.Gate,
 		Log: m.Log.With("component", "incidents")}
 	h.Register(m.Interactions)
 	m.Session.AddHandler(h.OnReaction)

@@ -8,9 +8,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
-func incidentsFromYAML(t *testing.T, doc string) (bot.IncidentPolicy, Problems) {
+func incidentsFromYAML(t *testing.T, doc string) (incident.Policy, Problems) {
 	t.Helper()
 	c := &Config{file: "klaxon.yaml"}
 	if err := yaml.Unmarshal([]byte(doc), &c.root); err != nil {
@@ -57,7 +58,7 @@ incidents:
 	if pol.UpdateEvery != [4]time.Duration{15 * time.Minute, time.Hour, 4 * time.Hour, 0} || pol.CommanderAfter != 5*time.Minute || pol.ArchiveAfter != 0 {
 		t.Errorf("durations = %v %v %v", pol.UpdateEvery, pol.CommanderAfter, pol.ArchiveAfter)
 	}
-	if d := bot.DefaultIncidentPolicy(); d.UpdateEvery[bot.P0] != 30*time.Minute || d.UpdateEvery[bot.P1] != time.Hour {
+	if d := incident.DefaultPolicy(); d.UpdateEvery[bot.P0] != 30*time.Minute || d.UpdateEvery[bot.P1] != time.Hour {
 		t.Errorf("default reminders = %v, want P0 30m, P1 1h", d.UpdateEvery)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/llm"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
@@ -204,7 +205,7 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	if s == nil {
 		return nil
 	}
-	rb := &handlers.Runbooks{Library: s.Library, Checklists: &bot.Checklists{Store: m.DB}, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
+	rb := &handlers.Runbooks{Library: s.Library, Checklists: &incident.Checklists{Store: m.DB.Incident()}, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
 	rb.Register(m.Interactions)
 	core := &postmortem.Service{Store: m.DB.Postmortem(), Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
 	(&handlers.Postmortems{Core: core, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)

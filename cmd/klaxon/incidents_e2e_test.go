@@ -19,6 +19,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // jumpClock is real time plus an offset that tests move forward: pacing and
@@ -168,7 +169,7 @@ func (iw *incidentWorld) incident(id int64) (*bot.Incident, []bot.TimelineEvent)
 	iw.t.Helper()
 	var inc *bot.Incident
 	var tl []bot.TimelineEvent
-	err := iw.main.DB.View(context.Background(), func(tx bot.Tx) (err error) {
+	err := iw.main.DB.Incident().View(context.Background(), func(tx incident.Tx) (err error) {
 		if inc, err = tx.Incident(id); err != nil {
 			return err
 		}
@@ -431,12 +432,12 @@ func TestIncidentsEndToEnd(t *testing.T) {
 	iw.await("INC-2's closing summary and the status channel", func() bool {
 		return strings.Contains(iw.threadText(inc2.ThreadID), "INC-2 resolved") && strings.Contains(iw.threadText(iw.status), "INC-2 resolved")
 	})
-	var ms []bot.IncidentMeasure
-	_ = iw.main.DB.View(ctx, func(tx bot.Tx) (err error) {
+	var ms []incident.Measure
+	_ = iw.main.DB.Incident().View(ctx, func(tx incident.Tx) (err error) {
 		ms, err = tx.IncidentMeasures(time.Now().Add(-time.Hour), iw.clock.Now())
 		return err
 	})
-	var m2 *bot.IncidentMeasure
+	var m2 *incident.Measure
 	for i := range ms {
 		if ms[i].IncidentID == 2 {
 			m2 = &ms[i]
@@ -544,7 +545,7 @@ func TestIncidentCommandsEndToEnd(t *testing.T) {
 
 func (iw *incidentWorld) countIncidents() int {
 	var n int
-	_ = iw.main.DB.View(context.Background(), func(tx bot.Tx) error {
+	_ = iw.main.DB.Incident().View(context.Background(), func(tx incident.Tx) error {
 		is, err := tx.Incidents(false, 100)
 		n = len(is)
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // pmWorld is a running Klaxon whose clock, and the fake Discord's, is a
@@ -229,7 +230,7 @@ func (w *pmWorld) command(channel, user, name string, sub ...*discordgo.Applicat
 
 func (w *pmWorld) timeline(incID int64) []bot.TimelineEvent {
 	var tl []bot.TimelineEvent
-	if err := w.main.DB.View(context.Background(), func(tx bot.Tx) (err error) { tl, err = tx.Timeline(incID); return err }); err != nil {
+	if err := w.main.DB.Incident().View(context.Background(), func(tx incident.Tx) (err error) { tl, err = tx.Timeline(incID); return err }); err != nil {
 		w.t.Fatal(err)
 	}
 	return tl
@@ -273,7 +274,7 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 	inc := &bot.Incident{Title: "EU game server down", Priority: bot.P0, Services: []string{"game"}, Status: bot.Investigating,
 		Roles: map[string]string{"commander": w.ana}, ThreadID: w.thread, StartedAt: t0.Add(-2 * time.Minute), DetectedAt: t0,
 		CreatedBy: bot.Actor{UserID: w.ana, Name: "ana"}}
-	if err := w.main.DB.Update(ctx, func(tx bot.Tx) error {
+	if err := w.main.DB.Incident().Update(ctx, func(tx incident.Tx) error {
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
@@ -363,7 +364,7 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 	}
 	w.clock.Advance(40 * time.Minute)
 	resolvedAt := w.clock.Now()
-	if err := w.main.DB.Update(ctx, func(tx bot.Tx) error {
+	if err := w.main.DB.Incident().Update(ctx, func(tx incident.Tx) error {
 		g.Status, g.ResolvedAt = bot.Resolved, resolvedAt
 		if err := tx.SaveGroup(g); err != nil {
 			return err
@@ -481,7 +482,7 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 	now := w.clock.Now()
 	inc2 := &bot.Incident{Title: "Login queue stuck", Priority: bot.P1, Status: bot.IncResolved, ThreadID: w.thread + "0",
 		Roles: map[string]string{"commander": w.ana}, StartedAt: now.Add(-time.Hour), DetectedAt: now.Add(-time.Hour), ResolvedAt: now}
-	if err := w.main.DB.Update(ctx, func(tx bot.Tx) error { return tx.SaveIncident(inc2) }); err != nil {
+	if err := w.main.DB.Incident().Update(ctx, func(tx incident.Tx) error { return tx.SaveIncident(inc2) }); err != nil {
 		t.Fatal(err)
 	}
 	w.cycleAt()

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
-// IncidentState implements bot.IncidentMoreTx.
-func (t *Tx) IncidentState(incidentID int64) (*bot.IncidentState, error) {
-	s := &bot.IncidentState{IncidentID: incidentID}
+// IncidentState implements incident.Tx.
+func (t *Tx) IncidentState(incidentID int64) (*incident.State, error) {
+	s := &incident.State{IncidentID: incidentID}
 	var snoozed, reminded, cmd, nudged int64
 	err := t.tx.QueryRowContext(t.ctx, `SELECT source, post_id, announce_id, summary_version, archived, snoozed_until,
 		update_reminded_at, commander_reminded_at, nudged_at, thread_error FROM incident_state WHERE incident_id = ?`, incidentID).
@@ -27,8 +28,8 @@ func (t *Tx) IncidentState(incidentID int64) (*bot.IncidentState, error) {
 	return s, nil
 }
 
-// SaveIncidentState implements bot.IncidentMoreTx.
-func (t *Tx) SaveIncidentState(s *bot.IncidentState) error {
+// SaveIncidentState implements incident.Tx.
+func (t *Tx) SaveIncidentState(s *incident.State) error {
 	_, err := t.exec("save incident state", `INSERT OR REPLACE INTO incident_state (incident_id, source, post_id, announce_id,
 		summary_version, archived, snoozed_until, update_reminded_at, commander_reminded_at, nudged_at, thread_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.IncidentID, s.Source, s.PostID, s.AnnounceID, s.SummaryVersion, s.Archived,
@@ -36,7 +37,7 @@ func (t *Tx) SaveIncidentState(s *bot.IncidentState) error {
 	return err
 }
 
-// IncidentsToSync implements bot.IncidentMoreTx.
+// IncidentsToSync implements incident.Tx.
 func (t *Tx) IncidentsToSync(limit int) ([]*bot.Incident, error) {
 	return t.scanIncidents("incidents to sync", "SELECT "+prefixed("i.", incidentCols)+` FROM incidents i
 		LEFT JOIN incident_state s ON s.incident_id = i.id
@@ -45,18 +46,18 @@ func (t *Tx) IncidentsToSync(limit int) ([]*bot.Incident, error) {
 		ORDER BY i.id LIMIT ?`, limit)
 }
 
-// AddThreadMember implements bot.IncidentMoreTx.
+// AddThreadMember implements incident.Tx.
 func (t *Tx) AddThreadMember(incidentID int64, userID string) error {
 	_, err := t.exec("add thread member", "INSERT OR IGNORE INTO incident_members (incident_id, user_id) VALUES (?, ?)", incidentID, userID)
 	return err
 }
 
-// PendingThreadMembers implements bot.IncidentMoreTx.
+// PendingThreadMembers implements incident.Tx.
 func (t *Tx) PendingThreadMembers(incidentID int64) ([]string, error) {
 	return column[string](t, "pending thread members", "SELECT user_id FROM incident_members WHERE incident_id = ? AND result = '' ORDER BY rowid", incidentID)
 }
 
-// ThreadMemberAdded implements bot.IncidentMoreTx.
+// ThreadMemberAdded implements incident.Tx.
 func (t *Tx) ThreadMemberAdded(incidentID int64, userID, result string) error {
 	if result == "" {
 		result = "added"
@@ -65,7 +66,7 @@ func (t *Tx) ThreadMemberAdded(incidentID int64, userID, result string) error {
 	return err
 }
 
-// GroupActionsSeen implements bot.IncidentMoreTx.
+// GroupActionsSeen implements incident.Tx.
 func (t *Tx) GroupActionsSeen(incidentID, groupID int64) (int, error) {
 	var n int
 	err := t.tx.QueryRowContext(t.ctx, "SELECT seen FROM incident_group_actions WHERE incident_id = ? AND group_id = ?", incidentID, groupID).Scan(&n)
@@ -75,13 +76,13 @@ func (t *Tx) GroupActionsSeen(incidentID, groupID int64) (int, error) {
 	return n, t.dbErrorOrNil("group actions seen", err)
 }
 
-// SetGroupActionsSeen implements bot.IncidentMoreTx.
+// SetGroupActionsSeen implements incident.Tx.
 func (t *Tx) SetGroupActionsSeen(incidentID, groupID int64, n int) error {
 	_, err := t.exec("set group actions seen", "INSERT OR REPLACE INTO incident_group_actions (incident_id, group_id, seen) VALUES (?, ?, ?)", incidentID, groupID, n)
 	return err
 }
 
-// LastTimelineEvent implements bot.IncidentMoreTx.
+// LastTimelineEvent implements incident.Tx.
 func (t *Tx) LastTimelineEvent(incidentID int64, ref string, kinds ...string) (*bot.TimelineEvent, error) {
 	q := `SELECT id, incident_id, at, kind, user_id, user_name, via, text, ref FROM timeline WHERE incident_id = ? AND ref = ?`
 	args := []any{incidentID, ref}
@@ -105,8 +106,8 @@ func (t *Tx) LastTimelineEvent(incidentID int64, ref string, kinds ...string) (*
 	return &e, nil
 }
 
-// SaveReport implements bot.IncidentMoreTx.
-func (t *Tx) SaveReport(r *bot.UserReport) error {
+// SaveReport implements incident.Tx.
+func (t *Tx) SaveReport(r *incident.UserReport) error {
 	args := []any{r.Text, encode(r.Reporter), r.ChannelID, r.Status, r.IncidentID, encode(r.HandledBy), r.TriageChannelID, r.MessageID,
 		ts(r.CreatedAt), ts(r.HandledAt)}
 	if r.ID == 0 {
@@ -125,15 +126,15 @@ func (t *Tx) SaveReport(r *bot.UserReport) error {
 
 const reportCols = `id, text, reporter, channel_id, status, incident_id, handled_by, triage_channel_id, message_id, created_at, handled_at`
 
-func (t *Tx) scanReports(op, q string, args ...any) ([]*bot.UserReport, error) {
+func (t *Tx) scanReports(op, q string, args ...any) ([]*incident.UserReport, error) {
 	rows, err := t.query(op, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*bot.UserReport
+	var out []*incident.UserReport
 	for rows.Next() {
-		r := &bot.UserReport{}
+		r := &incident.UserReport{}
 		var reporter, handledBy string
 		var created, handled int64
 		if err := rows.Scan(&r.ID, &r.Text, &reporter, &r.ChannelID, &r.Status, &r.IncidentID, &handledBy, &r.TriageChannelID,
@@ -149,19 +150,19 @@ func (t *Tx) scanReports(op, q string, args ...any) ([]*bot.UserReport, error) {
 	return out, t.dbErrorOrNil(op, rows.Err())
 }
 
-// Report implements bot.IncidentMoreTx.
-func (t *Tx) Report(id int64) (*bot.UserReport, error) {
+// Report implements incident.Tx.
+func (t *Tx) Report(id int64) (*incident.UserReport, error) {
 	rs, err := t.scanReports("report", "SELECT "+reportCols+" FROM user_reports WHERE id = ?", id)
 	return one(rs, err, bot.Errorf(bot.ENotFound, "there is no report #%d", id))
 }
 
-// OpenReports implements bot.IncidentMoreTx.
-func (t *Tx) OpenReports(limit int) ([]*bot.UserReport, error) {
+// OpenReports implements incident.Tx.
+func (t *Tx) OpenReports(limit int) ([]*incident.UserReport, error) {
 	return t.scanReports("open reports", "SELECT "+reportCols+" FROM user_reports WHERE status = 'open' ORDER BY id DESC LIMIT ?", limit)
 }
 
-// SaveIncidentMeasure implements bot.IncidentMoreTx.
-func (t *Tx) SaveIncidentMeasure(m bot.IncidentMeasure) error {
+// SaveIncidentMeasure implements incident.Tx.
+func (t *Tx) SaveIncidentMeasure(m incident.Measure) error {
 	_, err := t.exec("save incident measure", `INSERT OR REPLACE INTO incident_measures (incident_id, priority, detected_at,
 		time_to_ack, time_to_mitigate, time_to_resolve, impact_duration, acked, mitigated, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.IncidentID, int(m.Priority), ts(m.DetectedAt), int64(m.TimeToAck), int64(m.TimeToMitigate), int64(m.TimeToResolve),
@@ -169,8 +170,8 @@ func (t *Tx) SaveIncidentMeasure(m bot.IncidentMeasure) error {
 	return err
 }
 
-// IncidentMeasures implements bot.IncidentMoreTx.
-func (t *Tx) IncidentMeasures(from, to time.Time) ([]bot.IncidentMeasure, error) {
+// IncidentMeasures implements incident.Tx.
+func (t *Tx) IncidentMeasures(from, to time.Time) ([]incident.Measure, error) {
 	rows, err := t.query("incident measures", `SELECT incident_id, priority, detected_at, time_to_ack, time_to_mitigate,
 		time_to_resolve, impact_duration, acked, mitigated, resolved FROM incident_measures
 		WHERE detected_at >= ? AND detected_at < ? ORDER BY detected_at, incident_id`, ts(from), ts(to))
@@ -178,9 +179,9 @@ func (t *Tx) IncidentMeasures(from, to time.Time) ([]bot.IncidentMeasure, error)
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bot.IncidentMeasure
+	var out []incident.Measure
 	for rows.Next() {
-		var m bot.IncidentMeasure
+		var m incident.Measure
 		var detected, tta, ttm, ttr, impact int64
 		if err := rows.Scan(&m.IncidentID, &m.Priority, &detected, &tta, &ttm, &ttr, &impact, &m.Acked, &m.Mitigated, &m.Resolved); err != nil {
 			return nil, t.dbError("incident measures", err)

@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -15,7 +16,7 @@ import (
 // or an alert asks for.
 type Declaration struct {
 	Title     string
-	Priority  Priority // ignored (the alert's is used) when < 0 and GroupID is set
+	Priority  bot.Priority // ignored (the alert's is used) when < 0 and GroupID is set
 	Impact    string
 	Services  []string
 	GroupID   int64  // the alert group it starts from; 0: none
@@ -32,17 +33,17 @@ const (
 func incText(what, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", Errorf(EInvalid, "the %s is empty: write a few words", what)
+		return "", bot.Errorf(bot.EInvalid, "the %s is empty: write a few words", what)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return "", Errorf(EInvalid, "the %s has %d characters; keep it under %d", what, n, max)
+		return "", bot.Errorf(bot.EInvalid, "the %s has %d characters; keep it under %d", what, n, max)
 	}
 	return s, nil
 }
 
 // Declare opens an incident.
-func (s *Incidents) Declare(ctx context.Context, d Declaration, a Actor, now time.Time) (*Incident, error) {
-	var inc *Incident
+func (s *Service) Declare(ctx context.Context, d Declaration, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	var inc *bot.Incident
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
 		inc, err = s.declare(tx, d, a, now)
 		return err
@@ -55,27 +56,27 @@ func (s *Incidents) Declare(ctx context.Context, d Declaration, a Actor, now tim
 	return inc, nil
 }
 
-func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Incident, error) {
-	inc := &Incident{Priority: d.Priority, Impact: strings.TrimSpace(d.Impact), Status: Detected, Roles: map[string]string{},
+func (s *Service) declare(tx Tx, d Declaration, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	inc := &bot.Incident{Priority: d.Priority, Impact: strings.TrimSpace(d.Impact), Status: bot.Detected, Roles: map[string]string{},
 		CreatedBy: a, StartedAt: now, DetectedAt: now, Version: 1}
 	for _, sv := range d.Services {
 		if sv = strings.TrimSpace(sv); sv != "" && !slices.Contains(inc.Services, sv) {
 			inc.Services = append(inc.Services, sv)
 		}
 	}
-	st := &IncidentState{Source: d.Source}
-	var g *Group
+	st := &State{Source: d.Source}
+	var g *bot.Group
 	if d.GroupID != 0 {
 		var err error
 		if g, err = tx.Group(d.GroupID); err != nil {
-			if ErrorCode(err) == ENotFound {
-				return nil, Errorf(ENotFound, "there is no alert #%d: see /alerts for the open ones", d.GroupID)
+			if bot.ErrorCode(err) == bot.ENotFound {
+				return nil, bot.Errorf(bot.ENotFound, "there is no alert #%d: see /alerts for the open ones", d.GroupID)
 			}
 			return nil, err
 		}
 		if other, err := tx.IncidentOfGroup(g.ID); err == nil {
-			return nil, Errorf(EConflict, "alert #%d is already part of %s%s", g.ID, other.Ref(), threadMention(other))
-		} else if ErrorCode(err) != ENotFound {
+			return nil, bot.Errorf(bot.EConflict, "alert #%d is already part of %s%s", g.ID, other.Ref(), threadMention(other))
+		} else if bot.ErrorCode(err) != bot.ENotFound {
 			return nil, err
 		}
 		inc.GroupIDs = []int64{g.ID}
@@ -101,13 +102,13 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 			return nil, err
 		}
 		for _, p := range posts {
-			if p.Kind == Card {
+			if p.Kind == bot.Card {
 				st.PostID, inc.ChannelID = p.ID, p.ChannelID
 			}
 		}
 	}
 	if !inc.Priority.Valid() {
-		return nil, Errorf(EInvalid, "choose a priority: P0 (critical outage), P1 (major issue), P2 (minor issue) or P3 (warning)")
+		return nil, bot.Errorf(bot.EInvalid, "choose a priority: P0 (critical outage), P1 (major issue), P2 (minor issue) or P3 (warning)")
 	}
 	title, err := incText("title", d.Title, maxIncidentTitle)
 	if err != nil {
@@ -127,7 +128,7 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 	if err := tx.SaveIncidentState(st); err != nil {
 		return nil, err
 	}
-	how := fmt.Sprintf("Declared %s by %s: %s", inc.Priority, ActorRef(a), inc.Title)
+	how := fmt.Sprintf("Declared %s by %s: %s", inc.Priority, bot.ActorRef(a), inc.Title)
 	if d.Source == "alert" {
 		how = fmt.Sprintf("Opened automatically by alert #%d (%s): %s", g.ID, g.Priority, inc.Title)
 	}
@@ -135,7 +136,7 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 		return nil, err
 	}
 	if g != nil {
-		if err := s.event(tx, inc, g.CreatedAt, "alert fired", Actor{Via: "alertmanager"}, groupLine(g), groupRef(g.ID)); err != nil {
+		if err := s.event(tx, inc, g.CreatedAt, "alert fired", bot.Actor{Via: "alertmanager"}, groupLine(g), groupRef(g.ID)); err != nil {
 			return nil, err
 		}
 	}
@@ -160,8 +161,8 @@ func (s *Incidents) declare(tx Tx, d Declaration, a Actor, now time.Time) (*Inci
 
 // change loads an incident, applies fn and saves it with its state, its
 // measures and a new version (so the pinned summary is refreshed).
-func (s *Incidents) change(ctx context.Context, id int64, fn func(tx Tx, inc *Incident, st *IncidentState) error) (*Incident, error) {
-	var out *Incident
+func (s *Service) change(ctx context.Context, id int64, fn func(tx Tx, inc *bot.Incident, st *State) error) (*bot.Incident, error) {
+	var out *bot.Incident
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		inc, err := tx.Incident(id)
 		if err != nil {
@@ -193,10 +194,10 @@ func (s *Incidents) change(ctx context.Context, id int64, fn func(tx Tx, inc *In
 
 // Assign gives a person a role. They get the role's instructions by DM and
 // are added to the thread; a commander acknowledges the incident.
-func (s *Incidents) Assign(ctx context.Context, id int64, role, userID string, a Actor, now time.Time) (*Incident, error) {
-	inc, err := s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
-		if inc.Status == Closed {
-			return Errorf(EConflict, "%s is closed", inc.Ref())
+func (s *Service) Assign(ctx context.Context, id int64, role, userID string, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	inc, err := s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
+		if inc.Status == bot.Closed {
+			return bot.Errorf(bot.EConflict, "%s is closed", inc.Ref())
 		}
 		return s.assign(tx, inc, role, userID, a, now)
 	})
@@ -206,25 +207,25 @@ func (s *Incidents) Assign(ctx context.Context, id int64, role, userID string, a
 	return inc, err
 }
 
-func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, now time.Time) error {
+func (s *Service) assign(tx Tx, inc *bot.Incident, role, userID string, a bot.Actor, now time.Time) error {
 	r, ok := s.Policy.Role(role)
 	if !ok {
-		return Errorf(EInvalid, "there is no role %q: choose one of %s", role, strings.Join(s.Policy.RoleNames(), ", "))
+		return bot.Errorf(bot.EInvalid, "there is no role %q: choose one of %s", role, strings.Join(s.Policy.RoleNames(), ", "))
 	}
 	if userID == "" {
-		return Errorf(EInvalid, "choose the person to make %s", r.Name)
+		return bot.Errorf(bot.EInvalid, "choose the person to make %s", r.Name)
 	}
 	prev := inc.Roles[r.Name]
 	if prev == userID {
-		return Errorf(EConflict, "%s is already the %s of %s", UserRef(userID), r.Name, inc.Ref())
+		return bot.Errorf(bot.EConflict, "%s is already the %s of %s", bot.UserRef(userID), r.Name, inc.Ref())
 	}
 	if inc.Roles == nil {
 		inc.Roles = map[string]string{}
 	}
 	inc.Roles[r.Name] = userID
-	text := fmt.Sprintf("%s is %s", UserRef(userID), r.Name)
+	text := fmt.Sprintf("%s is %s", bot.UserRef(userID), r.Name)
 	if prev != "" {
-		text += " (was " + UserRef(prev) + ")"
+		text += " (was " + bot.UserRef(prev) + ")"
 	}
 	if err := s.event(tx, inc, now, "role assigned", a, text, "role:"+r.Name); err != nil {
 		return err
@@ -232,22 +233,22 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 	if err := tx.AddThreadMember(inc.ID, userID); err != nil {
 		return err
 	}
-	if err := s.post(tx, inc, "role", Message{Content: fmt.Sprintf("👤 %s is now **%s** of %s (assigned by %s).", UserRef(userID), r.Name, inc.Ref(), ActorRef(a)),
-		Mentions: Mentions{Users: []string{userID}}}, nil, now); err != nil {
+	if err := s.post(tx, inc, "role", bot.Message{Content: fmt.Sprintf("👤 %s is now **%s** of %s (assigned by %s).", bot.UserRef(userID), r.Name, inc.Ref(), bot.ActorRef(a)),
+		Mentions: bot.Mentions{Users: []string{userID}}}, nil, now); err != nil {
 		return err
 	}
-	dm := Message{Title: fmt.Sprintf("You are the %s of %s", r.Name, inc.Ref()), Tone: incTone(inc),
+	dm := bot.Message{Title: fmt.Sprintf("You are the %s of %s", r.Name, inc.Ref()), Tone: incTone(inc),
 		Description: r.Instructions,
-		Fields: []Field{{Name: "Incident", Value: fmt.Sprintf("%s · %s %s", inc.Title, inc.Priority, inc.Priority.Meaning())},
+		Fields: []bot.Field{{Name: "Incident", Value: fmt.Sprintf("%s · %s %s", inc.Title, inc.Priority, inc.Priority.Meaning())},
 			{Name: "Status", Value: string(inc.Status), Inline: true}},
-		Footer: "Klaxon · assigned by " + ActorRef(a)}
+		Footer: "Klaxon · assigned by " + bot.ActorRef(a)}
 	if inc.ThreadID != "" {
-		dm.Fields = append(dm.Fields, Field{Name: "Thread", Value: ChannelRef(inc.ThreadID), Inline: true})
+		dm.Fields = append(dm.Fields, bot.Field{Name: "Thread", Value: bot.ChannelRef(inc.ThreadID), Inline: true})
 	}
 	if dm.Description == "" {
 		dm.Description = "Join the incident's thread and follow the response procedure."
 	}
-	if err := tx.Enqueue(&Outgoing{UserID: userID, Priority: inc.Priority, Kind: "incident-role", Ref: fmt.Sprintf("incident:%d:role:%s", inc.ID, r.Name),
+	if err := tx.Enqueue(&bot.Outgoing{UserID: userID, Priority: inc.Priority, Kind: "incident-role", Ref: fmt.Sprintf("incident:%d:role:%s", inc.ID, r.Name),
 		Message: dm, DueAt: now, CreatedAt: now}); err != nil {
 		return err
 	}
@@ -255,8 +256,8 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 		if inc.AckedAt.IsZero() {
 			inc.AckedAt = now
 		}
-		if inc.Status == Detected {
-			return s.setStatus(tx, inc, nil, Investigating, "a commander took it", a, now)
+		if inc.Status == bot.Detected {
+			return s.setStatus(tx, inc, nil, bot.Investigating, "a commander took it", a, now)
 		}
 	}
 	return nil
@@ -264,8 +265,9 @@ func (s *Incidents) assign(tx Tx, inc *Incident, role, userID string, a Actor, n
 
 // RoleDMSent is the SentHook for role instructions: when a person's DMs are
 // closed, the instructions go to the incident's thread instead.
-func (s *Incidents) RoleDMSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
-	if sendErr == nil || !AsSendError(sendErr).DMsClosed {
+func (s *Service) RoleDMSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, messageID string, sendErr error, now time.Time) error {
+	tx := s.Store.Join(btx)
+	if sendErr == nil || !bot.AsSendError(sendErr).DMsClosed {
 		return nil
 	}
 	var id int64
@@ -278,14 +280,14 @@ func (s *Incidents) RoleDMSent(ctx context.Context, tx Tx, m Outgoing, messageID
 		return nil
 	}
 	msg := m.Message
-	msg.Content = fmt.Sprintf("%s your DMs are closed, so here are your instructions as %s:", UserRef(m.UserID), role)
-	msg.Mentions = Mentions{Users: []string{m.UserID}}
+	msg.Content = fmt.Sprintf("%s your DMs are closed, so here are your instructions as %s:", bot.UserRef(m.UserID), role)
+	msg.Mentions = bot.Mentions{Users: []string{m.UserID}}
 	return s.post(tx, inc, "role", msg, nil, now)
 }
 
 // SetStatus moves an incident through its lifecycle; note is optional.
-func (s *Incidents) SetStatus(ctx context.Context, id int64, to IncidentStatus, note string, a Actor, now time.Time) (*Incident, error) {
-	inc, err := s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) SetStatus(ctx context.Context, id int64, to bot.IncidentStatus, note string, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	inc, err := s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		return s.setStatus(tx, inc, st, to, strings.TrimSpace(note), a, now)
 	})
 	if err == nil {
@@ -294,13 +296,13 @@ func (s *Incidents) SetStatus(ctx context.Context, id int64, to IncidentStatus, 
 	return inc, err
 }
 
-func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to IncidentStatus, note string, a Actor, now time.Time) error {
+func (s *Service) setStatus(tx Tx, inc *bot.Incident, st *State, to bot.IncidentStatus, note string, a bot.Actor, now time.Time) error {
 	from := inc.Status
-	if err := CheckIncidentTransition(inc.Ref(), from, to); err != nil {
+	if err := CheckTransition(inc.Ref(), from, to); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(note) > maxIncidentText {
-		return Errorf(EInvalid, "the note is too long; keep it under %d characters", maxIncidentText)
+		return bot.Errorf(bot.EInvalid, "the note is too long; keep it under %d characters", maxIncidentText)
 	}
 	inc.Status = to
 	ack := func() {
@@ -309,15 +311,15 @@ func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to Incide
 		}
 	}
 	switch to {
-	case Investigating:
+	case bot.Investigating:
 		ack()
-		if from == IncResolved {
+		if from == bot.IncResolved {
 			inc.ResolvedAt = time.Time{}
 			if st != nil {
 				st.Archived = false
 			}
 		}
-	case Mitigated:
+	case bot.Mitigated:
 		ack()
 		if inc.MitigatedAt.IsZero() {
 			inc.MitigatedAt = now
@@ -325,13 +327,13 @@ func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to Incide
 		if st != nil {
 			st.NudgedAt = now
 		}
-	case IncResolved:
+	case bot.IncResolved:
 		ack()
 		if inc.MitigatedAt.IsZero() {
 			inc.MitigatedAt = now
 		}
 		inc.ResolvedAt = now
-	case Closed:
+	case bot.Closed:
 		inc.ClosedAt = now
 		if inc.ResolvedAt.IsZero() {
 			inc.ResolvedAt = now
@@ -344,30 +346,30 @@ func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to Incide
 	if err := s.event(tx, inc, now, "status changed", a, text, "status:"+string(to)); err != nil {
 		return err
 	}
-	if to == IncResolved {
+	if to == bot.IncResolved {
 		if err := s.event(tx, inc, now, "resolved", a, "Resolved after "+FormatSpan(now.Sub(inc.DetectedAt)), ""); err != nil {
 			return err
 		}
 	}
-	line := fmt.Sprintf("%s **%s** is now **%s** (by %s)", to.emoji(), inc.Ref(), to, ActorRef(a))
-	if from == IncResolved && to == Investigating {
-		line = fmt.Sprintf("🔁 **%s** is reopened: back to **investigating** (by %s)", inc.Ref(), ActorRef(a))
+	line := fmt.Sprintf("%s **%s** is now **%s** (by %s)", emoji(to), inc.Ref(), to, bot.ActorRef(a))
+	if from == bot.IncResolved && to == bot.Investigating {
+		line = fmt.Sprintf("🔁 **%s** is reopened: back to **investigating** (by %s)", inc.Ref(), bot.ActorRef(a))
 	}
 	if note != "" {
 		line += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
 	}
-	if to == IncResolved {
+	if to == bot.IncResolved {
 		if err := s.post(tx, inc, "closing", s.closingSummary(tx, inc, now, note), nil, now); err != nil {
 			return err
 		}
-	} else if err := s.post(tx, inc, "status", Message{Content: line}, nil, now); err != nil {
+	} else if err := s.post(tx, inc, "status", bot.Message{Content: line}, nil, now); err != nil {
 		return err
 	}
 	switch to {
-	case Mitigated, IncResolved:
-		return s.announce(tx, inc, now, fmt.Sprintf("%s **%s %s** · %s", to.emoji(), inc.Ref(), to, inc.Title), note)
-	case Investigating:
-		if from == IncResolved || from == Mitigated {
+	case bot.Mitigated, bot.IncResolved:
+		return s.announce(tx, inc, now, fmt.Sprintf("%s **%s %s** · %s", emoji(to), inc.Ref(), to, inc.Title), note)
+	case bot.Investigating:
+		if from == bot.IncResolved || from == bot.Mitigated {
 			return s.announce(tx, inc, now, fmt.Sprintf("🔁 **%s is being investigated again** · %s", inc.Ref(), inc.Title), note)
 		}
 	}
@@ -375,17 +377,17 @@ func (s *Incidents) setStatus(tx Tx, inc *Incident, st *IncidentState, to Incide
 }
 
 // SetPriority reclassifies an incident: its priority and, when given, its impact.
-func (s *Incidents) SetPriority(ctx context.Context, id int64, p Priority, impact string, a Actor, now time.Time) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) SetPriority(ctx context.Context, id int64, p bot.Priority, impact string, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	return s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		if !p.Valid() {
-			return Errorf(EInvalid, "choose a priority: P0, P1, P2 or P3")
+			return bot.Errorf(bot.EInvalid, "choose a priority: P0, P1, P2 or P3")
 		}
 		impact = strings.TrimSpace(impact)
 		if p == inc.Priority && (impact == "" || impact == inc.Impact) {
-			return Errorf(EConflict, "%s is already %s", inc.Ref(), p)
+			return bot.Errorf(bot.EConflict, "%s is already %s", inc.Ref(), p)
 		}
 		if utf8.RuneCountInString(impact) > maxIncidentText {
-			return Errorf(EInvalid, "the impact is too long; keep it under %d characters", maxIncidentText)
+			return bot.Errorf(bot.EInvalid, "the impact is too long; keep it under %d characters", maxIncidentText)
 		}
 		var parts []string
 		if p != inc.Priority {
@@ -402,33 +404,33 @@ func (s *Incidents) SetPriority(ctx context.Context, id int64, p Priority, impac
 			}
 			inc.Impact = impact
 		}
-		return s.post(tx, inc, "priority", Message{Content: fmt.Sprintf("🏷️ **%s** reclassified by %s: %s", inc.Ref(), ActorRef(a), strings.Join(parts, "; "))}, nil, now)
+		return s.post(tx, inc, "priority", bot.Message{Content: fmt.Sprintf("🏷️ **%s** reclassified by %s: %s", inc.Ref(), bot.ActorRef(a), strings.Join(parts, "; "))}, nil, now)
 	})
 }
 
 // PostUpdate posts a status update to the thread and the status channel.
-func (s *Incidents) PostUpdate(ctx context.Context, id int64, text string, a Actor, now time.Time) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) PostUpdate(ctx context.Context, id int64, text string, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	return s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		t, err := incText("update", text, maxIncidentText)
 		if err != nil {
 			return err
 		}
-		if inc.Status == Closed {
-			return Errorf(EConflict, "%s is closed; updates are over", inc.Ref())
+		if inc.Status == bot.Closed {
+			return bot.Errorf(bot.EConflict, "%s is closed; updates are over", inc.Ref())
 		}
 		inc.LastUpdateAt = now
 		if err := s.event(tx, inc, now, "status update", a, t, ""); err != nil {
 			return err
 		}
-		m := Message{Title: fmt.Sprintf("📣 Update · %s · %s", inc.Ref(), inc.Title), Description: t, Tone: incTone(inc),
-			Fields: []Field{{Name: "Status", Value: inc.Status.emoji() + " " + string(inc.Status), Inline: true},
+		m := bot.Message{Title: fmt.Sprintf("📣 Update · %s · %s", inc.Ref(), inc.Title), Description: t, Tone: incTone(inc),
+			Fields: []bot.Field{{Name: "Status", Value: emoji(inc.Status) + " " + string(inc.Status), Inline: true},
 				{Name: "Priority", Value: inc.Priority.String() + " " + inc.Priority.Meaning(), Inline: true}},
-			Footer: "posted by " + ActorRef(a)}
+			Footer: "posted by " + bot.ActorRef(a)}
 		if err := s.post(tx, inc, "update", m, nil, now); err != nil {
 			return err
 		}
 		if s.Policy.StatusChannelID != "" {
-			return tx.Enqueue(&Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
+			return tx.Enqueue(&bot.Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
 				Ref: fmt.Sprintf("incident:%d", inc.ID), Message: m, DueAt: now, CreatedAt: now})
 		}
 		return nil
@@ -436,8 +438,8 @@ func (s *Incidents) PostUpdate(ctx context.Context, id int64, text string, a Act
 }
 
 // AddNote adds a note to the timeline.
-func (s *Incidents) AddNote(ctx context.Context, id int64, text string, a Actor, now time.Time) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) AddNote(ctx context.Context, id int64, text string, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	return s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		t, err := incText("note", text, maxIncidentText)
 		if err != nil {
 			return err
@@ -448,29 +450,29 @@ func (s *Incidents) AddNote(ctx context.Context, id int64, text string, a Actor,
 
 // Record adds an event to the timeline for another feature (runbook steps,
 // post-mortems): kind, text and an optional ref.
-func (s *Incidents) Record(ctx context.Context, id int64, kind, text, ref string, a Actor, now time.Time) error {
-	_, err := s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) Record(ctx context.Context, id int64, kind, text, ref string, a bot.Actor, now time.Time) error {
+	_, err := s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		return s.event(tx, inc, now, kind, a, text, ref)
 	})
 	return err
 }
 
 // Link links an alert group to an incident.
-func (s *Incidents) Link(ctx context.Context, id, groupID int64, a Actor, now time.Time) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) Link(ctx context.Context, id, groupID int64, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	return s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		g, err := tx.Group(groupID)
-		if ErrorCode(err) == ENotFound {
-			return Errorf(ENotFound, "there is no alert #%d: see /alerts for the open ones", groupID)
+		if bot.ErrorCode(err) == bot.ENotFound {
+			return bot.Errorf(bot.ENotFound, "there is no alert #%d: see /alerts for the open ones", groupID)
 		}
 		if err != nil {
 			return err
 		}
 		if other, err := tx.IncidentOfGroup(g.ID); err == nil {
 			if other.ID == inc.ID {
-				return Errorf(EConflict, "alert #%d is already linked to %s", g.ID, inc.Ref())
+				return bot.Errorf(bot.EConflict, "alert #%d is already linked to %s", g.ID, inc.Ref())
 			}
-			return Errorf(EConflict, "alert #%d is already part of %s%s", g.ID, other.Ref(), threadMention(other))
-		} else if ErrorCode(err) != ENotFound {
+			return bot.Errorf(bot.EConflict, "alert #%d is already part of %s%s", g.ID, other.Ref(), threadMention(other))
+		} else if bot.ErrorCode(err) != bot.ENotFound {
 			return err
 		}
 		inc.GroupIDs = append(inc.GroupIDs, g.ID)
@@ -481,7 +483,7 @@ func (s *Incidents) Link(ctx context.Context, id, groupID int64, a Actor, now ti
 		if err := s.event(tx, inc, now, "alert linked", a, groupLine(g), groupRef(g.ID)); err != nil {
 			return err
 		}
-		return s.post(tx, inc, "link", Message{Content: fmt.Sprintf("🔗 Alert #%d **%s** (%s, %s) linked to %s by %s.", g.ID, g.Title(), g.Priority, g.Status, inc.Ref(), ActorRef(a))}, nil, now)
+		return s.post(tx, inc, "link", bot.Message{Content: fmt.Sprintf("🔗 Alert #%d **%s** (%s, %s) linked to %s by %s.", g.ID, g.Title(), g.Priority, g.Status, inc.Ref(), bot.ActorRef(a))}, nil, now)
 	})
 }
 
@@ -496,11 +498,11 @@ type PinnedMessage struct {
 }
 
 // AddMessage adds a message to the timeline, once.
-func (s *Incidents) AddMessage(ctx context.Context, id int64, m PinnedMessage, a Actor, now time.Time) (*Incident, error) {
-	return s.change(ctx, id, func(tx Tx, inc *Incident, st *IncidentState) error {
+func (s *Service) AddMessage(ctx context.Context, id int64, m PinnedMessage, a bot.Actor, now time.Time) (*bot.Incident, error) {
+	return s.change(ctx, id, func(tx Tx, inc *bot.Incident, st *State) error {
 		if _, err := tx.LastTimelineEvent(inc.ID, m.Link, "pinned message"); err == nil {
-			return Errorf(EConflict, "that message is already in %s's timeline", inc.Ref())
-		} else if ErrorCode(err) != ENotFound {
+			return bot.Errorf(bot.EConflict, "that message is already in %s's timeline", inc.Ref())
+		} else if bot.ErrorCode(err) != bot.ENotFound {
 			return err
 		}
 		body := strings.TrimSpace(m.Content)
@@ -509,7 +511,7 @@ func (s *Incidents) AddMessage(ctx context.Context, id int64, m PinnedMessage, a
 		}
 		author := m.Author
 		if m.AuthorID != "" {
-			author = UserRef(m.AuthorID)
+			author = bot.UserRef(m.AuthorID)
 		}
 		return s.event(tx, inc, now, "pinned message", a, text.Truncate(author+": "+body, 900), m.Link)
 	})
@@ -522,18 +524,18 @@ const (
 )
 
 // Snooze holds back the status-update reminder of an incident until now+d.
-func (s *Incidents) Snooze(ctx context.Context, id int64, d time.Duration, a Actor, now time.Time) (*Incident, error) {
+func (s *Service) Snooze(ctx context.Context, id int64, d time.Duration, a bot.Actor, now time.Time) (*bot.Incident, error) {
 	if d < MinSnooze || d > MaxSnooze {
-		return nil, Errorf(EInvalid, "snooze for 1 minute to 24 hours")
+		return nil, bot.Errorf(bot.EInvalid, "snooze for 1 minute to 24 hours")
 	}
-	var out *Incident
+	var out *bot.Incident
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		inc, err := tx.Incident(id)
 		if err != nil {
 			return err
 		}
-		if !IncidentIsOpen(inc.Status) {
-			return Errorf(EConflict, "%s is %s: there are no reminders to snooze", inc.Ref(), inc.Status)
+		if !IsOpen(inc.Status) {
+			return bot.Errorf(bot.EConflict, "%s is %s: there are no reminders to snooze", inc.Ref(), inc.Status)
 		}
 		st, err := tx.IncidentState(id)
 		if err != nil {
@@ -550,16 +552,16 @@ func (s *Incidents) Snooze(ctx context.Context, id int64, d time.Duration, a Act
 }
 
 // Get returns an incident.
-func (s *Incidents) Get(ctx context.Context, id int64) (*Incident, error) {
-	var inc *Incident
+func (s *Service) Get(ctx context.Context, id int64) (*bot.Incident, error) {
+	var inc *bot.Incident
 	err := s.Store.View(ctx, func(tx Tx) (err error) { inc, err = tx.Incident(id); return err })
 	return inc, err
 }
 
 // Timeline returns an incident and its timeline.
-func (s *Incidents) Timeline(ctx context.Context, id int64) (*Incident, []TimelineEvent, error) {
-	var inc *Incident
-	var tl []TimelineEvent
+func (s *Service) Timeline(ctx context.Context, id int64) (*bot.Incident, []bot.TimelineEvent, error) {
+	var inc *bot.Incident
+	var tl []bot.TimelineEvent
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		if inc, err = tx.Incident(id); err != nil {
 			return err
@@ -573,49 +575,50 @@ func (s *Incidents) Timeline(ctx context.Context, id int64) (*Incident, []Timeli
 // OnGroupChange is the GroupHook: it records alert fired/resolved on the
 // timeline of the group's incident, and opens an incident for a firing
 // group of an auto-open priority that has none.
-func (s *Incidents) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bool, now time.Time) error {
+func (s *Service) OnGroupChange(ctx context.Context, btx bot.Tx, g *bot.Group, isNew bool, now time.Time) error {
+	tx := s.Store.Join(btx)
 	inc, err := tx.IncidentOfGroup(g.ID)
 	switch {
 	case err == nil:
 		want := "alert fired"
-		if g.Status == Resolved {
+		if g.Status == bot.Resolved {
 			want = "alert resolved"
 		}
 		last, err := tx.LastTimelineEvent(inc.ID, groupRef(g.ID), "alert fired", "alert resolved", "alert linked")
-		if err != nil && ErrorCode(err) != ENotFound {
+		if err != nil && bot.ErrorCode(err) != bot.ENotFound {
 			return err
 		}
 		if last != nil && (last.Kind == want || (last.Kind == "alert linked" && want == "alert fired")) {
 			return nil
 		}
 		at := now
-		if g.Status == Resolved && !g.ResolvedAt.IsZero() {
+		if g.Status == bot.Resolved && !g.ResolvedAt.IsZero() {
 			at = g.ResolvedAt
 		}
-		if err := s.event(tx, inc, at, want, Actor{Via: "alertmanager"}, groupLine(g), groupRef(g.ID)); err != nil {
+		if err := s.event(tx, inc, at, want, bot.Actor{Via: "alertmanager"}, groupLine(g), groupRef(g.ID)); err != nil {
 			return err
 		}
 		inc.Version++
 		if err := tx.SaveIncident(inc); err != nil {
 			return err
 		}
-		if g.Status == Resolved && IncidentIsOpen(inc.Status) {
+		if g.Status == bot.Resolved && IsOpen(inc.Status) {
 			all := true
 			for _, id := range inc.GroupIDs {
-				if og, err := tx.Group(id); err == nil && og.Status == Firing {
+				if og, err := tx.Group(id); err == nil && og.Status == bot.Firing {
 					all = false
 				}
 			}
 			if all {
-				return s.post(tx, inc, "alerts resolved", Message{Content: fmt.Sprintf("🟢 Every alert linked to **%s** has resolved. If the problem is over, resolve the incident.", inc.Ref())},
-					[]IncidentButton{{Label: "Resolve incident", CustomID: fmt.Sprintf("incres:%d", inc.ID), Emoji: "✅", Style: "success"}}, now)
+				return s.post(tx, inc, "alerts resolved", bot.Message{Content: fmt.Sprintf("🟢 Every alert linked to **%s** has resolved. If the problem is over, resolve the incident.", inc.Ref())},
+					[]bot.Button{{Label: "Resolve incident", CustomID: fmt.Sprintf("incres:%d", inc.ID), Emoji: "✅", Style: "success"}}, now)
 			}
 		}
 		return nil
-	case ErrorCode(err) != ENotFound:
+	case bot.ErrorCode(err) != bot.ENotFound:
 		return err
 	}
-	if g.Status != Firing {
+	if g.Status != bot.Firing {
 		return nil
 	}
 	// A new episode of an alert already part of an open incident (a flapping
@@ -623,24 +626,24 @@ func (s *Incidents) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bo
 	// look-ups, not a scan: this runs for every new group, storms included.
 	if isNew {
 		if prev, err := tx.PreviousEpisode(g.Key, g.ID); err == nil {
-			if o, err := tx.IncidentOfGroup(prev.ID); err == nil && IncidentIsOpen(o.Status) {
+			if o, err := tx.IncidentOfGroup(prev.ID); err == nil && IsOpen(o.Status) {
 				o.GroupIDs = append(o.GroupIDs, g.ID)
 				o.Version++
-				if err := s.event(tx, o, now, "alert fired", Actor{Via: "alertmanager"}, "fired again: "+groupLine(g), groupRef(g.ID)); err != nil {
+				if err := s.event(tx, o, now, "alert fired", bot.Actor{Via: "alertmanager"}, "fired again: "+groupLine(g), groupRef(g.ID)); err != nil {
 					return err
 				}
 				return tx.SaveIncident(o)
-			} else if err != nil && ErrorCode(err) != ENotFound {
+			} else if err != nil && bot.ErrorCode(err) != bot.ENotFound {
 				return err
 			}
-		} else if ErrorCode(err) != ENotFound {
+		} else if bot.ErrorCode(err) != bot.ENotFound {
 			return err
 		}
 	}
 	if !g.Priority.Valid() || !s.Policy.AutoOpen[g.Priority] {
 		return nil
 	}
-	_, err = s.declare(tx, Declaration{GroupID: g.ID, Priority: -1, Source: "alert"}, Actor{Name: "Klaxon", Via: "alert"}, now)
+	_, err = s.declare(tx, Declaration{GroupID: g.ID, Priority: -1, Source: "alert"}, bot.Actor{Name: "Klaxon", Via: "alert"}, now)
 	if err == nil {
 		s.log().Info("incident opened by alert", "group", g.ID, "priority", g.Priority.String())
 	}
@@ -648,31 +651,31 @@ func (s *Incidents) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bo
 }
 
 // event appends to the timeline.
-func (s *Incidents) event(tx Tx, inc *Incident, at time.Time, kind string, a Actor, text, ref string) error {
-	return tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: at, Kind: kind, Actor: a, Text: text, Ref: ref})
+func (s *Service) event(tx Tx, inc *bot.Incident, at time.Time, kind string, a bot.Actor, text, ref string) error {
+	return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: at, Kind: kind, Actor: a, Text: text, Ref: ref})
 }
 
 // post queues a message for the incident's thread (sent once it exists).
-func (s *Incidents) post(tx Tx, inc *Incident, kind string, m Message, buttons []IncidentButton, now time.Time) error {
-	return tx.Enqueue(&Outgoing{IncidentID: inc.ID, Priority: inc.Priority, Kind: kind, Message: m, Buttons: buttons, DueAt: now, CreatedAt: now})
+func (s *Service) post(tx Tx, inc *bot.Incident, kind string, m bot.Message, buttons []bot.Button, now time.Time) error {
+	return tx.Enqueue(&bot.Outgoing{IncidentID: inc.ID, Priority: inc.Priority, Kind: kind, Message: m, Buttons: buttons, DueAt: now, CreatedAt: now})
 }
 
 // announce queues a line in the status channel, when there is one.
-func (s *Incidents) announce(tx Tx, inc *Incident, now time.Time, line, detail string) error {
+func (s *Service) announce(tx Tx, inc *bot.Incident, now time.Time, line, detail string) error {
 	if s.Policy.StatusChannelID == "" {
 		return nil
 	}
-	m := Message{Content: line}
+	m := bot.Message{Content: line}
 	if detail != "" {
 		m.Content += "\n> " + strings.ReplaceAll(text.Truncate(detail, 1500), "\n", "\n> ")
 	}
-	return tx.Enqueue(&Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
+	return tx.Enqueue(&bot.Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
 		Ref: fmt.Sprintf("incident:%d", inc.ID), Message: m, DueAt: now, CreatedAt: now})
 }
 
 // measure stores the incident's response times.
-func (s *Incidents) measure(tx Tx, inc *Incident) error {
-	m := IncidentMeasure{IncidentID: inc.ID, Priority: inc.Priority, DetectedAt: inc.DetectedAt}
+func (s *Service) measure(tx Tx, inc *bot.Incident) error {
+	m := Measure{IncidentID: inc.ID, Priority: inc.Priority, DetectedAt: inc.DetectedAt}
 	since := func(t time.Time) time.Duration { return max(t.Sub(inc.DetectedAt), 0) }
 	if !inc.AckedAt.IsZero() {
 		m.Acked, m.TimeToAck = true, since(inc.AckedAt)
@@ -687,20 +690,20 @@ func (s *Incidents) measure(tx Tx, inc *Incident) error {
 	return tx.SaveIncidentMeasure(m)
 }
 
-// IncidentMeans are the mean response times of a priority's incidents.
-type IncidentMeans struct {
-	Priority                     Priority
+// Means are the mean response times of a priority's incidents.
+type Means struct {
+	Priority                     bot.Priority
 	Incidents                    int
 	Acked, Mitigated, Resolved   int
 	MTTA, MTTM, MTTR, MeanImpact time.Duration
 }
 
-// MeanIncidentTimes averages measures by priority (MTTA, MTTM, MTTR).
-func MeanIncidentTimes(ms []IncidentMeasure) [4]IncidentMeans {
-	var out [4]IncidentMeans
+// MeanTimes averages measures by priority (MTTA, MTTM, MTTR).
+func MeanTimes(ms []Measure) [4]Means {
+	var out [4]Means
 	var sums [4][4]time.Duration
 	for i := range out {
-		out[i].Priority = Priority(i)
+		out[i].Priority = bot.Priority(i)
 	}
 	for _, m := range ms {
 		if !m.Priority.Valid() {
@@ -737,20 +740,20 @@ func MeanIncidentTimes(ms []IncidentMeasure) [4]IncidentMeans {
 }
 
 // Measures returns mean response times by priority for incidents detected in [from, to).
-func (s *Incidents) Measures(ctx context.Context, from, to time.Time) ([4]IncidentMeans, error) {
-	var ms []IncidentMeasure
+func (s *Service) Measures(ctx context.Context, from, to time.Time) ([4]Means, error) {
+	var ms []Measure
 	err := s.Store.View(ctx, func(tx Tx) (err error) { ms, err = tx.IncidentMeasures(from, to); return err })
-	return MeanIncidentTimes(ms), err
+	return MeanTimes(ms), err
 }
 
-func threadMention(inc *Incident) string {
+func threadMention(inc *bot.Incident) string {
 	if inc.ThreadID == "" {
 		return ""
 	}
-	return " (" + ChannelRef(inc.ThreadID) + ")"
+	return " (" + bot.ChannelRef(inc.ThreadID) + ")"
 }
 
-func groupLine(g *Group) string {
+func groupLine(g *bot.Group) string {
 	s := fmt.Sprintf("alert #%d %s (%s)", g.ID, g.Title(), g.Priority)
 	if sum := g.Summary(); sum != "" {
 		s += ": " + sum

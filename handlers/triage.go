@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // /report: detection by people. Any member reports; the triage message in
@@ -16,7 +17,7 @@ import (
 // an open one, or dismiss it.
 
 func (h *Incidents) report(ctx context.Context, r *Request) (*Reply, error) {
-	rep, err := h.Incidents.Report(ctx, r.String("problem"), r.ChannelID, r.Actor(), h.now())
+	rep, err := h.Triage.Report(ctx, r.String("problem"), r.ChannelID, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -25,8 +26,8 @@ func (h *Incidents) report(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 // handled is the triage message once a report is dealt with: the outcome, no buttons.
-func handled(rep *bot.UserReport, inc *bot.Incident, extra string) *Reply {
-	e := embedOf(bot.ReportMessage(rep, inc))
+func handled(rep *incident.UserReport, inc *bot.Incident, extra string) *Reply {
+	e := embedOf(incident.TriageMessage(rep, inc))
 	return &Reply{Update: true, Content: extra, Embeds: []*discordgo.MessageEmbed{e}, Components: []discordgo.MessageComponent{}}
 }
 
@@ -35,7 +36,7 @@ func (h *Incidents) reportDeclare(ctx context.Context, r *Request) (*Reply, erro
 	if err != nil {
 		return nil, err
 	}
-	rep, inc, err := h.Incidents.DeclareFromReport(ctx, id, bot.P2, r.Actor(), h.now())
+	rep, inc, err := h.Triage.DeclareFromReport(ctx, id, bot.P2, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +80,14 @@ func (h *Incidents) reportLink(ctx context.Context, r *Request) (*Reply, error) 
 	if !ok {
 		return nil, bot.Errorf(bot.EInvalid, "%q is not one of the incidents offered: %s", truncateRunes(vals[0], 40), hintReports)
 	}
-	rep, inc, err := h.Incidents.LinkReport(ctx, id, incID, r.Actor(), h.now())
+	rep, inc, err := h.Triage.LinkReport(ctx, id, incID, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}
 	// The triage message shows the outcome; if this edit fails, its
 	// buttons say the report was handled when clicked.
 	if h.Messages != nil && rep.MessageID != "" {
-		if err := h.Messages.Edit(ctx, rep.TriageChannelID, rep.MessageID, bot.ReportMessage(rep, inc), nil); err != nil {
+		if err := h.Messages.Edit(ctx, rep.TriageChannelID, rep.MessageID, incident.TriageMessage(rep, inc), nil); err != nil {
 			h.log().Warn("edit triage message", "report", rep.ID, "err", err)
 		}
 	}
@@ -99,7 +100,7 @@ func (h *Incidents) reportDismiss(ctx context.Context, r *Request) (*Reply, erro
 	if err != nil {
 		return nil, err
 	}
-	rep, err := h.Incidents.DismissReport(ctx, id, r.Actor(), h.now())
+	rep, err := h.Triage.DismissReport(ctx, id, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"fmt"
@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
-// IncidentRole is a role people take in an incident, and what Klaxon tells
+// Role is a role people take in an incident, and what Klaxon tells
 // them (by DM) when they get it.
-type IncidentRole struct {
+type Role struct {
 	Name         string // lower case, e.g. "commander"
 	Instructions string
 }
@@ -20,8 +22,8 @@ type IncidentRole struct {
 // acknowledging the incident.
 const CommanderRole = "commander"
 
-// IncidentPolicy is the configuration of the incident feature.
-type IncidentPolicy struct {
+// Policy is the configuration of the incident feature.
+type Policy struct {
 	// ChannelID is the incidents channel (text or forum) where incidents
 	// without an alert card get their thread. "" uses the priority's alert channel.
 	ChannelID string
@@ -33,7 +35,7 @@ type IncidentPolicy struct {
 	// AutoOpen: alert groups of these priorities open an incident themselves.
 	AutoOpen [4]bool
 	// Roles people can be assigned; the commander is always one of them.
-	Roles []IncidentRole
+	Roles []Role
 	// UpdateEvery: remind the commander when no status update was posted
 	// for this long, by priority (0: never).
 	UpdateEvery [4]time.Duration
@@ -47,9 +49,9 @@ type IncidentPolicy struct {
 	MitigatedNudge time.Duration
 }
 
-// DefaultIncidentRoles are the roles when the configuration names none.
-func DefaultIncidentRoles() []IncidentRole {
-	return []IncidentRole{
+// DefaultRoles are the roles when the configuration names none.
+func DefaultRoles() []Role {
+	return []Role{
 		{Name: CommanderRole, Instructions: "You lead the response. Decide, delegate and keep the thread focused:\n" +
 			"1. Confirm the priority (`/incident priority`) and the impact.\n" +
 			"2. Assign communications and scribe (`/incident assign`).\n" +
@@ -62,11 +64,11 @@ func DefaultIncidentRoles() []IncidentRole {
 	}
 }
 
-// DefaultIncidentPolicy is the policy with nothing configured.
-func DefaultIncidentPolicy() IncidentPolicy {
-	return IncidentPolicy{
+// DefaultPolicy is the policy with nothing configured.
+func DefaultPolicy() Policy {
+	return Policy{
 		AutoOpen:       [4]bool{true, true, false, false},
-		Roles:          DefaultIncidentRoles(),
+		Roles:          DefaultRoles(),
 		UpdateEvery:    [4]time.Duration{30 * time.Minute, time.Hour, 0, 0},
 		CommanderAfter: 10 * time.Minute,
 		CommanderFor:   [4]bool{true, true, false, false},
@@ -76,7 +78,7 @@ func DefaultIncidentPolicy() IncidentPolicy {
 }
 
 // Role returns the configured role with this name (any case).
-func (p IncidentPolicy) Role(name string) (IncidentRole, bool) {
+func (p Policy) Role(name string) (Role, bool) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	for _, r := range p.Roles {
 		if r.Name == name {
@@ -84,13 +86,13 @@ func (p IncidentPolicy) Role(name string) (IncidentRole, bool) {
 		}
 	}
 	if name == CommanderRole {
-		return IncidentRole{Name: CommanderRole}, true
+		return Role{Name: CommanderRole}, true
 	}
-	return IncidentRole{}, false
+	return Role{}, false
 }
 
 // RoleNames lists the configured roles, commander first.
-func (p IncidentPolicy) RoleNames() []string {
+func (p Policy) RoleNames() []string {
 	out := []string{CommanderRole}
 	for _, r := range p.Roles {
 		if r.Name != CommanderRole {
@@ -100,49 +102,49 @@ func (p IncidentPolicy) RoleNames() []string {
 	return out
 }
 
-// IncidentStatuses lists the statuses in lifecycle order.
-var IncidentStatuses = []IncidentStatus{Detected, Investigating, Mitigated, IncResolved, PostMortem, Closed}
+// Statuses lists the statuses in lifecycle order.
+var Statuses = []bot.IncidentStatus{bot.Detected, bot.Investigating, bot.Mitigated, bot.IncResolved, bot.PostMortem, bot.Closed}
 
 // incidentNext is the lifecycle: where each status may go. Forward steps
 // may be skipped (a quick fix goes straight to resolved); going back is
 // allowed only where the procedure needs it (a mitigation that did not
 // hold, a resolution that did not hold).
-var incidentNext = map[IncidentStatus][]IncidentStatus{
-	Detected:      {Investigating, Mitigated, IncResolved},
-	Investigating: {Mitigated, IncResolved},
-	Mitigated:     {Investigating, IncResolved},
-	IncResolved:   {Investigating, PostMortem, Closed},
-	PostMortem:    {Closed},
-	Closed:        nil,
+var incidentNext = map[bot.IncidentStatus][]bot.IncidentStatus{
+	bot.Detected:      {bot.Investigating, bot.Mitigated, bot.IncResolved},
+	bot.Investigating: {bot.Mitigated, bot.IncResolved},
+	bot.Mitigated:     {bot.Investigating, bot.IncResolved},
+	bot.IncResolved:   {bot.Investigating, bot.PostMortem, bot.Closed},
+	bot.PostMortem:    {bot.Closed},
+	bot.Closed:        nil,
 }
 
-// NextIncidentStatuses returns the statuses an incident in status s may move to.
-func NextIncidentStatuses(s IncidentStatus) []IncidentStatus { return slices.Clone(incidentNext[s]) }
+// NextStatuses returns the statuses an incident in status s may move to.
+func NextStatuses(s bot.IncidentStatus) []bot.IncidentStatus { return slices.Clone(incidentNext[s]) }
 
-// IncidentIsOpen reports whether people are still working on it: detected,
+// IsOpen reports whether people are still working on it: detected,
 // investigating or mitigated.
-func IncidentIsOpen(s IncidentStatus) bool {
-	return s == Detected || s == Investigating || s == Mitigated
+func IsOpen(s bot.IncidentStatus) bool {
+	return s == bot.Detected || s == bot.Investigating || s == bot.Mitigated
 }
 
-// CheckIncidentTransition refuses a move the lifecycle does not allow, with
+// CheckTransition refuses a move the lifecycle does not allow, with
 // a message that says which moves are allowed now.
-func CheckIncidentTransition(ref string, from, to IncidentStatus) error {
+func CheckTransition(ref string, from, to bot.IncidentStatus) error {
 	if from == to {
-		return Errorf(EConflict, "%s is already %s", ref, to)
+		return bot.Errorf(bot.EConflict, "%s is already %s", ref, to)
 	}
 	next := incidentNext[from]
 	if slices.Contains(next, to) {
 		return nil
 	}
 	if len(next) == 0 {
-		return Errorf(EConflict, "%s is %s: it cannot change any more; declare a new incident with /incident declare", ref, from)
+		return bot.Errorf(bot.EConflict, "%s is %s: it cannot change any more; declare a new incident with /incident declare", ref, from)
 	}
 	names := make([]string, len(next))
 	for i, n := range next {
 		names[i] = "**" + string(n) + "**"
 	}
-	return Errorf(EConflict, "%s is %s and cannot go to %s; from %s it can go to %s", ref, from, to, from, orList(names))
+	return bot.Errorf(bot.EConflict, "%s is %s and cannot go to %s; from %s it can go to %s", ref, from, to, from, orList(names))
 }
 
 func orList(l []string) string {
@@ -155,28 +157,28 @@ func orList(l []string) string {
 	return strings.Join(l[:len(l)-1], ", ") + " or " + l[len(l)-1]
 }
 
-// ParseIncidentStatus accepts a status name in any case ("post-mortem",
+// ParseStatus accepts a status name in any case ("post-mortem",
 // "postmortem", "resolved", ...).
-func ParseIncidentStatus(s string) (IncidentStatus, error) {
+func ParseStatus(s string) (bot.IncidentStatus, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	t = strings.NewReplacer("_", "-", " ", "-").Replace(t)
 	if t == "postmortem" {
 		t = "post-mortem"
 	}
-	for _, st := range IncidentStatuses {
+	for _, st := range Statuses {
 		if string(st) == t {
 			return st, nil
 		}
 	}
-	names := make([]string, len(IncidentStatuses))
-	for i, st := range IncidentStatuses {
+	names := make([]string, len(Statuses))
+	for i, st := range Statuses {
 		names[i] = string(st)
 	}
-	return "", Errorf(EInvalid, "%q is not a status: choose one of %s", s, strings.Join(names, ", "))
+	return "", bot.Errorf(bot.EInvalid, "%q is not a status: choose one of %s", s, strings.Join(names, ", "))
 }
 
-// ParseIncidentRef accepts "INC-42", "inc42", "#42" or "42".
-func ParseIncidentRef(s string) (int64, error) {
+// ParseRef accepts "INC-42", "inc42", "#42" or "42".
+func ParseRef(s string) (int64, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimPrefix(t, "#")
 	t = strings.TrimPrefix(t, "INC")
@@ -186,58 +188,58 @@ func ParseIncidentRef(s string) (int64, error) {
 	}
 	id, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, Errorf(EInvalid, "%q is not an incident: pick one from the list as you type, or write it like INC-42 (see /incidents)", s)
+		return 0, bot.Errorf(bot.EInvalid, "%q is not an incident: pick one from the list as you type, or write it like INC-42 (see /incidents)", s)
 	}
 	return id, nil
 }
 
-// emoji is the status's marker in messages.
-func (s IncidentStatus) emoji() string {
+// emoji is status s's marker in messages.
+func emoji(s bot.IncidentStatus) string {
 	switch s {
-	case Detected:
+	case bot.Detected:
 		return "🔴"
-	case Investigating:
+	case bot.Investigating:
 		return "🔍"
-	case Mitigated:
+	case bot.Mitigated:
 		return "🟡"
-	case IncResolved:
+	case bot.IncResolved:
 		return "✅"
-	case PostMortem:
+	case bot.PostMortem:
 		return "📝"
-	case Closed:
+	case bot.Closed:
 		return "⚫"
 	}
 	return "❔"
 }
 
-// Incidents is the incident feature: declaring and running incidents, their
+// Service is the incident feature: declaring and running incidents, their
 // timelines, reminders, and the engine job that keeps their Discord threads.
-type Incidents struct {
-	Store   Store
-	Policy  IncidentPolicy
-	Alerts  *Policy // alert routes: channels and who to mention per priority
-	Threads Threads // nil: threads wait
+type Service struct {
+	Store   bot.TxStore[Tx]
+	Policy  Policy
+	Alerts  *bot.Policy // alert routes: channels and who to mention per priority
+	Threads bot.Threads // nil: threads wait
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle
 
 }
 
-func (s *Incidents) log() *slog.Logger {
+func (s *Service) log() *slog.Logger {
 	if s.Log == nil {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.Log
 }
 
-func (s *Incidents) trigger() {
+func (s *Service) trigger() {
 	if s.Trigger != nil {
 		s.Trigger()
 	}
 }
 
-func (s *Incidents) route(p Priority) Route {
+func (s *Service) route(p bot.Priority) bot.Route {
 	if s.Alerts == nil {
-		return Route{}
+		return bot.Route{}
 	}
 	return s.Alerts.Route(p)
 }

@@ -1,4 +1,4 @@
-package bot
+package incident
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
 // TriageChannel is where /report items go: the triage channel, else the
 // incidents channel, else the P2 alert channel.
-func (s *Incidents) TriageChannel() string {
-	for _, c := range []string{s.Policy.TriageChannelID, s.Policy.ChannelID, s.route(P2).ChannelID} {
+func (s *Service) TriageChannel() string {
+	for _, c := range []string{s.Policy.TriageChannelID, s.Policy.ChannelID, s.route(bot.P2).ChannelID} {
 		if c != "" {
 			return c
 		}
@@ -22,22 +23,22 @@ func (s *Incidents) TriageChannel() string {
 
 // Report records a problem reported by a member and queues a triage item
 // with buttons to declare an incident, link it to one, or dismiss it.
-func (s *Incidents) Report(ctx context.Context, text, fromChannel string, a Actor, now time.Time) (*UserReport, error) {
+func (s *Service) Report(ctx context.Context, text, fromChannel string, a bot.Actor, now time.Time) (*UserReport, error) {
 	t, err := incText("report", text, 1000)
 	if err != nil {
 		return nil, err
 	}
 	ch := s.TriageChannel()
 	if ch == "" {
-		return nil, Errorf(EConflict, "reports are not set up: an admin must set incidents.triage_channel in Klaxon's configuration")
+		return nil, bot.Errorf(bot.EConflict, "reports are not set up: an admin must set incidents.triage_channel in Klaxon's configuration")
 	}
 	r := &UserReport{Text: t, Reporter: a, ChannelID: fromChannel, Status: ReportOpen, TriageChannelID: ch, CreatedAt: now}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if err := tx.SaveReport(r); err != nil {
 			return err
 		}
-		return tx.Enqueue(&Outgoing{ChannelID: ch, Priority: P2, Kind: "triage", Ref: fmt.Sprintf("report:%d", r.ID),
-			Message: ReportMessage(r, nil), Buttons: ReportButtons(r.ID), DueAt: now, CreatedAt: now})
+		return tx.Enqueue(&bot.Outgoing{ChannelID: ch, Priority: bot.P2, Kind: "triage", Ref: fmt.Sprintf("report:%d", r.ID),
+			Message: TriageMessage(r, nil), Buttons: TriageButtons(r.ID), DueAt: now, CreatedAt: now})
 	})
 	if err != nil {
 		return nil, err
@@ -47,27 +48,27 @@ func (s *Incidents) Report(ctx context.Context, text, fromChannel string, a Acto
 	return r, nil
 }
 
-// ReportButtons are the triage buttons of an open report.
-func ReportButtons(id int64) []IncidentButton {
-	return []IncidentButton{
+// TriageButtons are the triage buttons of an open report.
+func TriageButtons(id int64) []bot.Button {
+	return []bot.Button{
 		{Label: "Declare incident", CustomID: fmt.Sprintf("rptdecl:%d", id), Emoji: "🚨", Style: "danger"},
 		{Label: "Link to incident", CustomID: fmt.Sprintf("rptlink:%d", id), Emoji: "🔗", Style: "primary"},
 		{Label: "Dismiss", CustomID: fmt.Sprintf("rptdis:%d", id), Style: "secondary"},
 	}
 }
 
-// ReportMessage is the triage message of a report, showing its outcome once handled.
-func ReportMessage(r *UserReport, inc *Incident) Message {
-	m := Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Tone: ToneTriage,
-		Fields: []Field{{Name: "Reported by", Value: ActorRef(r.Reporter), Inline: true},
-			{Name: "When", Value: TimeRef(r.CreatedAt, TimeFull), Inline: true}},
+// TriageMessage is the triage message of a report, showing its outcome once handled.
+func TriageMessage(r *UserReport, inc *bot.Incident) bot.Message {
+	m := bot.Message{Title: fmt.Sprintf("📢 Report #%d", r.ID), Description: r.Text, Tone: bot.ToneTriage,
+		Fields: []bot.Field{{Name: "Reported by", Value: bot.ActorRef(r.Reporter), Inline: true},
+			{Name: "When", Value: bot.TimeRef(r.CreatedAt, bot.TimeFull), Inline: true}},
 		Footer: "Triage: declare an incident, link it to one that is open, or dismiss it"}
 	if r.ChannelID != "" {
-		m.Fields = append(m.Fields, Field{Name: "From", Value: ChannelRef(r.ChannelID), Inline: true})
+		m.Fields = append(m.Fields, bot.Field{Name: "From", Value: bot.ChannelRef(r.ChannelID), Inline: true})
 	}
 	switch r.Status {
 	case ReportDeclared, ReportLinked:
-		m.Tone = ToneResolved
+		m.Tone = bot.ToneResolved
 		what := "declared as"
 		if r.Status == ReportLinked {
 			what = "linked to"
@@ -77,16 +78,16 @@ func ReportMessage(r *UserReport, inc *Incident) Message {
 			ref = inc.Ref() + threadMention(inc)
 		}
 		m.Footer = ""
-		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, ActorRef(r.HandledBy))})
+		m.Fields = append(m.Fields, bot.Field{Name: "Outcome", Value: fmt.Sprintf("%s %s by %s", what, ref, bot.ActorRef(r.HandledBy))})
 	case ReportDismissed:
-		m.Tone = ToneMuted
+		m.Tone = bot.ToneMuted
 		m.Footer = ""
-		m.Fields = append(m.Fields, Field{Name: "Outcome", Value: "dismissed by " + ActorRef(r.HandledBy)})
+		m.Fields = append(m.Fields, bot.Field{Name: "Outcome", Value: "dismissed by " + bot.ActorRef(r.HandledBy)})
 	}
 	return m
 }
 
-func (s *Incidents) openReport(tx Tx, id int64) (*UserReport, error) {
+func (s *Service) openReport(tx Tx, id int64) (*UserReport, error) {
 	r, err := tx.Report(id)
 	if err != nil {
 		return nil, err
@@ -96,16 +97,16 @@ func (s *Incidents) openReport(tx Tx, id int64) (*UserReport, error) {
 		if r.IncidentID != 0 {
 			what += fmt.Sprintf(" (INC-%d)", r.IncidentID)
 		}
-		return nil, Errorf(EConflict, "report #%d was already handled: %s by %s", r.ID, what, ActorRef(r.HandledBy))
+		return nil, bot.Errorf(bot.EConflict, "report #%d was already handled: %s by %s", r.ID, what, bot.ActorRef(r.HandledBy))
 	}
 	return r, nil
 }
 
 // DeclareFromReport declares an incident for a report (priority P2 unless
 // given; it can be reclassified in the thread).
-func (s *Incidents) DeclareFromReport(ctx context.Context, reportID int64, p Priority, a Actor, now time.Time) (*UserReport, *Incident, error) {
+func (s *Service) DeclareFromReport(ctx context.Context, reportID int64, p bot.Priority, a bot.Actor, now time.Time) (*UserReport, *bot.Incident, error) {
 	var r *UserReport
-	var inc *Incident
+	var inc *bot.Incident
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
 		if r, err = s.openReport(tx, reportID); err != nil {
 			return err
@@ -133,14 +134,14 @@ func (s *Incidents) DeclareFromReport(ctx context.Context, reportID int64, p Pri
 }
 
 // LinkReport adds a report to an incident's timeline and thread.
-func (s *Incidents) LinkReport(ctx context.Context, reportID, incidentID int64, a Actor, now time.Time) (*UserReport, *Incident, error) {
+func (s *Service) LinkReport(ctx context.Context, reportID, incidentID int64, a bot.Actor, now time.Time) (*UserReport, *bot.Incident, error) {
 	var r *UserReport
-	inc, err := s.change(ctx, incidentID, func(tx Tx, inc *Incident, st *IncidentState) (err error) {
+	inc, err := s.change(ctx, incidentID, func(tx Tx, inc *bot.Incident, st *State) (err error) {
 		if r, err = s.openReport(tx, reportID); err != nil {
 			return err
 		}
-		if inc.Status == Closed {
-			return Errorf(EConflict, "%s is closed: declare a new incident instead", inc.Ref())
+		if inc.Status == bot.Closed {
+			return bot.Errorf(bot.EConflict, "%s is closed: declare a new incident instead", inc.Ref())
 		}
 		r.Status, r.IncidentID, r.HandledBy, r.HandledAt = ReportLinked, inc.ID, a, now
 		if err := tx.SaveReport(r); err != nil {
@@ -149,14 +150,14 @@ func (s *Incidents) LinkReport(ctx context.Context, reportID, incidentID int64, 
 		if err := s.event(tx, inc, r.CreatedAt, "user report", r.Reporter, r.Text, fmt.Sprintf("report:%d", r.ID)); err != nil {
 			return err
 		}
-		return s.post(tx, inc, "report", Message{Content: fmt.Sprintf("📢 Report #%d from %s, linked by %s:\n> %s", r.ID, ActorRef(r.Reporter), ActorRef(a),
+		return s.post(tx, inc, "report", bot.Message{Content: fmt.Sprintf("📢 Report #%d from %s, linked by %s:\n> %s", r.ID, bot.ActorRef(r.Reporter), bot.ActorRef(a),
 			strings.ReplaceAll(text.Truncate(r.Text, 1500), "\n", "\n> "))}, nil, now)
 	})
 	return r, inc, err
 }
 
 // DismissReport closes a report without an incident.
-func (s *Incidents) DismissReport(ctx context.Context, reportID int64, a Actor, now time.Time) (*UserReport, error) {
+func (s *Service) DismissReport(ctx context.Context, reportID int64, a bot.Actor, now time.Time) (*UserReport, error) {
 	var r *UserReport
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
 		if r, err = s.openReport(tx, reportID); err != nil {
@@ -167,3 +168,26 @@ func (s *Incidents) DismissReport(ctx context.Context, reportID int64, a Actor, 
 	})
 	return r, err
 }
+
+// UserReport is a problem a member reported with /report: a triage item.
+type UserReport struct {
+	ID              int64
+	Text            string
+	Reporter        bot.Actor
+	ChannelID       string // where it was reported from
+	Status          string // "open", "declared", "linked", "dismissed"
+	IncidentID      int64
+	HandledBy       bot.Actor
+	TriageChannelID string // where the triage message is
+	MessageID       string // the triage message, once posted
+	CreatedAt       time.Time
+	HandledAt       time.Time
+}
+
+// User report statuses.
+const (
+	ReportOpen      = "open"
+	ReportDeclared  = "declared"
+	ReportLinked    = "linked"
+	ReportDismissed = "dismissed"
+)

@@ -1,19 +1,26 @@
-package bot
+package incident
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
+)
+
+var (
+	_ bot.Job    = (*Service)(nil)
+	_ bot.Sender = (*Service)(nil)
 )
 
 // Name implements Job.
-func (s *Incidents) Name() string { return "incidents" }
+func (s *Service) Name() string { return "incidents" }
 
 // Run implements Job: it copies alert actions into timelines, creates
 // threads and pinned summaries, delivers thread messages, adds members,
 // sends reminders and archives threads. Every step is driven by what the
 // database says, so a restart or a Discord outage only delays it.
-func (s *Incidents) Run(ctx context.Context, now time.Time) error {
+func (s *Service) Run(ctx context.Context, now time.Time) error {
 	if err := s.syncActions(ctx, now); err != nil {
 		return fmt.Errorf("sync alert actions: %w", err)
 	}
@@ -34,7 +41,7 @@ func (s *Incidents) Run(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("%s: %w", inc.Ref(), err)
 			}
 			if need {
-				if err := tx.EnsureItem(ItemIncident, inc.ID, inc.Priority, now); err != nil {
+				if err := tx.EnsureItem(bot.ItemIncident, inc.ID, inc.Priority, now); err != nil {
 					return err
 				}
 			}
@@ -46,13 +53,13 @@ func (s *Incidents) Run(ctx context.Context, now time.Time) error {
 // needsSync reports whether the incident has Discord work for the queue:
 // a thread to create, a summary to post or refresh, members to add, a
 // thread to archive. It mirrors syncThread's conditions.
-func (s *Incidents) needsSync(tx Tx, inc *Incident, now time.Time) (bool, error) {
+func (s *Service) needsSync(tx Tx, inc *bot.Incident, now time.Time) (bool, error) {
 	st, err := tx.IncidentState(inc.ID)
 	if err != nil {
 		return false, err
 	}
 	if inc.ThreadID == "" {
-		if inc.Status == Closed {
+		if inc.Status == bot.Closed {
 			return false, nil
 		}
 		if st.PostID != 0 && now.Sub(inc.DetectedAt) < 2*time.Minute {
@@ -70,7 +77,7 @@ func (s *Incidents) needsSync(tx Tx, inc *Incident, now time.Time) (bool, error)
 	if err != nil || len(members) > 0 {
 		return len(members) > 0, err
 	}
-	if IncidentIsOpen(inc.Status) || st.Archived {
+	if IsOpen(inc.Status) || st.Archived {
 		return false, nil
 	}
 	end := inc.ResolvedAt
@@ -80,15 +87,15 @@ func (s *Incidents) needsSync(tx Tx, inc *Incident, now time.Time) (bool, error)
 	if s.Policy.ArchiveAfter > 0 && !end.IsZero() {
 		return !now.Before(end.Add(s.Policy.ArchiveAfter)), nil
 	}
-	return inc.Status == Closed, nil
+	return inc.Status == bot.Closed, nil
 }
 
 // Send implements Sender for ItemIncident: it brings the incident's thread
 // up to date.
-func (s *Incidents) Send(ctx context.Context, it Item, now time.Time) (func(Tx) error, bool, error) {
-	var inc *Incident
+func (s *Service) Send(ctx context.Context, it bot.Item, now time.Time) (func(bot.Tx) error, bool, error) {
+	var inc *bot.Incident
 	err := s.Store.View(ctx, func(tx Tx) (err error) { inc, err = tx.Incident(it.Target); return err })
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -98,7 +105,8 @@ func (s *Incidents) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 }
 
 // Dead implements Sender: the refusal is shown with the incident.
-func (s *Incidents) Dead(ctx context.Context, tx Tx, it Item, se *SendError, now time.Time) error {
+func (s *Service) Dead(ctx context.Context, btx bot.Tx, it bot.Item, se *bot.SendError, now time.Time) error {
+	tx := s.Store.Join(btx)
 	st, err := tx.IncidentState(it.Target)
 	if err != nil {
 		return err
@@ -109,7 +117,8 @@ func (s *Incidents) Dead(ctx context.Context, tx Tx, it Item, se *SendError, now
 
 // ReportSent is the SentHook of triage messages: it records the message's
 // id on the report.
-func (s *Incidents) ReportSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
+func (s *Service) ReportSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, messageID string, sendErr error, now time.Time) error {
+	tx := s.Store.Join(btx)
 	var rid int64
 	if sendErr != nil {
 		return nil
@@ -118,7 +127,7 @@ func (s *Incidents) ReportSent(ctx context.Context, tx Tx, m Outgoing, messageID
 		return nil
 	}
 	r, err := tx.Report(rid)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {
@@ -131,7 +140,7 @@ func (s *Incidents) ReportSent(ctx context.Context, tx Tx, m Outgoing, messageID
 // syncActions copies the action log of linked alert groups (acknowledged,
 // escalated, paged, silenced, resolved by hand) into the timeline, and
 // counts a linked alert's acknowledgement as the incident's.
-func (s *Incidents) syncActions(ctx context.Context, now time.Time) error {
+func (s *Service) syncActions(ctx context.Context, now time.Time) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		open, err := tx.Incidents(true, 200)
 		if err != nil {
@@ -177,8 +186,8 @@ func (s *Incidents) syncActions(ctx context.Context, now time.Time) error {
 						if inc.AckedAt.IsZero() || a.Action.At.Before(inc.AckedAt) {
 							inc.AckedAt = a.Action.At
 						}
-						if inc.Status == Detected {
-							inc.Status = Investigating
+						if inc.Status == bot.Detected {
+							inc.Status = bot.Investigating
 							if err := s.event(tx, inc, a.Action.At, "status changed", a.Action.Actor, "detected → investigating: the alert was acknowledged", "status:investigating"); err != nil {
 								return err
 							}
@@ -206,7 +215,7 @@ func (s *Incidents) syncActions(ctx context.Context, now time.Time) error {
 
 // remind queues status-update reminders, commander reminders and
 // mitigated nudges into the threads.
-func (s *Incidents) remind(ctx context.Context, now time.Time) error {
+func (s *Service) remind(ctx context.Context, now time.Time) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		open, err := tx.Incidents(true, 200)
 		if err != nil {
@@ -226,15 +235,15 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 				!now.Before(inc.DetectedAt.Add(s.Policy.CommanderAfter)) &&
 				(st.CommanderRemindedAt.IsZero() || !now.Before(st.CommanderRemindedAt.Add(s.Policy.CommanderAfter))) {
 				who := s.route(inc.Priority).Mentions
-				m := Message{Content: fmt.Sprintf("%s⚠️ **%s** (%s %s) has had no commander for %s. Who takes it?",
+				m := bot.Message{Content: fmt.Sprintf("%s⚠️ **%s** (%s %s) has had no commander for %s. Who takes it?",
 					mentionText(who), ref, inc.Priority, inc.Priority.Meaning(), FormatSpan(now.Sub(inc.DetectedAt))), Mentions: who}
-				if err := s.post(tx, inc, "commander reminder", m, []IncidentButton{{Label: "I'll be commander", CustomID: fmt.Sprintf("inccmd:%d", id), Emoji: "🫡", Style: "primary"}}, now); err != nil {
+				if err := s.post(tx, inc, "commander reminder", m, []bot.Button{{Label: "I'll be commander", CustomID: fmt.Sprintf("inccmd:%d", id), Emoji: "🫡", Style: "primary"}}, now); err != nil {
 					return err
 				}
 				st.CommanderRemindedAt, changed = now, true
 			}
 			// Status updates.
-			if every := s.Policy.UpdateEvery[inc.Priority]; every > 0 && (inc.Status == Detected || inc.Status == Investigating) {
+			if every := s.Policy.UpdateEvery[inc.Priority]; every > 0 && (inc.Status == bot.Detected || inc.Status == bot.Investigating) {
 				base := inc.DetectedAt
 				for _, t := range []time.Time{inc.LastUpdateAt, st.UpdateRemindedAt} {
 					if t.After(base) {
@@ -246,7 +255,7 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 					due = st.SnoozedUntil
 				}
 				if !now.Before(due) {
-					who := Mentions{}
+					who := bot.Mentions{}
 					if commander != "" {
 						who.Users = []string{commander}
 					}
@@ -257,9 +266,9 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 					if !inc.LastUpdateAt.IsZero() {
 						since = fmt.Sprintf("for %s", FormatSpan(now.Sub(inc.LastUpdateAt)))
 					}
-					m := Message{Content: fmt.Sprintf("%s⏰ No status update on **%s** %s. Post one with `/incident update` (or the button): what is affected, what we are doing, when the next update comes.",
+					m := bot.Message{Content: fmt.Sprintf("%s⏰ No status update on **%s** %s. Post one with `/incident update` (or the button): what is affected, what we are doing, when the next update comes.",
 						mentionText(who), ref, since), Mentions: who}
-					if err := s.post(tx, inc, "update reminder", m, []IncidentButton{
+					if err := s.post(tx, inc, "update reminder", m, []bot.Button{
 						{Label: "Post update", CustomID: fmt.Sprintf("incupd:%d", id), Emoji: "📣", Style: "primary"},
 						{Label: "Snooze 30m", CustomID: fmt.Sprintf("incsnz:%d:30m", id), Style: "secondary"},
 						{Label: "Snooze 2h", CustomID: fmt.Sprintf("incsnz:%d:2h", id), Style: "secondary"},
@@ -270,19 +279,19 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 				}
 			}
 			// Left in mitigated.
-			if inc.Status == Mitigated && s.Policy.MitigatedNudge > 0 {
+			if inc.Status == bot.Mitigated && s.Policy.MitigatedNudge > 0 {
 				base := inc.MitigatedAt
 				if st.NudgedAt.After(base) {
 					base = st.NudgedAt
 				}
 				if !now.Before(base.Add(s.Policy.MitigatedNudge)) {
-					who := Mentions{}
+					who := bot.Mentions{}
 					if commander != "" {
 						who.Users = []string{commander}
 					}
-					m := Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since %s. If it is fixed, resolve it; if not, move it back to investigating.",
-						mentionText(who), ref, TimeRef(inc.MitigatedAt, TimeRelative)), Mentions: who}
-					if err := s.post(tx, inc, "mitigated nudge", m, []IncidentButton{
+					m := bot.Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since %s. If it is fixed, resolve it; if not, move it back to investigating.",
+						mentionText(who), ref, bot.TimeRef(inc.MitigatedAt, bot.TimeRelative)), Mentions: who}
+					if err := s.post(tx, inc, "mitigated nudge", m, []bot.Button{
 						{Label: "Resolve", CustomID: fmt.Sprintf("incres:%d", id), Emoji: "✅", Style: "success"},
 						{Label: "Back to investigating", CustomID: fmt.Sprintf("incinv:%d", id), Emoji: "🔍", Style: "secondary"},
 					}, now); err != nil {
@@ -301,22 +310,22 @@ func (s *Incidents) remind(ctx context.Context, now time.Time) error {
 	})
 }
 
-func mentionText(m Mentions) string { return MentionPrefix(m) }
+func mentionText(m bot.Mentions) string { return bot.MentionPrefix(m) }
 
 // syncThread creates the thread, pins and refreshes the summary, adds
 // members and archives, as far as the incident needs. A Discord failure is
 // returned as it is: the outbound queue decides what follows.
-func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time) error {
-	var st *IncidentState
-	var card *Post
-	var groups []*Group
+func (s *Service) syncThread(ctx context.Context, inc *bot.Incident, now time.Time) error {
+	var st *State
+	var card *bot.Post
+	var groups []*bot.Group
 	var members []string
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		if st, err = tx.IncidentState(inc.ID); err != nil {
 			return err
 		}
 		if st.PostID != 0 {
-			if card, err = tx.Post(st.PostID); ErrorCode(err) == ENotFound {
+			if card, err = tx.Post(st.PostID); bot.ErrorCode(err) == bot.ENotFound {
 				card, err = nil, nil
 			}
 			if err != nil {
@@ -340,7 +349,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 	failed := func(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
 
 	if inc.ThreadID == "" {
-		if inc.Status == Closed {
+		if inc.Status == bot.Closed {
 			return nil
 		}
 		var threadID, channelID, announceID string
@@ -349,7 +358,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return nil // the card is on its way; its thread comes next cycle
 		case card != nil && card.MessageID != "":
 			channelID = card.ChannelID
-			threadID, err = s.Threads.StartThread(ctx, card.ChannelID, card.MessageID, IncidentThreadName(inc))
+			threadID, err = s.Threads.StartThread(ctx, card.ChannelID, card.MessageID, ThreadName(inc))
 		default:
 			channelID = s.Policy.ChannelID
 			if channelID == "" {
@@ -359,17 +368,17 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 				log.Warn("incident has no channel for its thread: set incidents.channel")
 				return nil
 			}
-			m := Message{Content: fmt.Sprintf("🚨 **%s** · %s %s · %s", inc.Ref(), inc.Priority, inc.Priority.Meaning(), inc.Title)}
+			m := bot.Message{Content: fmt.Sprintf("🚨 **%s** · %s %s · %s", inc.Ref(), inc.Priority, inc.Priority.Meaning(), inc.Title)}
 			if st.Source != "alert" {
 				m.Mentions = s.route(inc.Priority).Mentions
-				if !m.Mentions.Empty() && inc.Priority <= P1 {
+				if !m.Mentions.Empty() && inc.Priority <= bot.P1 {
 					m.Content = mentionText(m.Mentions) + m.Content
 				} else {
-					m.Mentions = Mentions{}
+					m.Mentions = bot.Mentions{}
 				}
 			}
 			m.Nonce = fmt.Sprintf("kxi%da", inc.ID) // the announcement is posted once: a repeat returns it
-			threadID, announceID, err = s.Threads.CreateThread(ctx, channelID, IncidentThreadName(inc), m)
+			threadID, announceID, err = s.Threads.CreateThread(ctx, channelID, ThreadName(inc), m)
 		}
 		if err != nil {
 			return failed("create thread", err)
@@ -427,7 +436,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 	for _, u := range members {
 		result := "added"
 		if err := s.Threads.AddMember(ctx, inc.ThreadID, u); err != nil {
-			se := AsSendError(err)
+			se := bot.AsSendError(err)
 			if se.Paced || se.Temporary {
 				return failed("add member", err)
 			}
@@ -443,7 +452,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 	if end.IsZero() {
 		end = inc.ClosedAt
 	}
-	if !IncidentIsOpen(inc.Status) && !st.Archived && s.Policy.ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.Policy.ArchiveAfter)) {
+	if !IsOpen(inc.Status) && !st.Archived && s.Policy.ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.Policy.ArchiveAfter)) {
 		if pending, err := s.pendingPosts(ctx, inc.ID); err != nil || pending {
 			return err // the closing summary goes out first
 		}
@@ -462,7 +471,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 			return err
 		}
 		log.Info("incident thread archived", "thread", inc.ThreadID)
-	} else if inc.Status == Closed && !st.Archived && (s.Policy.ArchiveAfter == 0 || end.IsZero()) {
+	} else if inc.Status == bot.Closed && !st.Archived && (s.Policy.ArchiveAfter == 0 || end.IsZero()) {
 		// Nothing will archive it: stop syncing it.
 		return s.Store.Update(ctx, func(tx Tx) error {
 			cst, err := tx.IncidentState(inc.ID)
@@ -476,7 +485,7 @@ func (s *Incidents) syncThread(ctx context.Context, inc *Incident, now time.Time
 	return nil
 }
 
-func (s *Incidents) saveSummary(ctx context.Context, inc *Incident, summaryID string, version int64) error {
+func (s *Service) saveSummary(ctx context.Context, inc *bot.Incident, summaryID string, version int64) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Incident(inc.ID)
 		if err != nil {
@@ -501,7 +510,7 @@ func (s *Incidents) saveSummary(ctx context.Context, inc *Incident, summaryID st
 	})
 }
 
-func (s *Incidents) pendingPosts(ctx context.Context, incidentID int64) (pending bool, err error) {
+func (s *Service) pendingPosts(ctx context.Context, incidentID int64) (pending bool, err error) {
 	err = s.Store.View(ctx, func(tx Tx) error { pending, err = tx.PendingMessages(incidentID); return err })
 	return pending, err
 }

@@ -1,10 +1,12 @@
-package bot
+package incident
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // RunbookRefs returns the runbook references an alert group carries, best
@@ -13,7 +15,7 @@ import (
 // looking at the group's common labels and annotations before its alerts'.
 // A reference is an id, an alias, or a URL or path whose last element names
 // a runbook; resolving it is the runbook library's job.
-func RunbookRefs(g *Group) []string {
+func RunbookRefs(g *bot.Group) []string {
 	if g == nil {
 		return nil
 	}
@@ -45,7 +47,7 @@ func RunbookRefs(g *Group) []string {
 
 // RunbookLabels returns the labels a runbook matcher is checked against for
 // a group: its common labels, or its first alert's when it has none.
-func RunbookLabels(g *Group) map[string]string {
+func RunbookLabels(g *bot.Group) map[string]string {
 	if g == nil {
 		return nil
 	}
@@ -73,13 +75,13 @@ type Checklist struct {
 	Steps      []string
 	Done       []*StepMark // one per step; nil while not done
 	ChannelID  string      // where it was posted (the incident thread)
-	StartedBy  Actor
+	StartedBy  bot.Actor
 	StartedAt  time.Time
 }
 
 // StepMark records who marked a step done, and when.
 type StepMark struct {
-	Actor
+	bot.Actor
 	At time.Time
 }
 
@@ -108,9 +110,9 @@ type ChecklistTx interface {
 
 // StartChecklist records a runbook's steps as a checklist of an incident and
 // adds a "runbook started" timeline event, in one transaction.
-func StartChecklist(ctx context.Context, s Store, incidentID int64, runbookID, title string, steps []string, channelID string, by Actor, now time.Time) (*Checklist, error) {
+func StartChecklist(ctx context.Context, s bot.TxStore[Tx], incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*Checklist, error) {
 	if len(steps) == 0 {
-		return nil, Errorf(EInvalid, "runbook %s has no steps to check off: add a numbered list under a \"## Steps\" heading, or use /runbook show", runbookID)
+		return nil, bot.Errorf(bot.EInvalid, "runbook %s has no steps to check off: add a numbered list under a \"## Steps\" heading, or use /runbook show", runbookID)
 	}
 	if len(steps) > MaxChecklistSteps {
 		steps = steps[:MaxChecklistSteps]
@@ -125,7 +127,7 @@ func StartChecklist(ctx context.Context, s Store, incidentID int64, runbookID, t
 		if err := tx.AddChecklist(c); err != nil {
 			return err
 		}
-		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: inc.ID, At: now, Kind: "runbook started", Actor: by,
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: now, Kind: "runbook started", Actor: by,
 			Text: fmt.Sprintf("Started runbook %s (%s): %d steps", title, runbookID, len(steps)), Ref: checklistRef(c, -1)})
 	})
 	if err != nil {
@@ -148,7 +150,7 @@ func checklistRef(c *Checklist, step int) string {
 // incidentID is the incident the step was clicked in (its thread): a
 // checklist of another incident is refused (EForbidden), so a forged
 // button cannot tick steps on an incident its clicker is not looking at.
-func ToggleStep(ctx context.Context, s Store, incidentID, checklistID int64, step int, by Actor, now time.Time) (*Checklist, bool, error) {
+func ToggleStep(ctx context.Context, s bot.TxStore[Tx], incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*Checklist, bool, error) {
 	var c *Checklist
 	var done bool
 	err := s.Update(ctx, func(tx Tx) (err error) {
@@ -156,10 +158,10 @@ func ToggleStep(ctx context.Context, s Store, incidentID, checklistID int64, ste
 			return err
 		}
 		if c.IncidentID != incidentID {
-			return Errorf(EForbidden, "checklist %d belongs to another incident: use the checklist in this incident's thread", checklistID)
+			return bot.Errorf(bot.EForbidden, "checklist %d belongs to another incident: use the checklist in this incident's thread", checklistID)
 		}
 		if step < 0 || step >= len(c.Steps) {
-			return Errorf(EInvalid, "checklist %d has no step %d", checklistID, step+1)
+			return bot.Errorf(bot.EInvalid, "checklist %d has no step %d", checklistID, step+1)
 		}
 		kind, verb := "runbook step", "done"
 		if c.Done[step] == nil {
@@ -172,11 +174,34 @@ func ToggleStep(ctx context.Context, s Store, incidentID, checklistID int64, ste
 		if err := tx.SaveChecklistDone(c); err != nil {
 			return err
 		}
-		return tx.AddTimelineEvent(&TimelineEvent{IncidentID: c.IncidentID, At: now, Kind: kind, Actor: by,
+		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: c.IncidentID, At: now, Kind: kind, Actor: by,
 			Text: fmt.Sprintf("%s step %d/%d %s: %s", c.Title, step+1, len(c.Steps), verb, c.Steps[step]), Ref: checklistRef(c, step)})
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return c, done, nil
+}
+
+// Checklists is the runbook checklist service for the handlers: it finds
+// the incident of a thread, starts checklists and ticks their steps, each
+// call in its own transaction.
+type Checklists struct {
+	Store bot.TxStore[Tx]
+}
+
+// ThreadIncident is Service.ThreadIncident: the incident whose thread is
+// channelID with its alert groups; nil, nil, nil outside incident threads.
+func (s *Checklists) ThreadIncident(ctx context.Context, channelID string) (*bot.Incident, []*bot.Group, error) {
+	return threadIncident(ctx, s.Store, channelID)
+}
+
+// Start is StartChecklist.
+func (s *Checklists) Start(ctx context.Context, incidentID int64, runbookID, title string, steps []string, channelID string, by bot.Actor, now time.Time) (*Checklist, error) {
+	return StartChecklist(ctx, s.Store, incidentID, runbookID, title, steps, channelID, by, now)
+}
+
+// Toggle is ToggleStep.
+func (s *Checklists) Toggle(ctx context.Context, incidentID, checklistID int64, step int, by bot.Actor, now time.Time) (*Checklist, bool, error) {
+	return ToggleStep(ctx, s.Store, incidentID, checklistID, step, by, now)
 }

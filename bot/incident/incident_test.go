@@ -1,4 +1,4 @@
-package bot_test
+package incident_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -22,7 +23,7 @@ type fakeThreads struct {
 	fail     error
 	threads  map[string]string // thread id -> parent channel
 	sent     map[string][]bot.Message
-	buttons  map[string][][]bot.IncidentButton
+	buttons  map[string][][]bot.Button
 	pinned   []string
 	edits    int
 	members  map[string][]string
@@ -30,7 +31,7 @@ type fakeThreads struct {
 }
 
 func newFakeThreads() *fakeThreads {
-	return &fakeThreads{threads: map[string]string{}, sent: map[string][]bot.Message{}, buttons: map[string][][]bot.IncidentButton{}, members: map[string][]string{}}
+	return &fakeThreads{threads: map[string]string{}, sent: map[string][]bot.Message{}, buttons: map[string][][]bot.Button{}, members: map[string][]string{}}
 }
 
 func (f *fakeThreads) id() string { f.n++; return fmt.Sprintf("9%03d", f.n) }
@@ -57,7 +58,7 @@ func (f *fakeThreads) CreateThread(_ context.Context, channelID, name string, m 
 	return id, id, nil
 }
 
-func (f *fakeThreads) Send(_ context.Context, channelID string, m bot.Message, bs []bot.IncidentButton) (string, error) {
+func (f *fakeThreads) Send(_ context.Context, channelID string, m bot.Message, bs []bot.Button) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -68,7 +69,7 @@ func (f *fakeThreads) Send(_ context.Context, channelID string, m bot.Message, b
 	return f.id(), nil
 }
 
-func (f *fakeThreads) Edit(context.Context, string, string, bot.Message, []bot.IncidentButton) error {
+func (f *fakeThreads) Edit(context.Context, string, string, bot.Message, []bot.Button) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.edits++
@@ -110,41 +111,41 @@ type incFixture struct {
 	db      *store.DB
 	pg      *bot.Paging
 	pol     *bot.Policy
-	inc     *bot.Incidents
+	inc     *incident.Service
 	threads *fakeThreads
 	engine  *bot.Engine
 	clock   *bot.FakeClock
 }
 
-func newIncidents(t *testing.T, path string, tune func(*bot.IncidentPolicy)) *incFixture {
+func newIncidents(t *testing.T, path string, tune func(*incident.Policy)) *incFixture {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "k.db")
 	}
-	db := openDB(t, path)
+	db := bottest.OpenDB(t, path)
 	t.Cleanup(func() { db.Close() })
-	pg, pol := newPaging(t, db)
-	ip := bot.DefaultIncidentPolicy()
+	pg, pol := bottest.NewPaging(t, db)
+	ip := incident.DefaultPolicy()
 	ip.ChannelID, ip.StatusChannelID = "300", "301"
 	if tune != nil {
 		tune(&ip)
 	}
 	th := newFakeThreads()
-	inc := &bot.Incidents{Store: db, Policy: ip, Alerts: pol, Threads: th}
+	inc := &incident.Service{Store: db.Incident(), Policy: ip, Alerts: pol, Threads: th}
 	pol.OnGroupChange = append(pol.OnGroupChange, inc.OnGroupChange)
-	clock := bot.NewFakeClock(t0)
+	clock := bot.NewFakeClock(bottest.T0)
 	// The outbound queue, without the card path: thread work and thread messages.
 	e := &bot.Engine{Store: db, Policy: pol, Clock: clock, Threads: th, Senders: map[bot.ItemKind]bot.Sender{bot.ItemIncident: inc},
 		Hooks: map[string]bot.SentHook{"triage": inc.ReportSent}, Log: slog.New(slog.DiscardHandler)}
 	return &incFixture{db: db, pg: pg, pol: pol, inc: inc, threads: th, engine: e, clock: clock}
 }
 
-func (f *incFixture) get(t *testing.T, id int64) (*bot.Incident, *bot.IncidentState, []bot.TimelineEvent) {
+func (f *incFixture) get(t *testing.T, id int64) (*bot.Incident, *incident.State, []bot.TimelineEvent) {
 	t.Helper()
 	var inc *bot.Incident
-	var st *bot.IncidentState
+	var st *incident.State
 	var tl []bot.TimelineEvent
-	err := f.db.View(context.Background(), func(tx bot.Tx) (err error) {
+	err := f.db.Incident().View(context.Background(), func(tx incident.Tx) (err error) {
 		if inc, err = tx.Incident(id); err != nil {
 			return err
 		}
@@ -208,7 +209,7 @@ func TestIncidentTransitions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := bot.CheckIncidentTransition("INC-1", c.from, c.to)
+			err := incident.CheckTransition("INC-1", c.from, c.to)
 			if (err == nil) != c.ok {
 				t.Fatalf("got %v, want ok=%v", err, c.ok)
 			}
@@ -221,16 +222,16 @@ func TestIncidentTransitions(t *testing.T) {
 
 func TestParseIncidentRefAndStatus(t *testing.T) {
 	for in, want := range map[string]int64{"INC-42": 42, "inc42": 42, "#7": 7, "12": 12, "3 · P1 · Lag": 3} {
-		if got, err := bot.ParseIncidentRef(in); err != nil || got != want {
+		if got, err := incident.ParseRef(in); err != nil || got != want {
 			t.Errorf("ParseIncidentRef(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "INC-", "the lag one", "0"} {
-		if _, err := bot.ParseIncidentRef(bad); bot.ErrorCode(err) != bot.EInvalid {
+		if _, err := incident.ParseRef(bad); bot.ErrorCode(err) != bot.EInvalid {
 			t.Errorf("ParseIncidentRef(%q) = %v, want EInvalid", bad, err)
 		}
 	}
-	if s, err := bot.ParseIncidentStatus("Post Mortem"); err != nil || s != bot.PostMortem {
+	if s, err := incident.ParseStatus("Post Mortem"); err != nil || s != bot.PostMortem {
 		t.Errorf("ParseIncidentStatus = %q, %v", s, err)
 	}
 }
@@ -250,16 +251,16 @@ func TestAutoOpen(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := newIncidents(t, "", func(p *bot.IncidentPolicy) { p.AutoOpen = c.autoOpen })
-			n := p0("{}:{alertname=\"Down\"}")
+			f := newIncidents(t, "", func(p *incident.Policy) { p.AutoOpen = c.autoOpen })
+			n := bottest.P0("{}:{alertname=\"Down\"}")
 			n.CommonLabels["severity"] = c.severity
 			n.Alerts[0].Labels["severity"] = c.severity
-			res, err := bot.Ingest(context.Background(), f.db, f.pol, n, t0)
+			res, err := bot.Ingest(context.Background(), f.db, f.pol, n, bottest.T0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var inc *bot.Incident
-			err = f.db.View(context.Background(), func(tx bot.Tx) (err error) { inc, err = tx.IncidentOfGroup(res.GroupID); return err })
+			err = f.db.Incident().View(context.Background(), func(tx incident.Tx) (err error) { inc, err = tx.IncidentOfGroup(res.GroupID); return err })
 			if got := err == nil; got != c.want {
 				t.Fatalf("incident opened = %v (%v), want %v", got, err, c.want)
 			}
@@ -283,19 +284,19 @@ func TestAutoOpen(t *testing.T) {
 func TestIncidentOnCard(t *testing.T) {
 	ctx := context.Background()
 	f := newIncidents(t, "", nil)
-	res, err := bot.Ingest(ctx, f.db, f.pol, p0("k1"), t0)
+	res, err := bot.Ingest(ctx, f.db, f.pol, bottest.P0("k1"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var inc *bot.Incident
 	var card *bot.Post
-	_ = f.db.View(ctx, func(tx bot.Tx) error {
+	_ = f.db.Incident().View(ctx, func(tx incident.Tx) error {
 		inc, _ = tx.IncidentOfGroup(res.GroupID)
 		ps, _ := tx.PostsOfGroup(res.GroupID)
 		card = &ps[0]
 		return nil
 	})
-	f.run(t, t0.Add(time.Second))
+	f.run(t, bottest.T0.Add(time.Second))
 	if got, _, _ := f.get(t, inc.ID); got.ThreadID != "" {
 		t.Fatalf("thread created before the card exists: %s", got.ThreadID)
 	}
@@ -303,7 +304,7 @@ func TestIncidentOnCard(t *testing.T) {
 	if err := f.db.Update(ctx, func(tx bot.Tx) error { card.MessageID = "777"; return tx.UpdatePost(card) }); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(2*time.Second))
+	f.run(t, bottest.T0.Add(2*time.Second))
 	got, st, _ := f.get(t, inc.ID)
 	if got.ThreadID != "777" || f.threads.threads["777"] != card.ChannelID {
 		t.Fatalf("thread = %q on %v, want on card message 777", got.ThreadID, f.threads.threads)
@@ -316,12 +317,12 @@ func TestIncidentOnCard(t *testing.T) {
 	}
 
 	// Acknowledge the alert: the job copies it to the timeline, the incident is acknowledged.
-	if _, err := f.pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "501", Via: "button"}, t0.Add(3*time.Minute)); err != nil {
+	if _, err := f.pg.Acknowledge(ctx, res.GroupID, bot.Actor{UserID: "501", Via: "button"}, bottest.T0.Add(3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(3*time.Minute+time.Second))
+	f.run(t, bottest.T0.Add(3*time.Minute+time.Second))
 	got, _, tl := f.get(t, inc.ID)
-	if got.Status != bot.Investigating || !got.AckedAt.Equal(t0.Add(3*time.Minute)) || !hasKind(tl, "acknowledged") {
+	if got.Status != bot.Investigating || !got.AckedAt.Equal(bottest.T0.Add(3*time.Minute)) || !hasKind(tl, "acknowledged") {
 		t.Errorf("after ack: status %s acked %s timeline %v", got.Status, got.AckedAt, kinds(tl))
 	}
 	if f.threads.edits == 0 {
@@ -331,19 +332,19 @@ func TestIncidentOnCard(t *testing.T) {
 		t.Errorf("thread members = %v, want the person who acknowledged", m)
 	}
 	// Running the job again copies nothing twice.
-	f.run(t, t0.Add(4*time.Minute))
+	f.run(t, bottest.T0.Add(4*time.Minute))
 	_, _, tl2 := f.get(t, inc.ID)
 	if len(tl2) != len(tl) {
 		t.Errorf("timeline grew from %d to %d on a quiet cycle: %v", len(tl), len(tl2), kinds(tl2))
 	}
 
 	// Alertmanager resolves it.
-	n := p0("k1")
-	n.Alerts[0].Status, n.Alerts[0].EndsAt = bot.Resolved, t0.Add(5*time.Minute)
-	if _, err := bot.Ingest(ctx, f.db, f.pol, n, t0.Add(5*time.Minute)); err != nil {
+	n := bottest.P0("k1")
+	n.Alerts[0].Status, n.Alerts[0].EndsAt = bot.Resolved, bottest.T0.Add(5*time.Minute)
+	if _, err := bot.Ingest(ctx, f.db, f.pol, n, bottest.T0.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(5*time.Minute+time.Second))
+	f.run(t, bottest.T0.Add(5*time.Minute+time.Second))
 	_, _, tl = f.get(t, inc.ID)
 	if !hasKind(tl, "alert resolved") || !strings.Contains(f.threads.texts("777"), "Every alert linked") {
 		t.Errorf("resolution not recorded: %v\n%s", kinds(tl), f.threads.texts("777"))
@@ -354,32 +355,35 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	ctx := context.Background()
 	f := newIncidents(t, "", nil)
 	lead := bot.Actor{UserID: "600", Name: "lead", Via: "command"}
-	inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "Players lag on EU-1", Priority: bot.P1, Source: "command"}, lead, t0)
+	inc, err := f.inc.Declare(ctx, incident.Declaration{Title: "Players lag on EU-1", Priority: bot.P1, Source: "command"}, lead, bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inc.Declare(ctx, bot.Declaration{Title: "  ", Priority: bot.P1}, lead, t0); bot.ErrorCode(err) != bot.EInvalid {
+	if _, err := f.inc.Declare(ctx, incident.Declaration{Title: "  ", Priority: bot.P1}, lead, bottest.T0); bot.ErrorCode(err) != bot.EInvalid {
 		t.Errorf("empty title: %v", err)
 	}
-	f.run(t, t0.Add(time.Second))
+	f.run(t, bottest.T0.Add(time.Second))
 	got, _, _ := f.get(t, inc.ID)
 	if got.ThreadID == "" || f.threads.threads[got.ThreadID] != "300" {
 		t.Fatalf("thread %q not in the incidents channel: %v", got.ThreadID, f.threads.threads)
 	}
-	if _, err := f.inc.Assign(ctx, inc.ID, "janitor", "601", lead, t0.Add(time.Minute)); bot.ErrorCode(err) != bot.EInvalid ||
+	if _, err := f.inc.Assign(ctx, inc.ID, "janitor", "601", lead, bottest.T0.Add(time.Minute)); bot.ErrorCode(err) != bot.EInvalid ||
 		!strings.Contains(bot.ErrorMessage(err), "commander, communications, scribe") {
 		t.Errorf("unknown role: %v", err)
 	}
-	if _, err := f.inc.Assign(ctx, inc.ID, "Commander", "601", lead, t0.Add(time.Minute)); err != nil {
+	if _, err := f.inc.Assign(ctx, inc.ID, "Commander", "601", lead, bottest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	got, _, _ = f.get(t, inc.ID)
-	if got.Status != bot.Investigating || got.Roles["commander"] != "601" || !got.AckedAt.Equal(t0.Add(time.Minute)) {
+	if got.Status != bot.Investigating || got.Roles["commander"] != "601" || !got.AckedAt.Equal(bottest.T0.Add(time.Minute)) {
 		t.Errorf("after commander: %+v", got)
 	}
 	// The DM with the instructions is queued.
 	var dms []bot.Outgoing
-	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { dms, err = bottest.DueMessages(tx, t0.Add(time.Hour), 100); return err })
+	_ = f.db.View(ctx, func(tx bot.Tx) (err error) {
+		dms, err = bottest.DueMessages(tx, bottest.T0.Add(time.Hour), 100)
+		return err
+	})
 	foundDM := false
 	for _, m := range dms {
 		if m.UserID == "601" && m.Kind == "incident-role" && strings.Contains(m.Message.Description, "lead the response") {
@@ -389,12 +393,12 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	if !foundDM {
 		t.Errorf("no role DM queued: %+v", dms)
 	}
-	if _, err := f.inc.PostUpdate(ctx, inc.ID, "Restarted the proxy; watching.", lead, t0.Add(2*time.Minute)); err != nil {
+	if _, err := f.inc.PostUpdate(ctx, inc.ID, "Restarted the proxy; watching.", lead, bottest.T0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	statusPosts := 0
 	_ = f.db.View(ctx, func(tx bot.Tx) error {
-		ms, _ := bottest.DueMessages(tx, t0.Add(time.Hour), 100)
+		ms, _ := bottest.DueMessages(tx, bottest.T0.Add(time.Hour), 100)
 		for _, m := range ms {
 			if m.ChannelID == "301" && strings.Contains(m.Message.Description, "Restarted the proxy") {
 				statusPosts++
@@ -405,17 +409,17 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 	if statusPosts != 1 {
 		t.Errorf("status channel got %d updates, want 1", statusPosts)
 	}
-	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.PostMortem, "", lead, t0.Add(3*time.Minute)); bot.ErrorCode(err) != bot.EConflict ||
+	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.PostMortem, "", lead, bottest.T0.Add(3*time.Minute)); bot.ErrorCode(err) != bot.EConflict ||
 		!strings.Contains(bot.ErrorMessage(err), "**mitigated** or **resolved**") {
 		t.Errorf("investigating → post-mortem: %v", err)
 	}
-	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.Mitigated, "proxy restarted", lead, t0.Add(10*time.Minute)); err != nil {
+	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.Mitigated, "proxy restarted", lead, bottest.T0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.IncResolved, "root cause fixed", lead, t0.Add(40*time.Minute)); err != nil {
+	if _, err := f.inc.SetStatus(ctx, inc.ID, bot.IncResolved, "root cause fixed", lead, bottest.T0.Add(40*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(41*time.Minute))
+	f.run(t, bottest.T0.Add(41*time.Minute))
 	got, _, tl := f.get(t, inc.ID)
 	th := f.threads.texts(got.ThreadID)
 	for _, want := range []string{"is now **commander**", "Update · INC-1", "mitigated", "INC-1 resolved"} {
@@ -429,25 +433,25 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 		}
 	}
 	// Measures are stored.
-	var ms []bot.IncidentMeasure
-	_ = f.db.View(ctx, func(tx bot.Tx) (err error) {
-		ms, err = tx.IncidentMeasures(t0.Add(-time.Hour), t0.Add(time.Hour))
+	var ms []incident.Measure
+	_ = f.db.Incident().View(ctx, func(tx incident.Tx) (err error) {
+		ms, err = tx.IncidentMeasures(bottest.T0.Add(-time.Hour), bottest.T0.Add(time.Hour))
 		return err
 	})
 	if len(ms) != 1 || ms[0].TimeToAck != time.Minute || ms[0].TimeToMitigate != 10*time.Minute || ms[0].TimeToResolve != 40*time.Minute {
 		t.Fatalf("measures = %+v", ms)
 	}
-	means := bot.MeanIncidentTimes(ms)
+	means := incident.MeanTimes(ms)
 	if means[bot.P1].MTTA != time.Minute || means[bot.P1].MTTR != 40*time.Minute || means[bot.P0].Incidents != 0 {
 		t.Errorf("means = %+v", means)
 	}
 	// Archive after 24h, once.
-	f.run(t, t0.Add(40*time.Minute+23*time.Hour))
+	f.run(t, bottest.T0.Add(40*time.Minute+23*time.Hour))
 	if len(f.threads.archived) != 0 {
 		t.Errorf("archived too early")
 	}
-	f.run(t, t0.Add(40*time.Minute+24*time.Hour))
-	f.run(t, t0.Add(40*time.Minute+25*time.Hour))
+	f.run(t, bottest.T0.Add(40*time.Minute+24*time.Hour))
+	f.run(t, bottest.T0.Add(40*time.Minute+25*time.Hour))
 	if len(f.threads.archived) != 1 || f.threads.archived[0] != got.ThreadID {
 		t.Errorf("archived = %v, want the thread once", f.threads.archived)
 	}
@@ -458,9 +462,9 @@ func TestDeclareAssignUpdateResolve(t *testing.T) {
 func TestReminders(t *testing.T) {
 	ctx := context.Background()
 	f := newIncidents(t, "", nil)
-	clock := bot.NewFakeClock(t0)
+	clock := bot.NewFakeClock(bottest.T0)
 	lead := bot.Actor{UserID: "600", Via: "command"}
-	inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "Login broken", Priority: bot.P0}, lead, clock.Now())
+	inc, err := f.inc.Declare(ctx, incident.Declaration{Title: "Login broken", Priority: bot.P0}, lead, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,18 +541,18 @@ func TestIncidentRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	f := newIncidents(t, path, nil)
 	f.threads.fail = &bot.SendError{Op: "create thread", Temporary: true, Err: fmt.Errorf("502")}
-	inc, err := f.inc.Declare(ctx, bot.Declaration{Title: "Payments down", Priority: bot.P0}, bot.Actor{UserID: "600"}, t0)
+	inc, err := f.inc.Declare(ctx, incident.Declaration{Title: "Payments down", Priority: bot.P0}, bot.Actor{UserID: "600"}, bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inc.PostUpdate(ctx, inc.ID, "Looking into it", bot.Actor{UserID: "600"}, t0.Add(time.Minute)); err != nil {
+	if _, err := f.inc.PostUpdate(ctx, inc.ID, "Looking into it", bot.Actor{UserID: "600"}, bottest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(2*time.Minute))
+	f.run(t, bottest.T0.Add(2*time.Minute))
 	f.db.Close()
 
 	g := newIncidents(t, path, nil)
-	g.run(t, t0.Add(3*time.Minute))
+	g.run(t, bottest.T0.Add(3*time.Minute))
 	got, _, tl := g.get(t, inc.ID)
 	if got.ThreadID == "" || got.SummaryID == "" {
 		t.Fatalf("after restart: thread %q summary %q", got.ThreadID, got.SummaryID)
@@ -563,39 +567,39 @@ func TestIncidentRestart(t *testing.T) {
 
 func TestReportsAndTimelineMessages(t *testing.T) {
 	ctx := context.Background()
-	f := newIncidents(t, "", func(p *bot.IncidentPolicy) { p.TriageChannelID = "302" })
+	f := newIncidents(t, "", func(p *incident.Policy) { p.TriageChannelID = "302" })
 	player := bot.Actor{UserID: "700", Name: "player"}
 	staff := bot.Actor{UserID: "600", Name: "staff"}
-	r1, err := f.inc.Report(ctx, "Server lags since 20:00", "55", player, t0)
+	r1, err := f.inc.Report(ctx, "Server lags since 20:00", "55", player, bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(time.Second))
+	f.run(t, bottest.T0.Add(time.Second))
 	if !strings.Contains(f.threads.texts("302"), "Server lags") {
 		t.Fatalf("no triage message: %v", f.threads.sent)
 	}
-	_, inc, err := f.inc.DeclareFromReport(ctx, r1.ID, bot.P2, staff, t0.Add(time.Minute))
+	_, inc, err := f.inc.DeclareFromReport(ctx, r1.ID, bot.P2, staff, bottest.T0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inc.DismissReport(ctx, r1.ID, staff, t0.Add(2*time.Minute)); bot.ErrorCode(err) != bot.EConflict {
+	if _, err := f.inc.DismissReport(ctx, r1.ID, staff, bottest.T0.Add(2*time.Minute)); bot.ErrorCode(err) != bot.EConflict {
 		t.Errorf("dismissing a declared report: %v", err)
 	}
-	r2, _ := f.inc.Report(ctx, "Can't log in", "55", player, t0.Add(3*time.Minute))
-	if _, _, err := f.inc.LinkReport(ctx, r2.ID, inc.ID, staff, t0.Add(4*time.Minute)); err != nil {
+	r2, _ := f.inc.Report(ctx, "Can't log in", "55", player, bottest.T0.Add(3*time.Minute))
+	if _, _, err := f.inc.LinkReport(ctx, r2.ID, inc.ID, staff, bottest.T0.Add(4*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f.run(t, t0.Add(5*time.Minute))
-	var rep *bot.UserReport
-	_ = f.db.View(ctx, func(tx bot.Tx) (err error) { rep, err = tx.Report(r1.ID); return err })
-	if rep.Status != bot.ReportDeclared || rep.MessageID == "" || rep.IncidentID != inc.ID {
+	f.run(t, bottest.T0.Add(5*time.Minute))
+	var rep *incident.UserReport
+	_ = f.db.Incident().View(ctx, func(tx incident.Tx) (err error) { rep, err = tx.Report(r1.ID); return err })
+	if rep.Status != incident.ReportDeclared || rep.MessageID == "" || rep.IncidentID != inc.ID {
 		t.Errorf("report = %+v", rep)
 	}
-	pm := bot.PinnedMessage{Link: "https://discord.com/channels/1/2/3", AuthorID: "700", Content: "it's the DB"}
-	if _, err := f.inc.AddMessage(ctx, inc.ID, pm, staff, t0.Add(6*time.Minute)); err != nil {
+	pm := incident.PinnedMessage{Link: "https://discord.com/channels/1/2/3", AuthorID: "700", Content: "it's the DB"}
+	if _, err := f.inc.AddMessage(ctx, inc.ID, pm, staff, bottest.T0.Add(6*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inc.AddMessage(ctx, inc.ID, pm, staff, t0.Add(7*time.Minute)); bot.ErrorCode(err) != bot.EConflict {
+	if _, err := f.inc.AddMessage(ctx, inc.ID, pm, staff, bottest.T0.Add(7*time.Minute)); bot.ErrorCode(err) != bot.EConflict {
 		t.Errorf("pinning twice: %v", err)
 	}
 	_, _, tl := f.get(t, inc.ID)
