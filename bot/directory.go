@@ -96,3 +96,17 @@ func (c Contact) LogValue() slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
+
+// Contact is how to reach a person outside Discord.
+type Contact struct {
+	UserID   string
+	Name     string
+	Phone    string // E.164
+	Email    string
+	TimeZone *time.Location
+}
+
+var idRE = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// ValidUserID reports whether id looks like a Discord id (a snowflake: digits only).
+func ValidUserID(id string) bool { return idRE.MatchString(id) }

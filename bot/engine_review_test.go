@@ -14,6 +14,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/metrics"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -24,7 +25,7 @@ type pipeline struct {
 	clock   *bot.FakeClock
 	client  *discord.Client
 	engine  *bot.Engine
-	paging  *bot.Paging
+	paging  *paging.Service
 	policy  *bot.Policy
 	channel string
 	user    string
@@ -51,10 +52,10 @@ func newPipeline(t *testing.T) *pipeline {
 		pol.Routes[i] = bot.Route{ChannelID: ch, AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
 	mx := metrics.New(nil)
-	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
+	pg := &paging.Service{Store: db.Paging(), Policy: pol, Log: slog.New(slog.DiscardHandler),
 		OnCall: bottest.FixedOnCall{"primary": user}, Directory: map[string]bot.Contact{user: {UserID: user}}, Metrics: mx}
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaDM, bot.ViaMention}}}},
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{
+		{Targets: []paging.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaDM, bot.ViaMention}}}},
 	}}
 	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
 	e := &bot.Engine{Store: db, Discord: client, Messenger: &discord.Messenger{C: client}, Policy: pol, Clock: clock,

@@ -14,13 +14,16 @@ type IngestResult struct {
 }
 
 // Ingest stores a notification and queues the Discord work it causes, in one
-// transaction. Once it returns nil, the notification is durable.
-func Ingest(ctx context.Context, s Store, pol *Policy, n Notification, now time.Time) (IngestResult, error) {
+// transaction of s, which may be the core's store or a feature's (a manual
+// page is ingested by the paging feature). Once it returns nil, the
+// notification is durable.
+func Ingest[T Tx](ctx context.Context, s TxStore[T], pol *Policy, n Notification, now time.Time) (IngestResult, error) {
 	if n.GroupKey == "" {
 		return IngestResult{}, Errorf(EInvalid, "groupKey is empty")
 	}
 	var res IngestResult
-	err := s.Update(ctx, func(tx Tx) error {
+	err := s.Update(ctx, func(ftx T) error {
+		var tx Tx = ftx
 		g, err := tx.LatestGroup(n.GroupKey)
 		switch {
 		case ErrorCode(err) == ENotFound:

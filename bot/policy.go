@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Route is where alerts of one priority go and who they reach.
 type Route struct {
@@ -48,3 +51,6 @@ func (p *Policy) Route(pr Priority) Route {
 	}
 	return p.Routes[pr]
 }
+
+// GroupHook is told, inside Ingest's transaction, of every group change.
+type GroupHook func(ctx context.Context, tx Tx, g *Group, isNew bool, now time.Time) error

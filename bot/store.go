@@ -36,8 +36,6 @@ type Store interface {
 // all on one SQL transaction.
 type Tx interface {
 	QueueTx
-	EscalationTx
-	ScheduleTx
 
 	// Incident returns an incident by id, or an ENotFound error (the
 	// dispatcher finds the thread of a message for an incident with it).

@@ -19,6 +19,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/runbooks"
@@ -58,7 +59,7 @@ type forgedEnv struct {
 	db        *store.DB
 	clock     *bot.FakeClock
 	pol       *bot.Policy
-	pg        *bot.Paging
+	pg        *paging.Service
 	silencer  *fakeSilencer
 	channel   string // the alert channel
 	threadA   string // INC A's thread (open incident)
@@ -115,7 +116,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	for i := range e.pol.Routes {
 		e.pol.Routes[i] = bot.Route{ChannelID: e.channel, AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
-	e.pg = &bot.Paging{Store: e.db, Policy: e.pol, Log: slog.New(slog.DiscardHandler)}
+	e.pg = &paging.Service{Store: e.db.Paging(), Policy: e.pol, Log: slog.New(slog.DiscardHandler)}
 	e.pol.OnGroupChange = []bot.GroupHook{e.pg.OnGroupChange}
 	labels := map[string]string{"alertname": "HighCPU", "service": "game", "severity": "warning"}
 	res, err := bot.Ingest(ctx, e.db, e.pol, bot.Notification{GroupKey: "cpu", Receiver: "klaxon", GroupLabels: map[string]string{"alertname": "HighCPU"},
@@ -165,7 +166,7 @@ func newForgedEnv(t *testing.T) *forgedEnv {
 	}
 	gate := &handlers.Gate{Access: &handlers.Access{GuildID: e.guild, Staff: []string{e.staff}}}
 	x := &handlers.Interactions{PublicKey: pub, Seen: e.db, Deadline: time.Minute, Gate: gate}
-	(&handlers.Alerts{Paging: e.pg, Silences: &bot.Silences{Silencer: e.silencer, Paging: e.pg, Classifier: e.pol.Classifier}, Clock: e.clock, Gate: gate,
+	(&handlers.Alerts{Paging: e.pg, Silences: &paging.Silences{Silencer: e.silencer, Paging: e.pg, Classifier: e.pol.Classifier}, Clock: e.clock, Gate: gate,
 		Log: slog.New(slog.DiscardHandler)}).Register(x)
 	(&handlers.Incidents{Incidents: e.incidents, Triage: e.incidents, Clock: e.clock}).Register(x)
 	(&handlers.Postmortems{Core: e.pms, Clock: e.clock}).Register(x)

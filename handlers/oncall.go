@@ -11,12 +11,13 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // OnCall answers /oncall (who holds the pager, overrides) and /page.
 type OnCall struct {
 	Overrides OverrideService
-	Schedules []*bot.Schedule
+	Schedules []*paging.Schedule
 	Paging    PageService
 	Clock     bot.Clock
 	Log       *slog.Logger
@@ -34,7 +35,7 @@ func (o *OnCall) Register(x *Interactions) {
 	}
 }
 
-func (o *OnCall) schedule(name string) (*bot.Schedule, error) {
+func (o *OnCall) schedule(name string) (*paging.Schedule, error) {
 	if name == "" && len(o.Schedules) > 0 {
 		return o.Schedules[0], nil
 	}
@@ -69,13 +70,13 @@ func (o *OnCall) autocomplete(_ context.Context, r *Request) (*Reply, error) {
 
 func (o *OnCall) now(ctx context.Context, r *Request) (*Reply, error) {
 	now := o.Clock.Now()
-	var list []*bot.Schedule
+	var list []*paging.Schedule
 	if name := r.String("schedule"); name != "" {
 		s, err := o.schedule(name)
 		if err != nil {
 			return nil, err
 		}
-		list = []*bot.Schedule{s}
+		list = []*paging.Schedule{s}
 	} else {
 		list = o.Schedules
 	}
@@ -88,7 +89,7 @@ func (o *OnCall) now(ctx context.Context, r *Request) (*Reply, error) {
 		if err != nil {
 			return nil, err
 		}
-		shifts := bot.Upcoming(s, ovs, now, 2)
+		shifts := paging.Upcoming(s, ovs, now, 2)
 		var b strings.Builder
 		for i, sh := range shifts {
 			who := "nobody ⚠️"
@@ -129,7 +130,7 @@ func (o *OnCall) override(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, bot.Errorf(bot.EInvalid, "duration %q: type how long the override lasts, e.g. 4h or 2d", r.String("duration"))
 	}
-	ov := &bot.Override{Schedule: s.Name, UserID: user, Start: start, End: start.Add(d), CreatedBy: r.Actor().UserID,
+	ov := &paging.Override{Schedule: s.Name, UserID: user, Start: start, End: start.Add(d), CreatedBy: r.Actor().UserID,
 		Reason: r.String("reason"), CreatedAt: now}
 	if err := o.Overrides.CreateOverride(ctx, ov); err != nil {
 		return nil, err
@@ -218,18 +219,18 @@ func (o *OnCall) page(ctx context.Context, r *Request) (*Reply, error) {
 	if msg == "" {
 		return nil, bot.Errorf(bot.EInvalid, "say what is wrong, e.g. message: EU server lagging, players report 2000 ms")
 	}
-	var target bot.Target
+	var target paging.Target
 	switch user, sched := r.String("user"), r.String("schedule"); {
 	case user != "" && sched != "":
 		return nil, bot.Errorf(bot.EInvalid, "page either a user or a schedule, not both")
 	case user != "":
-		target = bot.Target{User: user, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+		target = paging.Target{User: user, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
 	case sched != "":
 		s, err := o.schedule(sched)
 		if err != nil {
 			return nil, err
 		}
-		target = bot.Target{Schedule: s.Name, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
+		target = paging.Target{Schedule: s.Name, Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "say whom to page: user: @someone or schedule: primary")
 	}

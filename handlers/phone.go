@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone"
 )
 
@@ -97,7 +98,7 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	say, err := h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
 	// A key pressed the moment the call connects can beat the recording of
 	// its CallSid: retry briefly before failing.
-	for try := 0; errors.Is(err, bot.ErrCallInFlight) && try < 20 && r.Context().Err() == nil; try++ {
+	for try := 0; errors.Is(err, paging.ErrCallInFlight) && try < 20 && r.Context().Err() == nil; try++ {
 		time.Sleep(100 * time.Millisecond)
 		say, err = h.Actions.PhoneKeypress(r.Context(), pageID, callSID, digits)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/handlers"
@@ -24,7 +25,7 @@ var phoneT0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 
 type onCall map[string]string
 
-func (f onCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ time.Time) (string, error) {
+func (f onCall) OnCallAt(_ context.Context, _ paging.Tx, schedule string, _ time.Time) (string, error) {
 	return f[schedule], nil
 }
 
@@ -32,16 +33,16 @@ func (f onCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ time.Ti
 // phone job placing calls through the fake Twilio at the wire.
 type corePhone struct {
 	db     *store.DB
-	pg     *bot.Paging
+	pg     *paging.Service
 	pol    *bot.Policy
-	job    *bot.PhoneJob
+	job    *paging.PhoneJob
 	twilio *phonetest.Server
 	clock  *bot.FakeClock
 	public string
 }
 
 type clockActions struct {
-	p     *bot.Paging
+	p     *paging.Service
 	clock bot.Clock
 }
 
@@ -61,13 +62,13 @@ func newCorePhone(t *testing.T) *corePhone {
 	for i := range c.pol.Routes {
 		c.pol.Routes[i] = bot.Route{ChannelID: "10" + string(rune('0'+i)), AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
-	c.pg = &bot.Paging{Store: db, Policy: c.pol, Log: slog.New(slog.DiscardHandler), OnCall: onCall{"primary": "501"},
+	c.pg = &paging.Service{Store: db.Paging(), Policy: c.pol, Log: slog.New(slog.DiscardHandler), OnCall: onCall{"primary": "501"},
 		Directory: map[string]bot.Contact{"501": {UserID: "501", Name: "Anna", Phone: "+15550100501"}},
 		Channels:  map[bot.Via]bool{bot.ViaPhone: true}}
-	c.pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaPhone}}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "900"}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
+	c.pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{
+		{Targets: []paging.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaPhone}}}},
+		{Delay: 5 * time.Minute, Targets: []paging.Target{{Role: "900"}}},
+		{Delay: 5 * time.Minute, Targets: []paging.Target{{Role: "901"}}},
 	}}
 	c.pol.OnGroupChange = []bot.GroupHook{c.pg.OnGroupChange}
 	h := &handlers.PhoneCallback{AuthToken: c.twilio.AuthToken, Actions: clockActions{c.pg, c.clock}, Log: slog.New(slog.DiscardHandler)}
@@ -76,7 +77,7 @@ func newCorePhone(t *testing.T) *corePhone {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	h.PublicURL, c.public = srv.URL, srv.URL
-	c.job = &bot.PhoneJob{Paging: c.pg, Phone: &phone.Pager{Caller: c.twilio.Client("+15550109999"), PublicURL: srv.URL}, Throttle: 100}
+	c.job = &paging.PhoneJob{Paging: c.pg, Phone: &phone.Pager{Caller: c.twilio.Client("+15550109999"), PublicURL: srv.URL}, Throttle: 100}
 	return c
 }
 
@@ -116,8 +117,8 @@ func (c *corePhone) group(t *testing.T, id int64) *bot.Group {
 
 func (c *corePhone) actions(t *testing.T, gid int64, kind string) int {
 	t.Helper()
-	var as []bot.ActionRecord
-	if err := c.db.View(context.Background(), func(tx bot.Tx) (err error) { as, err = tx.Actions(gid); return err }); err != nil {
+	var as []paging.ActionRecord
+	if err := c.db.Paging().View(context.Background(), func(tx paging.Tx) (err error) { as, err = tx.Actions(gid); return err }); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -224,12 +225,12 @@ func TestPhoneKeypressBoundToItsCall(t *testing.T) {
 	t.Run("page expired", func(t *testing.T) {
 		c := newCorePhone(t)
 		gid, sid := c.fire(t, "a")
-		c.clock.Advance(bot.PhoneKeypressWindow + time.Minute)
+		c.clock.Advance(paging.PhoneKeypressWindow + time.Minute)
 		if status, s := c.press(t, sid, "1"); status != 200 || !strings.Contains(s, "no longer active") {
 			t.Fatalf("late press: %d %q", status, s)
 		}
 		if g := c.group(t, gid); g.Ack != nil {
-			t.Errorf("acknowledged by a keypress %s after the call", bot.PhoneKeypressWindow)
+			t.Errorf("acknowledged by a keypress %s after the call", paging.PhoneKeypressWindow)
 		}
 	})
 	t.Run("a key pressed before the CallSid is recorded waits for it", func(t *testing.T) {
@@ -288,7 +289,7 @@ func TestPhoneKeypressBoundToItsCall(t *testing.T) {
 func (c *corePhone) pageOf(t *testing.T, gid int64) int64 {
 	t.Helper()
 	var id int64
-	err := c.db.View(context.Background(), func(tx bot.Tx) error {
+	err := c.db.Paging().View(context.Background(), func(tx paging.Tx) error {
 		for pid := int64(1); pid < 100; pid++ {
 			pg, err := tx.PageRecord(pid)
 			if err == nil && pg.GroupID == gid && pg.Via == bot.ViaPhone {
@@ -305,7 +306,7 @@ func (c *corePhone) pageOf(t *testing.T, gid int64) int64 {
 }
 
 func (c *corePhone) setCallSID(t *testing.T, pageID int64, sid string) {
-	err := c.db.Update(context.Background(), func(tx bot.Tx) error {
+	err := c.db.Paging().Update(context.Background(), func(tx paging.Tx) error {
 		pg, err := tx.PageRecord(pageID)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
@@ -19,16 +20,16 @@ import (
 // from several adapters (such as bot.Silencer): that is declared in bot.
 
 // OverrideService creates, lists and removes on-call overrides
-// (implemented by *bot.Overrides).
+// (implemented by *paging.Overrides).
 type OverrideService interface {
-	CreateOverride(ctx context.Context, ov *bot.Override) error
-	Overrides(ctx context.Context, schedule string, from time.Time) ([]bot.Override, error)
+	CreateOverride(ctx context.Context, ov *paging.Override) error
+	Overrides(ctx context.Context, schedule string, from time.Time) ([]paging.Override, error)
 	RemoveOverride(ctx context.Context, id int64) error
 }
 
-// PageService pages people by hand (implemented by *bot.Paging).
+// PageService pages people by hand (implemented by *paging.Service).
 type PageService interface {
-	PageManually(ctx context.Context, n bot.Notification, t bot.Target, a bot.Actor, now time.Time) (int64, error)
+	PageManually(ctx context.Context, n bot.Notification, t paging.Target, a bot.Actor, now time.Time) (int64, error)
 	CanReach(via bot.Via) bool
 }
 
@@ -41,7 +42,7 @@ type ChecklistService interface {
 }
 
 // SilenceService makes and ends Alertmanager silences of alert groups
-// (implemented by *bot.Silences, which drives the bot.Silencer port).
+// (implemented by *paging.Silences, which drives the bot.Silencer port).
 // Cover gives the matchers and the most urgent priority they can cover, for
 // the permission check the handler makes before Silence.
 type SilenceService interface {
@@ -52,7 +53,7 @@ type SilenceService interface {
 }
 
 // AlertService reads alert groups and acts on them: acknowledge,
-// unacknowledge, resolve, escalate (implemented by *bot.Paging).
+// unacknowledge, resolve, escalate (implemented by *paging.Service).
 type AlertService interface {
 	Group(ctx context.Context, id int64) (*bot.Group, error)
 	OpenGroups(ctx context.Context, limit int) ([]*bot.Group, error)

@@ -19,6 +19,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/alertmanager/amtest"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -49,7 +50,7 @@ receivers: [{name: none}]
 	t.Cleanup(func() { db.Close() })
 	clock := bot.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
-	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler)}
+	pg := &paging.Service{Store: db.Paging(), Policy: pol, Log: slog.New(slog.DiscardHandler)}
 	client, err := alertmanager.New(am.URL, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ receivers: [{name: none}]
 	gate := &handlers.Gate{Access: &handlers.Access{GuildID: guild, Staff: []string{staff},
 		ByPriority: handlers.Permissions{handlers.ActSilence: {bot.P0: {leads}, bot.P1: {leads}}}}}
 	x := &handlers.Interactions{PublicKey: pub, Seen: db, Deadline: time.Minute, Gate: gate}
-	(&handlers.Alerts{Paging: pg, Silences: &bot.Silences{Silencer: client, Paging: pg, Classifier: pol.Classifier}, Clock: clock, Log: slog.New(slog.DiscardHandler),
+	(&handlers.Alerts{Paging: pg, Silences: &paging.Silences{Silencer: client, Paging: pg, Classifier: pol.Classifier}, Clock: clock, Log: slog.New(slog.DiscardHandler),
 		Gate: gate}).Register(x)
 	srv := httptest.NewServer(x)
 	t.Cleanup(srv.Close)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // UnsentPages lists skipped and failed pages since a time, newest first,
@@ -15,16 +16,16 @@ func TestUnsentPages(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 	g := &bot.Group{Key: "k", Receiver: "klaxon", Status: bot.Firing, Priority: bot.P0, CreatedAt: now, UpdatedAt: now, Version: 1}
-	pages := []bot.PageRecord{
-		{Via: bot.ViaPhone, Status: bot.PageSkipped, Detail: "not sent: too old", CreatedAt: now.Add(-8 * 24 * time.Hour)},
-		{Via: bot.ViaPhone, Status: bot.PageSkipped, Detail: "not sent: old", CreatedAt: now.Add(-time.Hour)},
-		{Via: bot.ViaEmail, Status: bot.PageFailed, Detail: "not sent: newest", CreatedAt: now},
-		{Via: bot.ViaDM, Status: bot.PageFailed, Detail: "not sent: same time, later id", CreatedAt: now},
-		{Via: bot.ViaPhone, Status: bot.PageSent, CreatedAt: now},
-		{Via: bot.ViaPhone, Status: bot.PageQueued, CreatedAt: now},
-		{Via: bot.ViaPhone, Status: bot.PageCancelled, CreatedAt: now},
+	pages := []paging.PageRecord{
+		{Via: bot.ViaPhone, Status: paging.PageSkipped, Detail: "not sent: too old", CreatedAt: now.Add(-8 * 24 * time.Hour)},
+		{Via: bot.ViaPhone, Status: paging.PageSkipped, Detail: "not sent: old", CreatedAt: now.Add(-time.Hour)},
+		{Via: bot.ViaEmail, Status: paging.PageFailed, Detail: "not sent: newest", CreatedAt: now},
+		{Via: bot.ViaDM, Status: paging.PageFailed, Detail: "not sent: same time, later id", CreatedAt: now},
+		{Via: bot.ViaPhone, Status: paging.PageSent, CreatedAt: now},
+		{Via: bot.ViaPhone, Status: paging.PageQueued, CreatedAt: now},
+		{Via: bot.ViaPhone, Status: paging.PageCancelled, CreatedAt: now},
 	}
-	err := db.Update(ctx, func(tx bot.Tx) error {
+	err := db.Paging().Update(ctx, func(tx paging.Tx) error {
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
@@ -39,8 +40,8 @@ func TestUnsentPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []bot.PageRecord
-	if err := db.View(ctx, func(tx bot.Tx) (err error) { got, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 10); return err }); err != nil {
+	var got []paging.PageRecord
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { got, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 10); return err }); err != nil {
 		t.Fatal(err)
 	}
 	var details []string
@@ -56,7 +57,7 @@ func TestUnsentPages(t *testing.T) {
 			t.Fatalf("unsent pages %q, want %q", details, want)
 		}
 	}
-	if err := db.View(ctx, func(tx bot.Tx) (err error) { got, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 2); return err }); err != nil {
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { got, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 2); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 {

@@ -6,11 +6,11 @@ import (
 	"math"
 	"time"
 
-	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
-// AddOverride implements bot.ScheduleTx.
-func (t *Tx) AddOverride(o *bot.Override) error {
+// AddOverride implements paging.ScheduleTx.
+func (t *Tx) AddOverride(o *paging.Override) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -27,8 +27,8 @@ func (t *Tx) AddOverride(o *bot.Override) error {
 	return t.dbErrorOrNil("add override", err)
 }
 
-// Overrides implements bot.ScheduleTx.
-func (t *Tx) Overrides(schedule string, from, to time.Time) ([]bot.Override, error) {
+// Overrides implements paging.ScheduleTx.
+func (t *Tx) Overrides(schedule string, from, to time.Time) ([]paging.Override, error) {
 	until := int64(math.MaxInt64)
 	if !to.IsZero() {
 		until = ts(to)
@@ -40,9 +40,9 @@ func (t *Tx) Overrides(schedule string, from, to time.Time) ([]bot.Override, err
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bot.Override
+	var out []paging.Override
 	for rows.Next() {
-		var o bot.Override
+		var o paging.Override
 		var start, end, created int64
 		if err := rows.Scan(&o.ID, &o.Schedule, &o.UserID, &start, &end, &o.CreatedBy, &o.Reason, &created); err != nil {
 			return nil, t.dbError("overrides", err)
@@ -53,7 +53,7 @@ func (t *Tx) Overrides(schedule string, from, to time.Time) ([]bot.Override, err
 	return out, t.dbErrorOrNil("overrides", rows.Err())
 }
 
-// RemoveOverride implements bot.ScheduleTx.
+// RemoveOverride implements paging.ScheduleTx.
 func (t *Tx) RemoveOverride(id int64) error {
 	r, err := t.exec("remove override", "DELETE FROM schedule_overrides WHERE id = ?", id)
 	if err != nil {
@@ -69,9 +69,9 @@ func (t *Tx) RemoveOverride(id int64) error {
 	return nil
 }
 
-// LastHandoff implements bot.ScheduleTx.
-func (t *Tx) LastHandoff(schedule string) (bot.Handoff, error) {
-	h := bot.Handoff{Schedule: schedule}
+// LastHandoff implements paging.ScheduleTx.
+func (t *Tx) LastHandoff(schedule string) (paging.Handoff, error) {
+	h := paging.Handoff{Schedule: schedule}
 	var start, end, announced int64
 	err := t.tx.QueryRowContext(t.ctx, `SELECT user_id, starts_at, ends_at, announced_at FROM schedule_handoffs
 		WHERE schedule = ?`, schedule).Scan(&h.UserID, &start, &end, &announced)
@@ -85,8 +85,8 @@ func (t *Tx) LastHandoff(schedule string) (bot.Handoff, error) {
 	return h, nil
 }
 
-// SetLastHandoff implements bot.ScheduleTx.
-func (t *Tx) SetLastHandoff(h bot.Handoff) error {
+// SetLastHandoff implements paging.ScheduleTx.
+func (t *Tx) SetLastHandoff(h paging.Handoff) error {
 	_, err := t.exec("set last handoff", `INSERT INTO schedule_handoffs (schedule, user_id, starts_at, ends_at, announced_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (schedule) DO UPDATE SET user_id = excluded.user_id,
 		starts_at = excluded.starts_at, ends_at = excluded.ends_at, announced_at = excluded.announced_at`,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -20,12 +21,12 @@ func TestOverrideRoundTrip(t *testing.T) {
 	}
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	created := time.Date(2026, 3, 1, 12, 0, 0, 123, time.UTC)
-	a := &bot.Override{Schedule: "primary", UserID: "501", Start: day.Add(9 * time.Hour), End: day.Add(17 * time.Hour),
+	a := &paging.Override{Schedule: "primary", UserID: "501", Start: day.Add(9 * time.Hour), End: day.Add(17 * time.Hour),
 		CreatedBy: "900", Reason: "swap with Bob", CreatedAt: created}
-	b := &bot.Override{Schedule: "primary", UserID: "502", Start: day.Add(-24 * time.Hour), End: day.Add(time.Hour), CreatedBy: "900", CreatedAt: created}
-	c := &bot.Override{Schedule: "secondary", UserID: "503", Start: day, End: day.Add(time.Hour), CreatedBy: "900", CreatedAt: created}
-	if err := db.Update(ctx, func(tx bot.Tx) error {
-		for _, o := range []*bot.Override{a, b, c} {
+	b := &paging.Override{Schedule: "primary", UserID: "502", Start: day.Add(-24 * time.Hour), End: day.Add(time.Hour), CreatedBy: "900", CreatedAt: created}
+	c := &paging.Override{Schedule: "secondary", UserID: "503", Start: day, End: day.Add(time.Hour), CreatedBy: "900", CreatedAt: created}
+	if err := db.Paging().Update(ctx, func(tx paging.Tx) error {
+		for _, o := range []*paging.Override{a, b, c} {
 			if err := tx.AddOverride(o); err != nil {
 				return err
 			}
@@ -58,8 +59,8 @@ func TestOverrideRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []bot.Override
-			if err := db.View(ctx, func(tx bot.Tx) (err error) { got, err = tx.Overrides(tc.schedule, tc.from, tc.to); return err }); err != nil {
+			var got []paging.Override
+			if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { got, err = tx.Overrides(tc.schedule, tc.from, tc.to); return err }); err != nil {
 				t.Fatal(err)
 			}
 			var ids []int64
@@ -76,8 +77,8 @@ func TestOverrideRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	var got []bot.Override
-	if err := db.View(ctx, func(tx bot.Tx) (err error) {
+	var got []paging.Override
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) {
 		got, err = tx.Overrides("primary", day.Add(10*time.Hour), time.Time{})
 		return err
 	}); err != nil {
@@ -92,20 +93,23 @@ func TestOverrideRoundTrip(t *testing.T) {
 		t.Errorf("round trip: got %+v, want %+v", o, *a)
 	}
 
-	err = db.Update(ctx, func(tx bot.Tx) error {
-		return tx.AddOverride(&bot.Override{Schedule: "primary", UserID: "501", Start: day, End: day.Add(-time.Hour)})
+	err = db.Paging().Update(ctx, func(tx paging.Tx) error {
+		return tx.AddOverride(&paging.Override{Schedule: "primary", UserID: "501", Start: day, End: day.Add(-time.Hour)})
 	})
 	if bot.ErrorCode(err) != bot.EInvalid || !strings.Contains(bot.ErrorMessage(err), "end later than the start") {
 		t.Errorf("end before start: got %v", err)
 	}
 
-	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.RemoveOverride(a.ID) }); err != nil {
+	if err := db.Paging().Update(ctx, func(tx paging.Tx) error { return tx.RemoveOverride(a.ID) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.RemoveOverride(a.ID) }); bot.ErrorCode(err) != bot.ENotFound {
+	if err := db.Paging().Update(ctx, func(tx paging.Tx) error { return tx.RemoveOverride(a.ID) }); bot.ErrorCode(err) != bot.ENotFound {
 		t.Errorf("remove twice: got %v, want not_found", err)
 	}
-	if err := db.View(ctx, func(tx bot.Tx) (err error) { got, err = tx.Overrides("primary", time.Time{}, time.Time{}); return err }); err != nil || len(got) != 1 || got[0].ID != b.ID {
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) {
+		got, err = tx.Overrides("primary", time.Time{}, time.Time{})
+		return err
+	}); err != nil || len(got) != 1 || got[0].ID != b.ID {
 		t.Errorf("after remove: %v %v", got, err)
 	}
 }
@@ -113,22 +117,22 @@ func TestOverrideRoundTrip(t *testing.T) {
 func TestLastHandoffRoundTrip(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	var h bot.Handoff
-	if err := db.View(ctx, func(tx bot.Tx) (err error) { h, err = tx.LastHandoff("primary"); return err }); err != nil {
+	var h paging.Handoff
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { h, err = tx.LastHandoff("primary"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if !h.Start.IsZero() || h.UserID != "" || h.Schedule != "primary" {
 		t.Errorf("never announced: got %+v", h)
 	}
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for i, want := range []bot.Handoff{
+	for i, want := range []paging.Handoff{
 		{Schedule: "primary", UserID: "501", Start: at, End: at.Add(24 * time.Hour), AnnouncedAt: at.Add(time.Second)},
 		{Schedule: "primary", UserID: "502", Start: at.Add(24 * time.Hour), AnnouncedAt: at.Add(24 * time.Hour)}, // End zero: until further notice
 	} {
-		if err := db.Update(ctx, func(tx bot.Tx) error { return tx.SetLastHandoff(want) }); err != nil {
+		if err := db.Paging().Update(ctx, func(tx paging.Tx) error { return tx.SetLastHandoff(want) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.View(ctx, func(tx bot.Tx) (err error) { h, err = tx.LastHandoff("primary"); return err }); err != nil {
+		if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { h, err = tx.LastHandoff("primary"); return err }); err != nil {
 			t.Fatal(err)
 		}
 		if h.Schedule != want.Schedule || h.UserID != want.UserID || !h.Start.Equal(want.Start) || !h.End.Equal(want.End) ||
@@ -136,7 +140,7 @@ func TestLastHandoffRoundTrip(t *testing.T) {
 			t.Errorf("#%d: got %+v, want %+v", i, h, want)
 		}
 	}
-	if err := db.View(ctx, func(tx bot.Tx) (err error) { h, err = tx.LastHandoff("secondary"); return err }); err != nil || !h.Start.IsZero() {
+	if err := db.Paging().View(ctx, func(tx paging.Tx) (err error) { h, err = tx.LastHandoff("secondary"); return err }); err != nil || !h.Start.IsZero() {
 		t.Errorf("other schedule: %+v %v", h, err)
 	}
 }

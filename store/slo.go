@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // GroupsBetween implements calendar.SLOTx.
@@ -14,7 +15,7 @@ func (t *Tx) GroupsBetween(from, to time.Time) ([]*bot.Group, error) {
 }
 
 // SentPages implements calendar.SLOTx.
-func (t *Tx) SentPages(from, to time.Time) ([]bot.PageRecord, error) {
+func (t *Tx) SentPages(from, to time.Time) ([]paging.PageRecord, error) {
 	return t.scanPages("sent pages", "SELECT "+pageCols+` FROM pages
 		WHERE status = 'sent' AND sent_at >= ? AND sent_at < ? ORDER BY sent_at, id`, ts(from), ts(to))
 }

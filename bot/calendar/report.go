@@ -10,6 +10,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -274,9 +275,9 @@ type nameCount struct {
 	Count int
 }
 
-func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, []bot.PageRecord, error) {
+func (r *Reports) stats(ctx context.Context, from, to time.Time) (reportStats, []paging.PageRecord, error) {
 	var st reportStats
-	var pages []bot.PageRecord
+	var pages []paging.PageRecord
 	err := r.Store.View(ctx, func(tx Tx) error {
 		gs, err := tx.GroupsBetween(from, to)
 		if err != nil {

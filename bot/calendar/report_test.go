@@ -14,6 +14,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 func calField(m bot.Message, name string) string {
@@ -120,11 +121,11 @@ func TestWeeklyDigest(t *testing.T) {
 	g := calGroup(t, k.db, "WebDown", "web", bot.P0, d, d.Add(time.Hour), &bot.Action{Actor: bot.Actor{UserID: "501"}, At: d.Add(3 * time.Minute)})
 	err := k.db.Calendar().Update(context.Background(), func(tx calendar.Tx) error {
 		for _, via := range []bot.Via{bot.ViaDM, bot.ViaPhone} {
-			if err := tx.AddPage(&bot.PageRecord{GroupID: g.ID, Via: via, UserID: "501", Status: bot.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)}); err != nil {
+			if err := tx.AddPage(&paging.PageRecord{GroupID: g.ID, Via: via, UserID: "501", Status: paging.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)}); err != nil {
 				return err
 			}
 		}
-		return tx.AddPage(&bot.PageRecord{GroupID: g.ID, Via: bot.ViaMention, UserID: "502", Status: bot.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)})
+		return tx.AddPage(&paging.PageRecord{GroupID: g.ID, Via: bot.ViaMention, UserID: "502", Status: paging.PageSent, CreatedAt: d, SentAt: d.Add(time.Minute)})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // DefaultSLOs are the objectives of the practice Klaxon serves.
@@ -78,7 +79,7 @@ type SLOTx interface {
 	// [from, to): created before to, not resolved before from; oldest first.
 	GroupsBetween(from, to time.Time) ([]*bot.Group, error)
 	// SentPages returns the pages sent in [from, to).
-	SentPages(from, to time.Time) ([]bot.PageRecord, error)
+	SentPages(from, to time.Time) ([]paging.PageRecord, error)
 	// RecordSLOWarning records that a budget warning was posted. It returns
 	// false, changing nothing, when it was already recorded.
 	RecordSLOWarning(service, month string, thresholdPermille int, remaining float64, at time.Time) (bool, error)

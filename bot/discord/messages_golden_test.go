@@ -9,6 +9,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -26,18 +27,18 @@ func goldenMessage(t *testing.T, name string, m bot.Message) {
 func TestGoldenPageMessage(t *testing.T) {
 	g := firingGroup()
 	m := bot.Mentions{Roles: []string{"555"}, Users: []string{"777", "778"}}
-	goldenMessage(t, "msg_page", bot.PageMessage(g, bot.Route{}, 0, m))
+	goldenMessage(t, "msg_page", paging.PageMessage(g, bot.Route{}, 0, m))
 	g.Priority = bot.P2
-	goldenMessage(t, "msg_page_escalation", bot.PageMessage(g, bot.Route{}, 2, bot.Mentions{Users: []string{"777"}}))
+	goldenMessage(t, "msg_page_escalation", paging.PageMessage(g, bot.Route{}, 2, bot.Mentions{Users: []string{"777"}}))
 	g.Priority = bot.P3
-	goldenMessage(t, "msg_page_nobody", bot.PageMessage(g, bot.Route{}, 0, bot.Mentions{}))
+	goldenMessage(t, "msg_page_nobody", paging.PageMessage(g, bot.Route{}, 0, bot.Mentions{}))
 }
 
 func TestGoldenHandoffMessage(t *testing.T) {
-	s := &bot.Schedule{Name: "primary"}
-	goldenMessage(t, "msg_handoff", bot.HandoffMessage(s, "777", "778", t0.Add(7*24*time.Hour)))
-	goldenMessage(t, "msg_handoff_open_ended", bot.HandoffMessage(s, "777", "777", time.Time{}))
-	goldenMessage(t, "msg_handoff_gap", bot.HandoffMessage(s, "", "778", t0.Add(time.Hour)))
+	s := &paging.Schedule{Name: "primary"}
+	goldenMessage(t, "msg_handoff", paging.HandoffMessage(s, "777", "778", t0.Add(7*24*time.Hour)))
+	goldenMessage(t, "msg_handoff_open_ended", paging.HandoffMessage(s, "777", "777", time.Time{}))
+	goldenMessage(t, "msg_handoff_gap", paging.HandoffMessage(s, "", "778", t0.Add(time.Hour)))
 }
 
 func TestGoldenReminderMessage(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -109,7 +110,7 @@ func (f *fakeThreads) texts(channelID string) string {
 
 type incFixture struct {
 	db      *store.DB
-	pg      *bot.Paging
+	pg      *paging.Service
 	pol     *bot.Policy
 	inc     *incident.Service
 	threads *fakeThreads

@@ -4,14 +4,16 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // Tx is what the incident feature does inside a transaction: the core's
-// operations (the alert groups incidents link to), and its own: incidents
+// operations (the alert groups incidents link to), the paging feature's
+// (a linked group's action log goes on the timeline), and its own: incidents
 // and their timelines, working state, thread members, player reports,
 // measures and runbook checklists.
 type Tx interface {
-	bot.Tx
+	paging.Tx
 	ChecklistTx
 
 	// SaveIncident inserts i when i.ID is 0 (setting it) and updates it otherwise.

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // Config is klaxon.yaml plus the environment. Unknown keys are errors.
@@ -46,9 +47,9 @@ type Config struct {
 	Access yaml.Node `yaml:"access"`
 
 	// Built from the sections above by validate.
-	schedules   []*bot.Schedule
+	schedules   []*paging.Schedule
 	directory   bot.Directory
-	policies    [4]bot.EscalationPolicy
+	policies    [4]paging.EscalationPolicy
 	calendar    *CalendarSettings
 	postmortems *postmortemSetup
 

@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // schedules name IANA zones; work even where the system has no zoneinfo
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // ScheduleConfig is one on-call rotation in klaxon.yaml:
@@ -51,7 +52,7 @@ const gapWarningWindow = 14 * 24 * time.Hour
 // buildOnCall turns the schedules and users sections into the core's
 // schedules and user directory, with every problem found. line gives the
 // line of a YAML path (sequence items are passed as their index).
-func buildOnCall(file string, line func(path ...string) int, schedules []ScheduleConfig, users map[string]UserConfig) ([]*bot.Schedule, bot.Directory, Problems) {
+func buildOnCall(file string, line func(path ...string) int, schedules []ScheduleConfig, users map[string]UserConfig) ([]*paging.Schedule, bot.Directory, Problems) {
 	var ps Problems
 	bad := func(msg string, path ...string) {
 		ps = append(ps, Problem{File: file, Line: line(path...), Message: msg})
@@ -96,7 +97,7 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 		dir[id] = c
 	}
 
-	var out []*bot.Schedule
+	var out []*paging.Schedule
 	seen := map[string]int{}
 	now := onCallNow()
 	for i, sc := range schedules {
@@ -107,12 +108,12 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 			label = fmt.Sprintf("schedule %s", sc.Name)
 		}
 		errs := len(ps.Errors())
-		s := &bot.Schedule{Name: sc.Name, AnnounceChannel: sc.AnnounceChannel}
+		s := &paging.Schedule{Name: sc.Name, AnnounceChannel: sc.AnnounceChannel}
 
 		switch {
 		case sc.Name == "":
 			bad(fmt.Sprintf("%s has no name: give it one, e.g. name: primary", label), at("name")...)
-		case !bot.ValidScheduleName(sc.Name):
+		case !paging.ValidScheduleName(sc.Name):
 			bad(fmt.Sprintf("schedule name %q: use 1 to 32 letters, digits, '-' or '_' (it is typed in /oncall)", sc.Name), at("name")...)
 		default:
 			if j, dup := seen[sc.Name]; dup {
@@ -131,12 +132,12 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 
 		if sc.Rotation == "" {
 			bad(fmt.Sprintf("%s: rotation is empty: set daily, weekly or custom", label), at("rotation")...)
-		} else if r, err := bot.ParseRotation(sc.Rotation); err != nil {
+		} else if r, err := paging.ParseRotation(sc.Rotation); err != nil {
 			bad(fmt.Sprintf("%s: %s", label, bot.ErrorMessage(err)), at("rotation")...)
 		} else {
 			s.Rotation = r
 		}
-		if s.Rotation == bot.Custom {
+		if s.Rotation == paging.Custom {
 			s.Shift = time.Duration(sc.Shift)
 		} else if sc.Shift != 0 && s.Rotation != "" {
 			warn(fmt.Sprintf("%s: shift is only used by custom rotations; this %s rotation ignores it", label, s.Rotation), at("shift")...)
@@ -144,7 +145,7 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 
 		if sc.Handoff == "" {
 			bad(fmt.Sprintf("%s: handoff is empty: set the local time shifts change, e.g. handoff: \"09:00\"", label), at("handoff")...)
-		} else if h, err := bot.ParseTimeOfDay(sc.Handoff); err != nil {
+		} else if h, err := paging.ParseTimeOfDay(sc.Handoff); err != nil {
 			bad(fmt.Sprintf("%s: handoff: %s", label, bot.ErrorMessage(err)), at("handoff")...)
 		} else {
 			s.Handoff = h
@@ -162,16 +163,16 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 		}
 
 		switch {
-		case sc.HandoffDay == "" && s.Rotation == bot.Weekly && !s.Start.IsZero():
+		case sc.HandoffDay == "" && s.Rotation == paging.Weekly && !s.Start.IsZero():
 			s.HandoffDay = s.Start.Weekday()
 		case sc.HandoffDay != "":
-			d, err := bot.ParseWeekday(sc.HandoffDay)
+			d, err := paging.ParseWeekday(sc.HandoffDay)
 			if err != nil {
 				bad(fmt.Sprintf("%s: handoff_day: %s", label, bot.ErrorMessage(err)), at("handoff_day")...)
 			} else {
 				s.HandoffDay = d
 			}
-			if s.Rotation != "" && s.Rotation != bot.Weekly {
+			if s.Rotation != "" && s.Rotation != paging.Weekly {
 				warn(fmt.Sprintf("%s: handoff_day is only used by weekly rotations; this %s rotation ignores it", label, s.Rotation), at("handoff_day")...)
 			}
 		}
@@ -221,7 +222,7 @@ func buildOnCall(file string, line func(path ...string) int, schedules []Schedul
 			}
 		}
 
-		if gaps := bot.Gaps(s, nil, now, now.Add(gapWarningWindow)); len(gaps) > 0 {
+		if gaps := paging.Gaps(s, nil, now, now.Add(gapWarningWindow)); len(gaps) > 0 {
 			why := "no participants"
 			if len(s.Participants) > 0 {
 				why = "the rotation starts " + s.Start.Format("2006-01-02")

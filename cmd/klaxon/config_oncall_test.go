@@ -8,11 +8,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // onCallFromYAML parses the schedules and users sections the way the main
 // config will, and builds them with the real line lookup.
-func onCallFromYAML(t *testing.T, doc string) ([]*bot.Schedule, bot.Directory, Problems) {
+func onCallFromYAML(t *testing.T, doc string) ([]*paging.Schedule, bot.Directory, Problems) {
 	t.Helper()
 	var sections struct {
 		Schedules []ScheduleConfig      `yaml:"schedules"`
@@ -68,15 +69,15 @@ func TestBuildOnCallValid(t *testing.T) {
 		t.Fatalf("got %d schedules", len(scheds))
 	}
 	p := scheds[0]
-	if p.Name != "primary" || p.TimeZone.String() != "Europe/Berlin" || p.Rotation != bot.Weekly || p.Handoff != (bot.TimeOfDay{Hour: 9}) ||
+	if p.Name != "primary" || p.TimeZone.String() != "Europe/Berlin" || p.Rotation != paging.Weekly || p.Handoff != (paging.TimeOfDay{Hour: 9}) ||
 		p.HandoffDay != time.Monday || !p.Start.Equal(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)) || p.AnnounceChannel != "777" ||
 		strings.Join(p.Participants, ",") != "501,502" {
 		t.Errorf("primary = %+v", p)
 	}
-	if f := scheds[1]; f.Rotation != bot.Custom || f.Shift != 8*time.Hour {
+	if f := scheds[1]; f.Rotation != paging.Custom || f.Shift != 8*time.Hour {
 		t.Errorf("follow-the-sun = %+v", f)
 	}
-	if got := bot.OnCall(p, nil, time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)); got.UserID != "502" {
+	if got := paging.OnCall(p, nil, time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)); got.UserID != "502" {
 		t.Errorf("on call 2026-03-10: %+v", got)
 	}
 	if a, ok := dir.Lookup("501"); !ok || a.Phone != "+4915112345642" || a.Email != "alice@example.org" || a.TimeZone.String() != "Europe/Berlin" || a.Name != "Alice" {

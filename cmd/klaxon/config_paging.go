@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // EscalationConfig is one priority's escalation policy:
@@ -103,7 +104,7 @@ func (c *Config) validatePaging() Problems {
 			c.policies[i] = c.defaultPolicy(pr, r)
 			continue
 		}
-		pol := bot.EscalationPolicy{Repeat: ec.Repeat, RepeatAfter: time.Duration(ec.RepeatAfter)}
+		pol := paging.EscalationPolicy{Repeat: ec.Repeat, RepeatAfter: time.Duration(ec.RepeatAfter)}
 		if ec.Repeat < 0 || ec.Repeat > 10 {
 			bad(fmt.Sprintf("escalation.%s.repeat must be between 0 and 10", pr), "escalation", pr.String(), "repeat")
 		}
@@ -111,7 +112,7 @@ func (c *Config) validatePaging() Problems {
 			warn(fmt.Sprintf("escalation.%s has no steps: %s alerts page nobody beyond the card (write steps: [] if that is intended)", pr, pr), "escalation", pr.String())
 		}
 		for si, st := range ec.Steps {
-			step := bot.EscalationStep{Delay: time.Duration(st.Delay)}
+			step := paging.EscalationStep{Delay: time.Duration(st.Delay)}
 			path := []string{"escalation", pr.String(), "steps", strconv.Itoa(si)}
 			if len(st.Targets) == 0 {
 				bad(fmt.Sprintf("escalation.%s step %d has no targets", pr, si+1), path...)
@@ -160,7 +161,7 @@ func (c *Config) validatePaging() Problems {
 						}
 					}
 				}
-				step.Targets = append(step.Targets, bot.Target{Role: t.Role, Schedule: t.Schedule, User: t.User, Via: t.Via})
+				step.Targets = append(step.Targets, paging.Target{Role: t.Role, Schedule: t.Schedule, User: t.User, Via: t.Via})
 			}
 			pol.Steps = append(pol.Steps, step)
 		}
@@ -266,9 +267,9 @@ func (c *Config) warnContact(ps *Problems, user string, via []bot.Via, path []st
 // page the first schedule's on-call at once, by the priority's reach (Discord:
 // a mention, and for P0/P1 a DM too; phone; e-mail); repeat twice, a third of
 // the acknowledgement deadline apart.
-func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPolicy {
+func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) paging.EscalationPolicy {
 	if r == nil {
-		return bot.EscalationPolicy{}
+		return paging.EscalationPolicy{}
 	}
 	ack := time.Duration(r.AckWithin)
 	if ack <= 0 {
@@ -290,14 +291,14 @@ func (c *Config) defaultPolicy(p bot.Priority, r *RouteConfig) bot.EscalationPol
 			via = append(via, bot.Via(how))
 		}
 	}
-	var targets []bot.Target
+	var targets []paging.Target
 	if len(c.schedules) > 0 {
-		targets = append(targets, bot.Target{Schedule: c.schedules[0].Name, Via: via})
+		targets = append(targets, paging.Target{Schedule: c.schedules[0].Name, Via: via})
 	}
 	if len(targets) == 0 {
-		return bot.EscalationPolicy{}
+		return paging.EscalationPolicy{}
 	}
-	return bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: targets}}, Repeat: 2, RepeatAfter: ack / 3}
+	return paging.EscalationPolicy{Steps: []paging.EscalationStep{{Targets: targets}}, Repeat: 2, RepeatAfter: ack / 3}
 }
 
 // permissions turns the permissions section into the handlers' form.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -65,7 +66,7 @@ func checkOnline(ctx context.Context, cfg *Config) Problems {
 			who = "the channel"
 		}
 		what := "failed"
-		if p.Status == bot.PageSkipped {
+		if p.Status == paging.PageSkipped {
 			what = "was skipped"
 		}
 		add(0, true, "%s page %d to %s for alert group %d (%s) %s: %s", p.Via, p.ID, who, p.GroupID,
@@ -76,8 +77,8 @@ func checkOnline(ctx context.Context, cfg *Config) Problems {
 
 // unsentPages are the pages skipped or failed in the 7 days before now,
 // newest first, at most 20.
-func unsentPages(ctx context.Context, db *store.DB, now time.Time) []bot.PageRecord {
-	var out []bot.PageRecord
-	_ = db.View(ctx, func(tx bot.Tx) (err error) { out, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 20); return err })
+func unsentPages(ctx context.Context, db *store.DB, now time.Time) []paging.PageRecord {
+	var out []paging.PageRecord
+	_ = db.Paging().View(ctx, func(tx paging.Tx) (err error) { out, err = tx.UnsentPages(now.Add(-7*24*time.Hour), 20); return err })
 	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -79,23 +80,23 @@ func TestCheckConfigOnlineListsUnsentPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	err = db.Update(context.Background(), func(tx bot.Tx) error {
+	err = db.Paging().Update(context.Background(), func(tx paging.Tx) error {
 		g := &bot.Group{Key: "k", Receiver: "klaxon", Status: bot.Firing, Priority: bot.P0, CreatedAt: now, UpdatedAt: now, Version: 1}
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
-		add := func(p bot.PageRecord) error { p.GroupID = g.ID; return tx.AddPage(&p) }
+		add := func(p paging.PageRecord) error { p.GroupID = g.ID; return tx.AddPage(&p) }
 		for i := range 25 { // older than the two below, and more than fit
-			if err := add(bot.PageRecord{Via: bot.ViaEmail, UserID: "503", Status: bot.PageSkipped, Detail: fmt.Sprintf("not sent: filler %d", i),
+			if err := add(paging.PageRecord{Via: bot.ViaEmail, UserID: "503", Status: paging.PageSkipped, Detail: fmt.Sprintf("not sent: filler %d", i),
 				CreatedAt: now.Add(-3*time.Hour - time.Duration(i)*time.Minute)}); err != nil {
 				return err
 			}
 		}
-		for _, p := range []bot.PageRecord{
-			{Via: bot.ViaPhone, UserID: "501", Status: bot.PageSkipped, Detail: "not sent: no phone provider is configured (add a phone: section)", CreatedAt: now.Add(-time.Hour)},
-			{Via: bot.ViaDM, UserID: "502", Status: bot.PageFailed, Detail: "HTTP 403 (code 50007): Cannot send messages to this user", CreatedAt: now.Add(-2 * time.Hour)},
-			{Via: bot.ViaPhone, UserID: "501", Status: bot.PageSkipped, Detail: "not sent: last week", CreatedAt: now.Add(-8 * 24 * time.Hour)},
-			{Via: bot.ViaPhone, UserID: "501", Status: bot.PageSent, Detail: "call placed", CreatedAt: now},
+		for _, p := range []paging.PageRecord{
+			{Via: bot.ViaPhone, UserID: "501", Status: paging.PageSkipped, Detail: "not sent: no phone provider is configured (add a phone: section)", CreatedAt: now.Add(-time.Hour)},
+			{Via: bot.ViaDM, UserID: "502", Status: paging.PageFailed, Detail: "HTTP 403 (code 50007): Cannot send messages to this user", CreatedAt: now.Add(-2 * time.Hour)},
+			{Via: bot.ViaPhone, UserID: "501", Status: paging.PageSkipped, Detail: "not sent: last week", CreatedAt: now.Add(-8 * 24 * time.Hour)},
+			{Via: bot.ViaPhone, UserID: "501", Status: paging.PageSent, Detail: "call placed", CreatedAt: now},
 		} {
 			if err := add(p); err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/mail"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/handlers"
 )
@@ -52,7 +53,7 @@ func (m *Main) wirePhone(mux *http.ServeMux) {
 	cfg, pc := m.Config, m.Config.Phone
 	client := &phone.Client{BaseURL: pc.BaseURL, AccountSID: pc.AccountSID, AuthToken: cfg.Env.TwilioAuthToken, From: pc.From,
 		HTTP: &http.Client{Timeout: 15 * time.Second}, Log: m.Log.With("component", "phone")}
-	m.Engine.Jobs = append(m.Engine.Jobs, &bot.PhoneJob{Paging: m.Paging, Phone: &phone.Pager{Caller: client, PublicURL: pc.PublicURL},
+	m.Engine.Jobs = append(m.Engine.Jobs, &paging.PhoneJob{Paging: m.Paging, Phone: &phone.Pager{Caller: client, PublicURL: pc.PublicURL},
 		Throttle: pc.MaxCalls, ThrottleWindow: time.Duration(pc.Window)})
 	mux.Handle("POST "+phone.GatherPath, &handlers.PhoneCallback{AuthToken: cfg.Env.TwilioAuthToken, PublicURL: pc.PublicURL,
 		Actions: phoneActions{m.Paging, m.Clock}, Log: m.Log.With("component", "phone")})
@@ -62,12 +63,12 @@ func (m *Main) wireEmail(*http.ServeMux) {
 	cfg, ec := m.Config, m.Config.Email
 	mailer := &mail.Mailer{Host: ec.Host, Port: ec.Port, Username: ec.Username, Password: cfg.Env.SMTPPassword, From: ec.From,
 		StartTLS: ec.StartTLS, Log: m.Log.With("component", "email")}
-	m.Engine.Jobs = append(m.Engine.Jobs, &bot.MailJob{Paging: m.Paging, Mailer: mail.Core{Mailer: mailer}})
+	m.Engine.Jobs = append(m.Engine.Jobs, &paging.MailJob{Paging: m.Paging, Mailer: mail.Core{Mailer: mailer}})
 }
 
 // phoneActions gives the phone callback the engine's clock.
 type phoneActions struct {
-	p     *bot.Paging
+	p     *paging.Service
 	clock bot.Clock
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/alertmanager/amtest"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -164,7 +165,7 @@ email:
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(ctx, func(tx bot.Tx) error {
+	err = db.Paging().View(ctx, func(tx paging.Tx) error {
 		for _, via := range []bot.Via{bot.ViaPhone, bot.ViaEmail} {
 			q, err := tx.QueuedPages(via, 10)
 			if err != nil {

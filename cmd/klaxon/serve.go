@@ -24,6 +24,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/metrics"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/store"
 )
@@ -39,7 +40,7 @@ type Main struct {
 	Engine       *bot.Engine
 	Session      *discordgo.Session
 	Discord      *discord.Client
-	Paging       *bot.Paging
+	Paging       *paging.Service
 	Interactions *handlers.Interactions
 	Runbooks     *handlers.Runbooks
 	// Metrics are registered on the registry /metrics serves, one per Main.
@@ -119,12 +120,12 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: db, Discord: m.Discord, Messenger: &discord.Messenger{C: m.Discord}, Policy: policy, Clock: m.Clock,
 		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval), Senders: map[bot.ItemKind]bot.Sender{}, Metrics: m.Metrics,
 	}
-	m.Paging = &bot.Paging{Store: db, Policy: policy, Policies: cfg.policies, OnCall: bot.NewScheduleSet(cfg.schedules),
+	m.Paging = &paging.Service{Store: db.Paging(), Policy: policy, Policies: cfg.policies, OnCall: paging.NewScheduleSet(cfg.schedules),
 		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger, Metrics: m.Metrics}
 	policy.OnGroupChange = append(policy.OnGroupChange, m.Paging.OnGroupChange)
 	m.Engine.Hooks = map[string]bot.SentHook{"page": m.Paging.PageSent}
 	m.Engine.Prepare = map[string]bot.PrepareHook{"page": m.Paging.PreparePage}
-	m.Engine.Jobs = []bot.Job{m.Paging, &bot.HandoffJob{Store: db, Schedules: cfg.schedules, Log: m.Log.With("component", "handoff")}}
+	m.Engine.Jobs = []bot.Job{m.Paging, &paging.HandoffJob{Store: db.Paging(), Schedules: cfg.schedules, Log: m.Log.With("component", "handoff")}}
 
 	mux := http.NewServeMux()
 	if err := m.wireOutbound(mux); err != nil {
@@ -135,7 +136,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
 	}
-	silences := &bot.Silences{Paging: m.Paging, Classifier: policy.Classifier, Log: m.Log.With("component", "alerts")}
+	silences := &paging.Silences{Paging: m.Paging, Classifier: policy.Classifier, Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
 		am, err := alertmanager.New(cfg.Alertmanager.URL, &http.Client{Timeout: 10 * time.Second})
 		if err != nil {
@@ -154,7 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Overrides: &bot.Overrides{Store: db}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
+	(&handlers.OnCall{Overrides: &paging.Overrides{Store: db.Paging()}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	if k := cfg.Interactions.PublicKey; k != "" {
@@ -203,7 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	// Paging and calls run every cycle; bookkeeping at most once a second.
 	for i, j := range m.Engine.Jobs {
-		if _, urgent := j.(*bot.PhoneJob); !urgent && j != bot.Job(m.Paging) {
+		if _, urgent := j.(*paging.PhoneJob); !urgent && j != bot.Job(m.Paging) {
 			m.Engine.Jobs[i] = bot.Every(j, time.Second)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/metrics"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -49,7 +50,7 @@ func P0(key string) bot.Notification {
 type FixedOnCall map[string]string
 
 // OnCallAt implements the paging feature's OnCallResolver.
-func (f FixedOnCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ time.Time) (string, error) {
+func (f FixedOnCall) OnCallAt(_ context.Context, _ paging.Tx, schedule string, _ time.Time) (string, error) {
 	return f[schedule], nil
 }
 
@@ -57,22 +58,22 @@ func (f FixedOnCall) OnCallAt(_ context.Context, _ bot.Tx, schedule string, _ ti
 // channels 100–103 by priority, schedules "primary" (user 501, who has a
 // phone number and an e-mail address) and "secondary" (502), phone and
 // e-mail available, and a three-step P0 escalation policy.
-func NewPaging(t testing.TB, db *store.DB) (*bot.Paging, *bot.Policy) {
+func NewPaging(t testing.TB, db *store.DB) (*paging.Service, *bot.Policy) {
 	t.Helper()
 	pol := &bot.Policy{Classifier: bot.Classifier{Default: bot.P3, Severity: bot.DefaultSeverityMap()}, Storm: bot.DefaultStormPolicy()}
 	for i := range pol.Routes {
 		pol.Routes[i] = bot.Route{ChannelID: "10" + string(rune('0'+i)), AckWithin: bot.Priority(i).DefaultAckDeadline()}
 	}
-	pg := &bot.Paging{Store: db, Policy: pol, Log: slog.New(slog.DiscardHandler),
+	pg := &paging.Service{Store: db.Paging(), Policy: pol, Log: slog.New(slog.DiscardHandler),
 		OnCall:    FixedOnCall{"primary": "501", "secondary": "502"},
 		Directory: map[string]bot.Contact{"501": {UserID: "501", Phone: "+15550100501", Email: "a@example.org"}, "502": {UserID: "502"}},
 		Channels:  map[bot.Via]bool{bot.ViaPhone: true, bot.ViaEmail: true},
 		Metrics:   metrics.New(nil),
 	}
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-		{Delay: 0, Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Schedule: "secondary"}}},
-		{Delay: 5 * time.Minute, Targets: []bot.Target{{Role: "901"}}},
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{
+		{Delay: 0, Targets: []paging.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, {Role: "900"}}},
+		{Delay: 5 * time.Minute, Targets: []paging.Target{{Schedule: "secondary"}}},
+		{Delay: 5 * time.Minute, Targets: []paging.Target{{Role: "901"}}},
 	}}
 	pol.OnGroupChange = []bot.GroupHook{pg.OnGroupChange}
 	return pg, pol

@@ -1,4 +1,4 @@
-package bot_test
+package paging_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
 	"github.com/marola-rp/klaxon/bot/mail"
 	"github.com/marola-rp/klaxon/bot/mail/mailtest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 	"github.com/marola-rp/klaxon/store"
@@ -74,25 +75,28 @@ func group(t *testing.T, db *store.DB, id int64) *bot.Group {
 	return g
 }
 
-func unsentPages(t *testing.T, db *store.DB) []bot.PageRecord {
+func unsentPages(t *testing.T, db *store.DB) []paging.PageRecord {
 	t.Helper()
-	var ps []bot.PageRecord
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { ps, err = tx.UnsentPages(bottest.T0.Add(-24*time.Hour), 50); return err }); err != nil {
+	var ps []paging.PageRecord
+	if err := db.Paging().View(context.Background(), func(tx paging.Tx) (err error) {
+		ps, err = tx.UnsentPages(bottest.T0.Add(-24*time.Hour), 50)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return ps
 }
 
-func actions(t *testing.T, db *store.DB, gid int64) []bot.ActionRecord {
+func actions(t *testing.T, db *store.DB, gid int64) []paging.ActionRecord {
 	t.Helper()
-	var as []bot.ActionRecord
-	if err := db.View(context.Background(), func(tx bot.Tx) (err error) { as, err = tx.Actions(gid); return err }); err != nil {
+	var as []paging.ActionRecord
+	if err := db.Paging().View(context.Background(), func(tx paging.Tx) (err error) { as, err = tx.Actions(gid); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return as
 }
 
-func pagesTotal(pg *bot.Paging, channel bot.Via, result string) float64 {
+func pagesTotal(pg *paging.Service, channel bot.Via, result string) float64 {
 	return testutil.ToFloat64(pg.Metrics.Pages.WithLabelValues(string(channel), result))
 }
 
@@ -107,9 +111,9 @@ type notSentChecks struct {
 	action, logMessage string
 }
 
-func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int64, logs *logBuffer, metricBefore float64) {
+func (c notSentChecks) check(t *testing.T, db *store.DB, pg *paging.Service, gid int64, logs *logBuffer, metricBefore float64) {
 	t.Helper()
-	var found *bot.PageRecord
+	var found *paging.PageRecord
 	for _, p := range unsentPages(t, db) {
 		if p.GroupID == gid && p.Via == c.via && p.UserID == c.user {
 			if found != nil {
@@ -137,7 +141,7 @@ func (c notSentChecks) check(t *testing.T, db *store.DB, pg *bot.Paging, gid int
 		t.Errorf("card notes %q lack one ending %q", notes, c.noteEnd)
 	}
 	result := "skipped"
-	if c.status == bot.PageFailed {
+	if c.status == paging.PageFailed {
 		result = "failed"
 	}
 	if d := pagesTotal(pg, c.via, result) - metricBefore; d != 1 {
@@ -218,10 +222,10 @@ func TestPageSkipped(t *testing.T) {
 			pg, pol := bottest.NewPaging(t, db)
 			var logs logBuffer
 			pg.Log, pg.Channels = logs.logger(), tc.channels
-			pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
-				{Targets: []bot.Target{{User: tc.user, Via: []bot.Via{bot.ViaMention, tc.via}}}},
+			pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{
+				{Targets: []paging.Target{{User: tc.user, Via: []bot.Via{bot.ViaMention, tc.via}}}},
 			}}
-			tc.status = bot.PageSkipped
+			tc.status = paging.PageSkipped
 			before := pagesTotal(pg, tc.via, "skipped")
 			res, err := bot.Ingest(ctx, db, pol, alertP0("k"), bottest.T0)
 			if err != nil {
@@ -246,16 +250,16 @@ func TestPageTargetSkipsUnconfiguredPhone(t *testing.T) {
 	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), nil
-	pg.Policies[bot.P0] = bot.EscalationPolicy{}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{}
 	before := pagesTotal(pg, bot.ViaPhone, "skipped")
 	res, err := bot.Ingest(ctx, db, pol, alertP0("manual"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.PageTarget(ctx, res.GroupID, bot.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, bottest.T0); err != nil {
+	if err := pg.PageTarget(ctx, res.GroupID, paging.Target{User: "501", Via: []bot.Via{bot.ViaMention, bot.ViaDM, bot.ViaPhone}}, bot.Actor{UserID: "9"}, bottest.T0); err != nil {
 		t.Fatal(err)
 	}
-	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
+	notSentChecks{via: bot.ViaPhone, user: "501", status: paging.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
 		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
@@ -270,13 +274,13 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log, pg.Channels = logs.logger(), map[bot.Via]bool{bot.ViaEmail: true}
-	pg.Policies[bot.P0] = bot.EscalationPolicy{}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{}
 	res, err := bot.Ingest(ctx, db, pol, alertP0("old"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(ctx, func(tx bot.Tx) error {
-		return tx.AddPage(&bot.PageRecord{GroupID: res.GroupID, Via: bot.ViaPhone, UserID: "501", Status: bot.PageQueued, CreatedAt: bottest.T0})
+	if err := db.Paging().Update(ctx, func(tx paging.Tx) error {
+		return tx.AddPage(&paging.PageRecord{GroupID: res.GroupID, Via: bot.ViaPhone, UserID: "501", Status: paging.PageQueued, CreatedAt: bottest.T0})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +288,7 @@ func TestQueuedPagesWithoutProviderBecomeSkipped(t *testing.T) {
 	if err := pg.Run(ctx, bottest.T0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
+	notSentChecks{via: bot.ViaPhone, user: "501", status: paging.PageSkipped,
 		detail: "not sent: no phone provider is configured (add a phone: section)",
 		note:   "phone page not sent: no phone provider is configured (add a phone: section)",
 		fix:    "add a phone: section"}.check(t, db, pg, res.GroupID, &logs, before)
@@ -300,9 +304,9 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := bottest.NewPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{{Targets: []paging.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
-	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"},
+	job := &paging.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"},
 		Throttle: 1, ThrottleWindow: 15 * time.Minute}
 	fire := func(key string, now time.Time) int64 {
 		t.Helper()
@@ -330,7 +334,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	if n := len(twilio.Calls()); n != 1 {
 		t.Fatalf("%d calls, want still 1 (throttled)", n)
 	}
-	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageSkipped,
+	notSentChecks{via: bot.ViaPhone, user: "501", status: paging.PageSkipped,
 		detail: "not sent: throttled: user 501 had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
 		note:   "phone page not sent: throttled: <@501> had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
 		fix:    "phone: max_calls per window sets this limit"}.check(t, db, pg, gid, &logs, before)
@@ -350,7 +354,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 		t.Fatalf("refused call detail %q", detail)
 	}
 	const fix = "check the number, the phone: settings, KLAXON_TWILIO_AUTH_TOKEN and the provider account"
-	notSentChecks{via: bot.ViaPhone, user: "501", status: bot.PageFailed, detail: detail, noteEnd: " (" + fix + ")", fix: fix,
+	notSentChecks{via: bot.ViaPhone, user: "501", status: paging.PageFailed, detail: detail, noteEnd: " (" + fix + ")", fix: fix,
 		action: "call failed"}.check(t, db, pg, gid, &logs, before)
 }
 
@@ -363,10 +367,10 @@ func TestMailJobRefused(t *testing.T) {
 	pg, pol := bottest.NewPaging(t, db)
 	var logs logBuffer
 	pg.Log = logs.logger()
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaEmail}}}}}}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{{Targets: []paging.Target{{User: "501", Via: []bot.Via{bot.ViaEmail}}}}}}
 	smtp := mailtest.New(t, mailtest.Options{})
 	smtp.RejectRcpt("a@example.org", 550, "5.1.1 no such user")
-	job := &bot.MailJob{Paging: pg, Mailer: mail.Core{Mailer: &mail.Mailer{Host: smtp.Host, Port: smtp.Port, From: "klaxon@example.org",
+	job := &paging.MailJob{Paging: pg, Mailer: mail.Core{Mailer: &mail.Mailer{Host: smtp.Host, Port: smtp.Port, From: "klaxon@example.org",
 		StartTLS: mail.StartTLSOff, Log: slog.New(slog.DiscardHandler)}}}
 	res, err := bot.Ingest(ctx, db, pol, alertP0("mail"), bottest.T0)
 	if err != nil {
@@ -387,7 +391,7 @@ func TestMailJobRefused(t *testing.T) {
 	if !strings.HasPrefix(detail, "not sent: the e-mail could not be sent: ") || !strings.Contains(detail, "550") || !strings.HasSuffix(detail, " ("+fix+")") {
 		t.Fatalf("refused mail detail %q", detail)
 	}
-	notSentChecks{via: bot.ViaEmail, user: "501", status: bot.PageFailed, detail: detail,
+	notSentChecks{via: bot.ViaEmail, user: "501", status: paging.PageFailed, detail: detail,
 		noteEnd: " (" + fix + ")", fix: fix}.check(t, db, pg, res.GroupID, &logs, before)
 }
 
@@ -399,9 +403,9 @@ func TestPhoneJobDefaultLimit(t *testing.T) {
 	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := bottest.NewPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Steps: []paging.EscalationStep{{Targets: []paging.Target{{User: "501", Via: []bot.Via{bot.ViaPhone}}}}}}
 	twilio := phonetest.New(t)
-	job := &bot.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
+	job := &paging.PhoneJob{Paging: pg, Phone: &phone.Pager{Caller: twilio.Client("+15550109999"), PublicURL: "http://127.0.0.1:1"}}
 	for i, tc := range []struct {
 		at    time.Duration
 		calls int

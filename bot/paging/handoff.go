@@ -1,4 +1,4 @@
-package bot
+package paging
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // HandoffJob announces on-call handoffs. Each engine cycle it works out who
@@ -15,12 +17,12 @@ import (
 // restarts. After downtime it announces only the current holder. Schedules
 // without an AnnounceChannel are skipped.
 type HandoffJob struct {
-	Store     Store
+	Store     bot.TxStore[Tx]
 	Schedules []*Schedule
 	Log       *slog.Logger
 }
 
-var _ Job = (*HandoffJob)(nil)
+var _ bot.Job = (*HandoffJob)(nil)
 
 // Name implements Job.
 func (j *HandoffJob) Name() string { return "handoff" }
@@ -36,8 +38,8 @@ const (
 
 // handoffPlan is what the job would do for one schedule.
 type handoffPlan struct {
-	record   Handoff   // the new last handoff
-	announce *Outgoing // nil: record silently (same holder, new piece)
+	record   Handoff       // the new last handoff
+	announce *bot.Outgoing // nil: record silently (same holder, new piece)
 }
 
 // Run implements Job.
@@ -127,9 +129,9 @@ func planHandoff(tx Tx, s *Schedule, now time.Time) (*handoffPlan, error) {
 	if !known && prev == cur.UserID {
 		prev = ""
 	}
-	p.announce = &Outgoing{
+	p.announce = &bot.Outgoing{
 		ChannelID: s.AnnounceChannel,
-		Priority:  P2,
+		Priority:  bot.P2,
 		Message:   HandoffMessage(s, cur.UserID, prev, until),
 		Kind:      "handoff",
 		Ref:       fmt.Sprintf("handoff:%s:%d", s.Name, cur.Start.Unix()),
@@ -139,20 +141,20 @@ func planHandoff(tx Tx, s *Schedule, now time.Time) (*handoffPlan, error) {
 	return p, nil
 }
 
-func HandoffMessage(s *Schedule, user, prev string, until time.Time) Message {
+func HandoffMessage(s *Schedule, user, prev string, until time.Time) bot.Message {
 	end := "until further notice"
 	if !until.IsZero() {
-		end = "until " + TimeRef(until, TimeFull)
+		end = "until " + bot.TimeRef(until, bot.TimeFull)
 	}
-	var m Message
+	var m bot.Message
 	if user == "" {
 		m.Content = fmt.Sprintf("⚠️ On-call gap — nobody holds the pager for *%s* %s", s.Name, end)
 	} else {
-		m.Content = fmt.Sprintf("📟 On-call handoff — %s now holds the pager for *%s* %s", UserRef(user), s.Name, end)
-		m.Mentions = Mentions{Users: []string{user}}
+		m.Content = fmt.Sprintf("📟 On-call handoff — %s now holds the pager for *%s* %s", bot.UserRef(user), s.Name, end)
+		m.Mentions = bot.Mentions{Users: []string{user}}
 	}
 	if prev != "" && prev != user {
-		m.Content += "; previous: " + UserRef(prev)
+		m.Content += "; previous: " + bot.UserRef(prev)
 	}
 	return m
 }

@@ -1,4 +1,4 @@
-package bot
+package paging
 
 import (
 	"context"
@@ -7,43 +7,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/text"
 )
-
-// Phone places page calls. The adapter builds the keypress callback from PageID.
-type Phone interface {
-	Call(ctx context.Context, c PhoneCall) (callID string, err error)
-}
-
-// PhoneCall is one page call.
-type PhoneCall struct {
-	To      string // E.164
-	Message string // what the call reads out
-	PageID  int64
-}
-
-// Mailer sends e-mail.
-type Mailer interface {
-	Send(ctx context.Context, m Mail) error
-}
-
-// Mail is one e-mail.
-type Mail struct {
-	To      []string
-	Subject string
-	Text    string
-}
 
 // PageSent is the SentHook for page messages: it records the outcome, and
 // when a user's DMs are closed (SendError.DMsClosed) falls back to a mention in
 // the alert channel and says so on the card.
-func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID string, sendErr error, now time.Time) error {
+func (p *Service) PageSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, messageID string, sendErr error, now time.Time) error {
+	tx := p.Store.Join(btx)
 	gid, pid, ok := ParsePageRef(m.Ref)
 	if !ok {
 		return nil
 	}
 	pg, err := tx.PageRecord(pid)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {
@@ -67,44 +45,44 @@ func (p *Paging) PageSent(ctx context.Context, tx Tx, m Outgoing, messageID stri
 	if err != nil {
 		return err
 	}
-	if !AsSendError(sendErr).DMsClosed || m.UserID == "" {
+	if !bot.AsSendError(sendErr).DMsClosed || m.UserID == "" {
 		// Nothing to fall back to: say so on the card, in the log and the action log.
 		who := "the channel page"
 		if m.UserID != "" {
-			who = "the DM to " + UserRef(m.UserID)
+			who = "the DM to " + bot.UserRef(m.UserID)
 		}
 		p.Log.Warn("page not sent: Discord refused it", "group", gid, "page", pid, "priority", g.Priority.String(), "via", channel, "err", sendErr)
-		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, text.Truncate(AsSendError(sendErr).Error(), 200)))
+		g.Notes = appendNote(g.Notes, fmt.Sprintf("⚠️ %s was not sent: Discord refused it (%s)", who, text.Truncate(bot.AsSendError(sendErr).Error(), 200)))
 		g.Version++
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
-		if err := tx.RecordAction(gid, "page failed", Action{Actor: Actor{Via: "engine"}, At: now}, sendErr.Error()); err != nil {
+		if err := tx.RecordAction(gid, "page failed", bot.Action{Actor: bot.Actor{Via: "engine"}, At: now}, sendErr.Error()); err != nil {
 			return err
 		}
 		return markGroupDirty(tx, g, now)
 	}
-	if g.Ack != nil || g.Status != Firing {
+	if g.Ack != nil || g.Status != bot.Firing {
 		return nil
 	}
 	route := p.Policy.Route(g.Priority)
-	fb := &PageRecord{GroupID: gid, Step: pg.Step, Via: ViaMention, UserID: m.UserID, Status: PageQueued, Detail: "fallback: DMs closed", CreatedAt: now}
+	fb := &PageRecord{GroupID: gid, Step: pg.Step, Via: bot.ViaMention, UserID: m.UserID, Status: PageQueued, Detail: "fallback: DMs closed", CreatedAt: now}
 	if err := tx.AddPage(fb); err != nil {
 		return err
 	}
 	msg := m.Message
-	msg.Content = UserRef(m.UserID) + " (your DMs are closed, so Klaxon pages you here) " + msg.Content
-	msg.Mentions = Mentions{Users: []string{m.UserID}}
-	if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(gid, fb.ID),
+	msg.Content = bot.UserRef(m.UserID) + " (your DMs are closed, so Klaxon pages you here) " + msg.Content
+	msg.Mentions = bot.Mentions{Users: []string{m.UserID}}
+	if err := tx.Enqueue(&bot.Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(gid, fb.ID),
 		Message: msg, DueAt: now, CreatedAt: now}); err != nil {
 		return err
 	}
-	g.Notes = appendNote(g.Notes, UserRef(m.UserID)+" does not accept DMs: paged in the channel instead")
+	g.Notes = appendNote(g.Notes, bot.UserRef(m.UserID)+" does not accept DMs: paged in the channel instead")
 	g.Version++
 	if err := tx.SaveGroup(g); err != nil {
 		return err
 	}
-	if err := tx.RecordAction(gid, "dm failed", Action{Actor: Actor{Via: "engine"}, At: now}, "DMs closed; fell back to a channel mention"); err != nil {
+	if err := tx.RecordAction(gid, "dm failed", bot.Action{Actor: bot.Actor{Via: "engine"}, At: now}, "DMs closed; fell back to a channel mention"); err != nil {
 		return err
 	}
 	return markGroupDirty(tx, g, now)
@@ -123,7 +101,8 @@ func appendNote(notes []string, n string) []string {
 // silenced), makes a page in an alert channel a reply to the group's card
 // there, and holds it back until that card exists, so the card comes first.
 // A card that has not appeared after a minute is not waited for.
-func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, error) {
+func (p *Service) PreparePage(ctx context.Context, btx bot.Tx, m *bot.Outgoing) (bool, error) {
+	tx := p.Store.Join(btx)
 	gid, pid, ok := ParsePageRef(m.Ref)
 	if !ok {
 		return true, nil
@@ -132,7 +111,7 @@ func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, err
 	// while it works through them cancels pages it still holds. Such a
 	// page's queued message is gone already; holding it back drops it.
 	pg, err := tx.PageRecord(pid)
-	if err != nil && ErrorCode(err) != ENotFound {
+	if err != nil && bot.ErrorCode(err) != bot.ENotFound {
 		return false, err
 	}
 	if pg != nil && pg.Status == PageCancelled {
@@ -146,7 +125,7 @@ func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, err
 		return false, err
 	}
 	for _, post := range posts {
-		if post.ChannelID != m.ChannelID || post.Kind != Card {
+		if post.ChannelID != m.ChannelID || post.Kind != bot.Card {
 			continue
 		}
 		if post.MessageID == "" {
@@ -161,8 +140,8 @@ func (p *Paging) PreparePage(ctx context.Context, tx Tx, m *Outgoing) (bool, err
 // ThrottleWindow. A call is marked before it is placed, so a crash can lose
 // a call but never rings someone twice for the same page.
 type PhoneJob struct {
-	Paging         *Paging
-	Phone          Phone
+	Paging         *Service
+	Phone          bot.Phone
 	Throttle       int           // default 3
 	ThrottleWindow time.Duration // default 15m
 }
@@ -181,21 +160,21 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 		window = 15 * time.Minute
 	}
 	var queued []PageRecord
-	if err := p.Store.View(ctx, func(tx Tx) (err error) { queued, err = tx.QueuedPages(ViaPhone, 20); return err }); err != nil {
+	if err := p.Store.View(ctx, func(tx Tx) (err error) { queued, err = tx.QueuedPages(bot.ViaPhone, 20); return err }); err != nil {
 		return err
 	}
 	for _, pg := range queued {
-		var call *PhoneCall
+		var call *bot.PhoneCall
 		err := p.Store.Update(ctx, func(tx Tx) error {
 			cur, err := tx.PageRecord(pg.ID)
 			if err != nil || cur.Status != PageQueued {
 				return err // cancelled meanwhile (acknowledged)
 			}
-			if why, fix := p.noContact(cur.UserID, ViaPhone); why != "" {
+			if why, fix := p.noContact(cur.UserID, bot.ViaPhone); why != "" {
 				return p.recordNotSent(tx, cur, PageSkipped, why, fix, now) // the directory changed since it was queued
 			}
 			c := p.Directory[cur.UserID]
-			n, err := tx.PagesSince(cur.UserID, ViaPhone, now.Add(-window))
+			n, err := tx.PagesSince(cur.UserID, bot.ViaPhone, now.Add(-window))
 			if err != nil {
 				return err
 			}
@@ -208,7 +187,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 				return err
 			}
 			cur.Status, cur.SentAt, cur.Detail = PageSent, now, "calling"
-			call = &PhoneCall{To: c.Phone, PageID: cur.ID, Message: spoken(g)}
+			call = &bot.PhoneCall{To: c.Phone, PageID: cur.ID, Message: spoken(g)}
 			return tx.UpdatePage(cur)
 		})
 		if err != nil {
@@ -229,7 +208,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 			}
 			cur.CallSID, cur.Detail = sid, "call placed"
 			p.Metrics.Page("phone", "sent", 1)
-			if err := tx.RecordAction(cur.GroupID, "called", Action{Actor: Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
+			if err := tx.RecordAction(cur.GroupID, "called", bot.Action{Actor: bot.Actor{UserID: cur.UserID, Via: "phone"}, At: now}, ""); err != nil {
 				return err
 			}
 			return tx.UpdatePage(cur)
@@ -242,7 +221,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 }
 
 // spoken is the text a page call reads out.
-func spoken(g *Group) string {
+func spoken(g *bot.Group) string {
 	s := fmt.Sprintf("Klaxon page. Priority %d, %s. %s.", int(g.Priority), g.Priority.Meaning(), g.Title())
 	if sum := g.Summary(); sum != "" {
 		s += " " + sum
@@ -253,8 +232,8 @@ func spoken(g *Group) string {
 // MailJob sends queued e-mail pages, one digest per recipient per cycle,
 // so a storm is one mail, not hundreds.
 type MailJob struct {
-	Paging *Paging
-	Mailer Mailer
+	Paging *Service
+	Mailer bot.Mailer
 	// Window is how long e-mail pages gather before the digest goes out:
 	// a storm in that window is one mail. Default 1 minute.
 	Window time.Duration
@@ -268,12 +247,12 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 	p := j.Paging
 	type item struct {
 		page  PageRecord
-		group *Group
+		group *bot.Group
 	}
 	byTo := map[string][]item{}
 	var unreachable []PageRecord
 	if err := p.Store.View(ctx, func(tx Tx) error {
-		queued, err := tx.QueuedPages(ViaEmail, 1000)
+		queued, err := tx.QueuedPages(bot.ViaEmail, 1000)
 		if err != nil {
 			return err
 		}
@@ -303,7 +282,7 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 	if len(unreachable) > 0 {
 		if err := p.Store.Update(ctx, func(tx Tx) error {
 			for _, pg := range unreachable {
-				why, fix := p.noContact(pg.UserID, ViaEmail)
+				why, fix := p.noContact(pg.UserID, bot.ViaEmail)
 				if err := p.recordNotSent(tx, &pg, PageSkipped, why, fix, now); err != nil {
 					return err
 				}
@@ -337,10 +316,10 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 		}
 		b.WriteString("\nAcknowledge on Discord with the card's button or /ack.\n")
 		subject := fmt.Sprintf("Klaxon: %d alert(s), most urgent %s", len(items), items[0].group.Priority)
-		serr := j.Mailer.Send(ctx, Mail{To: []string{to}, Subject: subject, Text: b.String()})
-		se := (*SendError)(nil)
+		serr := j.Mailer.Send(ctx, bot.Mail{To: []string{to}, Subject: subject, Text: b.String()})
+		se := (*bot.SendError)(nil)
 		if serr != nil {
-			se = AsSendError(serr)
+			se = bot.AsSendError(serr)
 			if se.Temporary {
 				p.Log.Warn("e-mail digest failed; will retry", "err", serr)
 				continue // stays queued

@@ -1,4 +1,4 @@
-package bot
+package paging
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/text"
 )
@@ -19,7 +20,7 @@ type Target struct {
 	Role     string
 	Schedule string
 	User     string
-	Via      []Via // for schedule and user targets; default mention + dm
+	Via      []bot.Via // for schedule and user targets; default mention + dm
 }
 
 // EscalationStep pages its targets Delay after the previous step.
@@ -38,7 +39,7 @@ type EscalationPolicy struct {
 // Escalation is a group's escalation state, stored, advanced by the engine.
 type Escalation struct {
 	GroupID  int64
-	Priority Priority
+	Priority bot.Priority
 	Step     int // the next step to run
 	Loop     int // how many times all steps ran
 	NextAt   time.Time
@@ -52,7 +53,7 @@ type PageRecord struct {
 	ID        int64
 	GroupID   int64
 	Step      int
-	Via       Via
+	Via       bot.Via
 	UserID    string
 	RoleID    string
 	Schedule  string
@@ -80,8 +81,13 @@ const (
 	PageSkipped = "skipped"
 )
 
-// EscalationTx is the part of Tx for acknowledgement and escalation.
-type EscalationTx interface {
+// Tx is what the paging feature does inside a transaction: the core's
+// operations (alert groups, their cards, the queue), escalations, pages and
+// the action log, and on-call overrides and handoffs (ScheduleTx).
+type Tx interface {
+	bot.Tx
+	ScheduleTx
+
 	// StartEscalation stores a new escalation (replacing a finished one).
 	StartEscalation(e Escalation) error
 	// Escalation returns a group's escalation, or ENotFound.
@@ -100,16 +106,16 @@ type EscalationTx interface {
 	// UpdatePage saves a page's status, detail, call id and sent time.
 	UpdatePage(p *PageRecord) error
 	// QueuedPages returns pages waiting for a channel (phone, email).
-	QueuedPages(via Via, limit int) ([]PageRecord, error)
+	QueuedPages(via bot.Via, limit int) ([]PageRecord, error)
 	// CancelPages cancels a group's pages not yet sent, and deletes their
 	// queued Discord messages; it returns how many it cancelled.
 	CancelPages(groupID int64) (int, error)
 	// PagesSince counts pages to a user by a channel since t (for throttling).
-	PagesSince(userID string, via Via, since time.Time) (int, error)
+	PagesSince(userID string, via bot.Via, since time.Time) (int, error)
 	// UnsentPages returns pages skipped or failed since t, newest first.
 	UnsentPages(since time.Time, limit int) ([]PageRecord, error)
 	// RecordAction appends to a group's action log.
-	RecordAction(groupID int64, kind string, a Action, detail string) error
+	RecordAction(groupID int64, kind string, a bot.Action, detail string) error
 	// Actions returns a group's action log, oldest first.
 	Actions(groupID int64) ([]ActionRecord, error)
 }
@@ -117,7 +123,7 @@ type EscalationTx interface {
 // ActionRecord is one entry of a group's action log.
 type ActionRecord struct {
 	Kind   string
-	Action Action
+	Action bot.Action
 	Detail string
 }
 
@@ -126,21 +132,21 @@ type OnCallResolver interface {
 	OnCallAt(ctx context.Context, tx Tx, schedule string, t time.Time) (userID string, err error)
 }
 
-// Paging is the acknowledgement and escalation feature: its policies, who
+// Service is the acknowledgement and escalation feature: its policies, who
 // can be reached how, and the engine job that runs due steps.
-type Paging struct {
-	Store     Store
-	Policy    *Policy
+type Service struct {
+	Store     bot.TxStore[Tx]
+	Policy    *bot.Policy
 	Policies  [4]EscalationPolicy
 	OnCall    OnCallResolver // nil: schedule targets page nobody and say so
-	Directory map[string]Contact
+	Directory map[string]bot.Contact
 	Log       *slog.Logger
 	Trigger   func()
 	// Channels holds the vias that have a provider, i.e. whose job runs:
 	// ViaPhone with a phone: section, ViaEmail with an email: section.
 	// Mention and dm need none and are always available. A page by a via
 	// not in Channels is recorded as skipped, never queued.
-	Channels map[Via]bool
+	Channels map[bot.Via]bool
 
 	// Metrics counts pages; nil records nothing.
 	Metrics *metrics.Metrics
@@ -150,26 +156,17 @@ type Paging struct {
 
 // CanReach reports whether pages by via can go out: mention and dm always,
 // phone and email when their provider is configured (in Channels).
-func (p *Paging) CanReach(via Via) bool {
-	c, ok := ChannelOf(via)
+func (p *Service) CanReach(via bot.Via) bool {
+	c, ok := bot.ChannelOf(via)
 	return ok && (c.Provider == "" || p.Channels[via])
 }
 
-// Contact is how to reach a person outside Discord.
-type Contact struct {
-	UserID   string
-	Name     string
-	Phone    string // E.164
-	Email    string
-	TimeZone *time.Location
-}
-
 // Name implements Job.
-func (p *Paging) Name() string { return "escalation" }
+func (p *Service) Name() string { return "escalation" }
 
 // Run implements Job: run every due escalation step and mark missed
 // deadlines; pages queued for a channel without a provider become skipped.
-func (p *Paging) Run(ctx context.Context, now time.Time) error {
+func (p *Service) Run(ctx context.Context, now time.Time) error {
 	if !p.swept.Load() {
 		if err := p.skipUnserved(ctx, now); err != nil {
 			return err
@@ -192,7 +189,7 @@ func (p *Paging) Run(ctx context.Context, now time.Time) error {
 }
 
 // startEscalation begins paging for a newly firing group.
-func (p *Paging) startEscalation(tx Tx, g *Group, now time.Time) error {
+func (p *Service) startEscalation(tx Tx, g *bot.Group, now time.Time) error {
 	pol := p.Policies[g.Priority]
 	if len(pol.Steps) == 0 {
 		return nil
@@ -203,9 +200,9 @@ func (p *Paging) startEscalation(tx Tx, g *Group, now time.Time) error {
 
 // advance runs the group's next escalation step when it is due (or at once
 // when force is set), and marks a missed deadline.
-func (p *Paging) advance(ctx context.Context, tx Tx, groupID int64, now time.Time, force bool) error {
+func (p *Service) advance(ctx context.Context, tx Tx, groupID int64, now time.Time, force bool) error {
 	e, err := tx.Escalation(groupID)
-	if ErrorCode(err) == ENotFound {
+	if bot.ErrorCode(err) == bot.ENotFound {
 		return nil
 	}
 	if err != nil {
@@ -218,7 +215,7 @@ func (p *Paging) advance(ctx context.Context, tx Tx, groupID int64, now time.Tim
 	if err != nil {
 		return err
 	}
-	if g.Status != Firing || g.Ack != nil {
+	if g.Status != bot.Firing || g.Ack != nil {
 		return tx.StopEscalation(groupID)
 	}
 	pol := p.Policies[e.Priority]
@@ -273,7 +270,7 @@ func (p *Paging) advance(ctx context.Context, tx Tx, groupID int64, now time.Tim
 
 // page queues the pages of one step: Discord mentions and DMs as queued
 // messages, phone calls and e-mails as queued pages.
-func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step EscalationStep, now time.Time) error {
+func (p *Service) page(ctx context.Context, tx Tx, g *bot.Group, stepNo int, step EscalationStep, now time.Time) error {
 	route := p.Policy.Route(g.Priority)
 	var roles, users []string
 	var notes []string
@@ -297,11 +294,11 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 		}
 		via := t.Via
 		if len(via) == 0 {
-			via = []Via{ViaMention, ViaDM}
+			via = []bot.Via{bot.ViaMention, bot.ViaDM}
 		}
 		for _, v := range via {
 			pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: v, UserID: user, Schedule: t.Schedule, Status: PageQueued, CreatedAt: now}
-			if v == ViaMention {
+			if v == bot.ViaMention {
 				users = append(users, user)
 				continue
 			}
@@ -314,13 +311,13 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 			if err := tx.AddPage(pg); err != nil {
 				return err
 			}
-			if v == ViaDM {
+			if v == bot.ViaDM {
 				// The DM carries its own Acknowledge: the person paged can
 				// answer from their phone's notification (the gate allows
 				// ack: in a DM from a member of the server).
-				m := PageMessage(g, route, stepNo, Mentions{})
-				m.Buttons = []Button{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
-				if err := tx.Enqueue(&Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
+				m := PageMessage(g, route, stepNo, bot.Mentions{})
+				m.Buttons = []bot.Button{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
+				if err := tx.Enqueue(&bot.Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
 					Message: m, DueAt: now, CreatedAt: now}); err != nil {
 					return err
 				}
@@ -328,12 +325,12 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 		}
 	}
 	if len(roles) > 0 || len(users) > 0 {
-		m := Mentions{Roles: uniq(roles), Users: uniq(users)}
-		pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: ViaMention, RoleID: strings.Join(m.Roles, ","), UserID: strings.Join(m.Users, ","), Status: PageQueued, CreatedAt: now}
+		m := bot.Mentions{Roles: uniq(roles), Users: uniq(users)}
+		pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: bot.ViaMention, RoleID: strings.Join(m.Roles, ","), UserID: strings.Join(m.Users, ","), Status: PageQueued, CreatedAt: now}
 		if err := tx.AddPage(pg); err != nil {
 			return err
 		}
-		if err := tx.Enqueue(&Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
+		if err := tx.Enqueue(&bot.Outgoing{ChannelID: route.ChannelID, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
 			Message: PageMessage(g, route, stepNo, m), DueAt: now, CreatedAt: now}); err != nil {
 			return err
 		}
@@ -343,21 +340,21 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 			g.Notes = append(g.Notes, n)
 		}
 	}
-	return tx.RecordAction(g.ID, "escalated", Action{Actor: Actor{Via: "engine"}, At: now}, fmt.Sprintf("step %d", stepNo+1))
+	return tx.RecordAction(g.ID, "escalated", bot.Action{Actor: bot.Actor{Via: "engine"}, At: now}, fmt.Sprintf("step %d", stepNo+1))
 }
 
 // cannotReach says why a page to user by via cannot go out, and what fixes
 // it; why is "" when it can. In why, {user} stands for the person.
-func (p *Paging) cannotReach(user string, via Via) (why, fix string) {
-	if c, ok := ChannelOf(via); ok && !p.CanReach(via) {
+func (p *Service) cannotReach(user string, via bot.Via) (why, fix string) {
+	if c, ok := bot.ChannelOf(via); ok && !p.CanReach(via) {
 		return c.NoProvider, c.NoProviderFix
 	}
 	return p.noContact(user, via)
 }
 
 // noContact says why the directory does not let via reach user; "" when it does.
-func (p *Paging) noContact(user string, via Via) (why, fix string) {
-	ch, _ := ChannelOf(via)
+func (p *Service) noContact(user string, via bot.Via) (why, fix string) {
+	ch, _ := bot.ChannelOf(via)
 	if ch.Address != nil && ch.Address(p.Directory[user]) == "" {
 		return ch.NoAddress, ch.NoAddressFix
 	}
@@ -370,7 +367,7 @@ func (p *Paging) noContact(user string, via Via) (why, fix string) {
 // on the card (in g.Notes: the caller saves g), a WARN log line naming what
 // to fix, klaxon_pages_total{result=status}, and an entry in the group's
 // action log. In why, {user} stands for the person paged.
-func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix string, now time.Time) error {
+func (p *Service) notSent(tx Tx, g *bot.Group, pg *PageRecord, status, why, fix string, now time.Time) error {
 	plain := strings.ReplaceAll(why, "{user}", "user "+pg.UserID)
 	pg.Status, pg.Detail = status, "not sent: "+plain
 	if fix != "" {
@@ -386,7 +383,7 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 		return err
 	}
 	what := viaName(pg.Via) + " page not sent: "
-	note := strings.ReplaceAll(why, "{user}", UserRef(pg.UserID))
+	note := strings.ReplaceAll(why, "{user}", bot.UserRef(pg.UserID))
 	note = text.Truncate(note, 120) // the card shows 600 characters of notes: keep room for the fix
 	note = what + note
 	if fix != "" {
@@ -401,15 +398,15 @@ func (p *Paging) notSent(tx Tx, g *Group, pg *PageRecord, status, why, fix strin
 	p.Log.Warn("page "+result, "group", g.ID, "priority", g.Priority.String(), "via", pg.Via, "user", pg.UserID,
 		"page", pg.ID, "reason", plain, "fix", fix)
 	kind := "page " + result
-	if status == PageFailed && pg.Via == ViaPhone {
+	if status == PageFailed && pg.Via == bot.ViaPhone {
 		kind = "call failed" // the incident timeline's name for it
 	}
-	return tx.RecordAction(g.ID, kind, Action{Actor: Actor{Via: "engine"}, At: now}, what+plain)
+	return tx.RecordAction(g.ID, kind, bot.Action{Actor: bot.Actor{Via: "engine"}, At: now}, what+plain)
 }
 
 // recordNotSent is notSent for a page queued earlier: it also saves the
 // group with its new note and queues an update of its card.
-func (p *Paging) recordNotSent(tx Tx, pg *PageRecord, status, why, fix string, now time.Time) error {
+func (p *Service) recordNotSent(tx Tx, pg *PageRecord, status, why, fix string, now time.Time) error {
 	g, err := tx.Group(pg.GroupID)
 	if err != nil {
 		return err
@@ -433,8 +430,8 @@ func (p *Paging) recordNotSent(tx Tx, pg *PageRecord, status, why, fix string, n
 // (queued before the provider was removed from the configuration, or by a
 // version that queued them regardless) as skipped: no job would ever take
 // them. Run does it once: page never queues such pages.
-func (p *Paging) skipUnserved(ctx context.Context, now time.Time) error {
-	for _, ch := range Channels {
+func (p *Service) skipUnserved(ctx context.Context, now time.Time) error {
+	for _, ch := range bot.Channels {
 		via := ch.Via
 		if ch.Provider == "" || p.CanReach(via) {
 			continue
@@ -472,8 +469,8 @@ func (p *Paging) skipUnserved(ctx context.Context, now time.Time) error {
 }
 
 // viaName is how notes name a way of paging.
-func viaName(via Via) string {
-	if c, ok := ChannelOf(via); ok {
+func viaName(via bot.Via) string {
+	if c, ok := bot.ChannelOf(via); ok {
 		return c.Name
 	}
 	return string(via)
@@ -487,14 +484,14 @@ func ParsePageRef(ref string) (groupID, pageID int64, ok bool) {
 	return groupID, pageID, err == nil
 }
 
-func PageMessage(g *Group, route Route, step int, m Mentions) Message {
+func PageMessage(g *bot.Group, route bot.Route, step int, m bot.Mentions) bot.Message {
 	content := fmt.Sprintf("📟 **%s %s**: %s — please acknowledge", g.Priority, g.Priority.Meaning(), g.Title())
 	if step > 0 {
 		content = fmt.Sprintf("📟 **Escalation step %d** · %s %s: %s is not acknowledged", step+1, g.Priority, g.Priority.Meaning(), g.Title())
 	}
-	content = MentionPrefix(m) + content
+	content = bot.MentionPrefix(m) + content
 	desc := g.Summary()
-	return Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Tone: PriorityTone(g.Priority),
+	return bot.Message{Content: content, Mentions: m, Title: g.Title(), Description: desc, Tone: bot.PriorityTone(g.Priority),
 		Footer: fmt.Sprintf("alert group %d · acknowledge with the button on the card or /ack", g.ID)}
 }
 
@@ -504,7 +501,7 @@ func uniq(l []string) []string {
 }
 
 // markGroupDirty queues an update of every post showing the group.
-func markGroupDirty(tx Tx, g *Group, now time.Time) error {
+func markGroupDirty(tx Tx, g *bot.Group, now time.Time) error {
 	posts, err := tx.PostsOfGroup(g.ID)
 	if err != nil {
 		return err
@@ -513,7 +510,7 @@ func markGroupDirty(tx Tx, g *Group, now time.Time) error {
 		if err := tx.MarkDirty(p.ID, min(p.Priority, g.Priority), now); err != nil {
 			return err
 		}
-		if p.Kind == Page {
+		if p.Kind == bot.Page {
 			if err := tx.MarkDirty(p.DigestID, p.Priority, now); err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package bot
+package paging
 
 import (
 	"context"
@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/metrics"
 )
 
-// GroupHook is told, inside Ingest's transaction, of every group change.
-type GroupHook func(ctx context.Context, tx Tx, g *Group, isNew bool, now time.Time) error
-
 // OnGroupChange starts paging for new firing groups, restarts it when the
 // priority rises, and stops it when the group resolves.
-func (p *Paging) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bool, now time.Time) error {
-	if g.Status == Resolved {
+func (p *Service) OnGroupChange(ctx context.Context, btx bot.Tx, g *bot.Group, isNew bool, now time.Time) error {
+	tx := p.Store.Join(btx)
+	if g.Status == bot.Resolved {
 		if _, err := tx.CancelPages(g.ID); err != nil {
 			return err
 		}
@@ -27,7 +26,7 @@ func (p *Paging) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bool,
 	}
 	e, err := tx.Escalation(g.ID)
 	switch {
-	case ErrorCode(err) == ENotFound:
+	case bot.ErrorCode(err) == bot.ENotFound:
 		return p.startEscalation(tx, g, now)
 	case err != nil:
 		return err
@@ -39,8 +38,8 @@ func (p *Paging) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bool,
 
 // act loads a firing group, applies fn, saves it, records the action and
 // queues the card update, all in one transaction.
-func (p *Paging) act(ctx context.Context, groupID int64, kind string, a Actor, now time.Time, detail string, fn func(tx Tx, g *Group) error) (*Group, error) {
-	var out *Group
+func (p *Service) act(ctx context.Context, groupID int64, kind string, a bot.Actor, now time.Time, detail string, fn func(tx Tx, g *bot.Group) error) (*bot.Group, error) {
+	var out *bot.Group
 	err := p.Store.Update(ctx, func(tx Tx) (err error) {
 		out, err = p.actTx(tx, groupID, kind, a, now, detail, fn)
 		return err
@@ -53,7 +52,7 @@ func (p *Paging) act(ctx context.Context, groupID int64, kind string, a Actor, n
 }
 
 // actTx is act inside the caller's transaction; the caller calls acted after the commit.
-func (p *Paging) actTx(tx Tx, groupID int64, kind string, a Actor, now time.Time, detail string, fn func(tx Tx, g *Group) error) (*Group, error) {
+func (p *Service) actTx(tx Tx, groupID int64, kind string, a bot.Actor, now time.Time, detail string, fn func(tx Tx, g *bot.Group) error) (*bot.Group, error) {
 	g, err := tx.Group(groupID)
 	if err != nil {
 		return nil, err
@@ -66,13 +65,13 @@ func (p *Paging) actTx(tx Tx, groupID int64, kind string, a Actor, now time.Time
 	if err := tx.SaveGroup(g); err != nil {
 		return nil, err
 	}
-	if err := tx.RecordAction(g.ID, kind, Action{Actor: a, At: now}, detail); err != nil {
+	if err := tx.RecordAction(g.ID, kind, bot.Action{Actor: a, At: now}, detail); err != nil {
 		return nil, err
 	}
 	return g, markGroupDirty(tx, g, now)
 }
 
-func (p *Paging) acted(groupID int64, kind string, a Actor) {
+func (p *Service) acted(groupID int64, kind string, a bot.Actor) {
 	if p.Trigger != nil {
 		p.Trigger()
 	}
@@ -81,19 +80,19 @@ func (p *Paging) acted(groupID int64, kind string, a Actor) {
 
 // Acknowledge records that a person owns the group and stops every pending
 // page for it in the same transaction.
-func (p *Paging) Acknowledge(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
+func (p *Service) Acknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error) {
 	return p.act(ctx, groupID, "acknowledged", a, now, "", acknowledge(p.Metrics, a, now))
 }
 
-func acknowledge(m *metrics.Metrics, a Actor, now time.Time) func(tx Tx, g *Group) error {
-	return func(tx Tx, g *Group) error {
-		if g.Status != Firing {
-			return Errorf(EConflict, "%s is already resolved; nothing to acknowledge", g.Title())
+func acknowledge(m *metrics.Metrics, a bot.Actor, now time.Time) func(tx Tx, g *bot.Group) error {
+	return func(tx Tx, g *bot.Group) error {
+		if g.Status != bot.Firing {
+			return bot.Errorf(bot.EConflict, "%s is already resolved; nothing to acknowledge", g.Title())
 		}
 		if g.Ack != nil {
-			return Errorf(EConflict, "%s was already acknowledged by %s %s", g.Title(), UserRef(g.Ack.UserID), TimeRef(g.Ack.At, TimeRelative))
+			return bot.Errorf(bot.EConflict, "%s was already acknowledged by %s %s", g.Title(), bot.UserRef(g.Ack.UserID), bot.TimeRef(g.Ack.At, bot.TimeRelative))
 		}
-		g.Ack = &Action{Actor: a, At: now}
+		g.Ack = &bot.Action{Actor: a, At: now}
 		m.Acknowledged(g.Priority.String(), now.Sub(g.StartedAt()))
 		if _, err := tx.CancelPages(g.ID); err != nil {
 			return err
@@ -103,13 +102,13 @@ func acknowledge(m *metrics.Metrics, a Actor, now time.Time) func(tx Tx, g *Grou
 }
 
 // Unacknowledge hands the group back: paging starts again from the first step.
-func (p *Paging) Unacknowledge(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
-	return p.act(ctx, groupID, "unacknowledged", a, now, "", func(tx Tx, g *Group) error {
+func (p *Service) Unacknowledge(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error) {
+	return p.act(ctx, groupID, "unacknowledged", a, now, "", func(tx Tx, g *bot.Group) error {
 		if g.Ack == nil {
-			return Errorf(EConflict, "%s is not acknowledged", g.Title())
+			return bot.Errorf(bot.EConflict, "%s is not acknowledged", g.Title())
 		}
-		if g.Status != Firing {
-			return Errorf(EConflict, "%s is already resolved", g.Title())
+		if g.Status != bot.Firing {
+			return bot.Errorf(bot.EConflict, "%s is already resolved", g.Title())
 		}
 		g.Ack = nil
 		return p.startEscalation(tx, g, now)
@@ -118,17 +117,17 @@ func (p *Paging) Unacknowledge(ctx context.Context, groupID int64, a Actor, now 
 
 // Resolve marks the group resolved by hand. Its alerts count as resolved:
 // Alertmanager's repeats of the same alerts do not reopen it; a new firing does.
-func (p *Paging) Resolve(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
-	return p.act(ctx, groupID, "resolved", a, now, "", func(tx Tx, g *Group) error {
-		if g.Status != Firing {
-			return Errorf(EConflict, "%s is already resolved", g.Title())
+func (p *Service) Resolve(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error) {
+	return p.act(ctx, groupID, "resolved", a, now, "", func(tx Tx, g *bot.Group) error {
+		if g.Status != bot.Firing {
+			return bot.Errorf(bot.EConflict, "%s is already resolved", g.Title())
 		}
 		for i := range g.Alerts {
-			if g.Alerts[i].Status == Firing {
-				g.Alerts[i].Status, g.Alerts[i].EndsAt = Resolved, now
+			if g.Alerts[i].Status == bot.Firing {
+				g.Alerts[i].Status, g.Alerts[i].EndsAt = bot.Resolved, now
 			}
 		}
-		g.Status, g.ResolvedAt, g.ResolvedBy = Resolved, now, &Action{Actor: a, At: now}
+		g.Status, g.ResolvedAt, g.ResolvedBy = bot.Resolved, now, &bot.Action{Actor: a, At: now}
 		if _, err := tx.CancelPages(g.ID); err != nil {
 			return err
 		}
@@ -137,8 +136,8 @@ func (p *Paging) Resolve(ctx context.Context, groupID int64, a Actor, now time.T
 }
 
 // EscalateNow runs the group's next escalation step at once.
-func (p *Paging) EscalateNow(ctx context.Context, groupID int64, a Actor, now time.Time) (*Group, error) {
-	var out *Group
+func (p *Service) EscalateNow(ctx context.Context, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error) {
+	var out *bot.Group
 	err := p.Store.Update(ctx, func(tx Tx) (err error) {
 		out, err = p.escalateTx(ctx, tx, groupID, a, now)
 		return err
@@ -152,16 +151,16 @@ func (p *Paging) EscalateNow(ctx context.Context, groupID int64, a Actor, now ti
 	return out, nil
 }
 
-func (p *Paging) escalateTx(ctx context.Context, tx Tx, groupID int64, a Actor, now time.Time) (*Group, error) {
+func (p *Service) escalateTx(ctx context.Context, tx Tx, groupID int64, a bot.Actor, now time.Time) (*bot.Group, error) {
 	g, err := tx.Group(groupID)
 	if err != nil {
 		return nil, err
 	}
-	if g.Status != Firing {
-		return nil, Errorf(EConflict, "%s is resolved; nothing to escalate", g.Title())
+	if g.Status != bot.Firing {
+		return nil, bot.Errorf(bot.EConflict, "%s is resolved; nothing to escalate", g.Title())
 	}
 	if len(p.Policies[g.Priority].Steps) == 0 {
-		return nil, Errorf(EConflict, "%s priority has no escalation policy configured", g.Priority)
+		return nil, bot.Errorf(bot.EConflict, "%s priority has no escalation policy configured", g.Priority)
 	}
 	if g.Ack != nil {
 		g.Ack = nil // escalating hands the alert on
@@ -170,7 +169,7 @@ func (p *Paging) escalateTx(ctx context.Context, tx Tx, groupID int64, a Actor, 
 			return nil, err
 		}
 	}
-	if _, err := tx.Escalation(g.ID); ErrorCode(err) == ENotFound {
+	if _, err := tx.Escalation(g.ID); bot.ErrorCode(err) == bot.ENotFound {
 		if err := p.startEscalation(tx, g, now); err != nil {
 			return nil, err
 		}
@@ -178,21 +177,21 @@ func (p *Paging) escalateTx(ctx context.Context, tx Tx, groupID int64, a Actor, 
 	if err := p.advance(ctx, tx, g.ID, now, true); err != nil {
 		return nil, err
 	}
-	if err := tx.RecordAction(g.ID, "escalate requested", Action{Actor: a, At: now}, ""); err != nil {
+	if err := tx.RecordAction(g.ID, "escalate requested", bot.Action{Actor: a, At: now}, ""); err != nil {
 		return nil, err
 	}
 	return tx.Group(g.ID)
 }
 
 // SetSilence records the Alertmanager silence made for a group.
-func (p *Paging) SetSilence(ctx context.Context, groupID int64, s *Silence, a Actor, now time.Time) (*Group, error) {
+func (p *Service) SetSilence(ctx context.Context, groupID int64, s *bot.Silence, a bot.Actor, now time.Time) (*bot.Group, error) {
 	kind, detail := "silenced", ""
 	if s == nil {
 		kind = "unsilenced"
 	} else {
 		detail = fmt.Sprintf("until %s (silence %s)", s.Until.UTC().Format(time.RFC3339), s.ID)
 	}
-	return p.act(ctx, groupID, kind, a, now, detail, func(tx Tx, g *Group) error {
+	return p.act(ctx, groupID, kind, a, now, detail, func(tx Tx, g *bot.Group) error {
 		g.Silence = s
 		if s != nil && g.Ack == nil {
 			// Silencing is ownership: stop paging for it.
@@ -235,25 +234,25 @@ const (
 // is being stored) is EUnavailable: retry. A call acts once: the key is recorded on the page in the same
 // transaction as the acknowledgement or escalation, and a repeated
 // callback of that call answers as the first did without acting again.
-func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string, now time.Time) (string, error) {
+func (p *Service) PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string, now time.Time) (string, error) {
 	if digits != keyAck && digits != keyEscalate {
-		return "", Errorf(EInvalid, "press 1 to acknowledge or 2 to escalate")
+		return "", bot.Errorf(bot.EInvalid, "press 1 to acknowledge or 2 to escalate")
 	}
 	var say, kind string
-	var a Actor
+	var a bot.Actor
 	var groupID int64
 	err := p.Store.Update(ctx, func(tx Tx) error {
 		pg, err := tx.PageRecord(pageID)
 		if err != nil {
 			return err
 		}
-		if pg.Via == ViaPhone && pg.Status == PageSent && pg.CallSID == "" && pg.Keypress == "" {
+		if pg.Via == bot.ViaPhone && pg.Status == PageSent && pg.CallSID == "" && pg.Keypress == "" {
 			// The provider placed the call but its answer (the sid) is not
 			// recorded yet: a few milliseconds; the caller may retry.
-			return WrapError(EUnavailable, ErrCallInFlight, "the call for page %d is being recorded; try again", pageID)
+			return bot.WrapError(bot.EUnavailable, ErrCallInFlight, "the call for page %d is being recorded; try again", pageID)
 		}
-		if pg.Via != ViaPhone || pg.CallSID == "" || subtle.ConstantTimeCompare([]byte(pg.CallSID), []byte(callSID)) != 1 {
-			return Errorf(EForbidden, "call %s is not the call placed for page %d", callSID, pageID)
+		if pg.Via != bot.ViaPhone || pg.CallSID == "" || subtle.ConstantTimeCompare([]byte(pg.CallSID), []byte(callSID)) != 1 {
+			return bot.Errorf(bot.EForbidden, "call %s is not the call placed for page %d", callSID, pageID)
 		}
 		groupID = pg.GroupID
 		switch pg.Keypress {
@@ -265,19 +264,19 @@ func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digit
 			return nil
 		}
 		if pg.Status != PageSent || pg.SentAt.IsZero() || now.Sub(pg.SentAt) > PhoneKeypressWindow {
-			return Errorf(ENotFound, "page %d is no longer active (status %s, placed %s)", pageID, pg.Status, pg.SentAt.Format(time.RFC3339))
+			return bot.Errorf(bot.ENotFound, "page %d is no longer active (status %s, placed %s)", pageID, pg.Status, pg.SentAt.Format(time.RFC3339))
 		}
 		g, err := tx.Group(pg.GroupID)
 		if err != nil {
 			return err
 		}
-		if g.Status != Firing {
-			return Errorf(ENotFound, "page %d is no longer active: %s is resolved", pageID, g.Title())
+		if g.Status != bot.Firing {
+			return bot.Errorf(bot.ENotFound, "page %d is no longer active: %s is resolved", pageID, g.Title())
 		}
 		if g.Ack != nil {
-			return Errorf(ENotFound, "page %d is no longer active: %s is acknowledged", pageID, g.Title())
+			return bot.Errorf(bot.ENotFound, "page %d is no longer active: %s is acknowledged", pageID, g.Title())
 		}
-		a = Actor{UserID: pg.UserID, Via: "phone"}
+		a = bot.Actor{UserID: pg.UserID, Via: "phone"}
 		if c, ok := p.Directory[pg.UserID]; ok {
 			a.Name = c.Name
 		}
@@ -304,7 +303,7 @@ func (p *Paging) PhoneKeypress(ctx context.Context, pageID int64, callSID, digit
 }
 
 // PageTarget pages one target for a group at once (the /page command), outside its policy.
-func (p *Paging) PageTarget(ctx context.Context, groupID int64, t Target, a Actor, now time.Time) error {
+func (p *Service) PageTarget(ctx context.Context, groupID int64, t Target, a bot.Actor, now time.Time) error {
 	err := p.Store.Update(ctx, func(tx Tx) error {
 		g, err := tx.Group(groupID)
 		if err != nil {
@@ -317,7 +316,7 @@ func (p *Paging) PageTarget(ctx context.Context, groupID int64, t Target, a Acto
 		if err := tx.SaveGroup(g); err != nil {
 			return err
 		}
-		if err := tx.RecordAction(g.ID, "paged", Action{Actor: a, At: now}, fmt.Sprintf("%+v", t)); err != nil {
+		if err := tx.RecordAction(g.ID, "paged", bot.Action{Actor: a, At: now}, fmt.Sprintf("%+v", t)); err != nil {
 			return err
 		}
 		return markGroupDirty(tx, g, now)

@@ -1,4 +1,4 @@
-package bot_test
+package paging_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
@@ -20,8 +21,8 @@ func hoUTC(m time.Month, d, hh, mm int) time.Time {
 
 // hoSchedule rotates users 1, 2, 3 daily at 09:00 UTC from 2026-03-02 and
 // announces in channel 777.
-func hoSchedule() *bot.Schedule {
-	return &bot.Schedule{Name: "primary", TimeZone: time.UTC, Rotation: bot.Daily, Handoff: bot.TimeOfDay{Hour: 9},
+func hoSchedule() *paging.Schedule {
+	return &paging.Schedule{Name: "primary", TimeZone: time.UTC, Rotation: paging.Daily, Handoff: paging.TimeOfDay{Hour: 9},
 		Start: hoUTC(3, 2, 0, 0), Participants: []string{"1", "2", "3"}, AnnounceChannel: "777"}
 }
 
@@ -29,12 +30,12 @@ type hoEnv struct {
 	t     *testing.T
 	path  string
 	db    *store.DB
-	job   *bot.HandoffJob
+	job   *paging.HandoffJob
 	clock *bot.FakeClock
 	seen  int // messages already checked
 }
 
-func newHoEnv(t *testing.T, start time.Time, schedules ...*bot.Schedule) *hoEnv {
+func newHoEnv(t *testing.T, start time.Time, schedules ...*paging.Schedule) *hoEnv {
 	e := &hoEnv{t: t, path: filepath.Join(t.TempDir(), "k.db"), clock: bot.NewFakeClock(start)}
 	e.restart(schedules...)
 	t.Cleanup(func() { e.db.Close() })
@@ -43,7 +44,7 @@ func newHoEnv(t *testing.T, start time.Time, schedules ...*bot.Schedule) *hoEnv 
 
 // restart simulates a process restart: the database is reopened and a new
 // job built.
-func (e *hoEnv) restart(schedules ...*bot.Schedule) {
+func (e *hoEnv) restart(schedules ...*paging.Schedule) {
 	e.t.Helper()
 	if e.db != nil {
 		e.db.Close()
@@ -53,7 +54,7 @@ func (e *hoEnv) restart(schedules ...*bot.Schedule) {
 		e.t.Fatal(err)
 	}
 	e.db = db
-	e.job = &bot.HandoffJob{Store: db, Schedules: schedules}
+	e.job = &paging.HandoffJob{Store: db.Paging(), Schedules: schedules}
 }
 
 // run runs the job at the clock's time and returns the messages it queued.
@@ -125,10 +126,10 @@ func (e *hoEnv) expect(step string, got []bot.Outgoing, want ...wantAnnouncement
 	}
 }
 
-func (e *hoEnv) addOverride(o bot.Override) {
+func (e *hoEnv) addOverride(o paging.Override) {
 	e.t.Helper()
 	o.Schedule, o.CreatedBy, o.CreatedAt = "primary", "900", e.clock.Now()
-	if err := e.db.Update(context.Background(), func(tx bot.Tx) error { return tx.AddOverride(&o) }); err != nil {
+	if err := e.db.Paging().Update(context.Background(), func(tx paging.Tx) error { return tx.AddOverride(&o) }); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -158,7 +159,7 @@ func TestHandoffJobAnnouncesEachHandoffOnce(t *testing.T) {
 	e.expect("after downtime, again", e.run())
 
 	// An override is a handoff too, and so is its end.
-	e.addOverride(bot.Override{UserID: "9", Start: hoUTC(3, 7, 12, 0), End: hoUTC(3, 7, 14, 0), Reason: "lunch"})
+	e.addOverride(paging.Override{UserID: "9", Start: hoUTC(3, 7, 12, 0), End: hoUTC(3, 7, 14, 0), Reason: "lunch"})
 	e.clock.Set(hoUTC(3, 7, 11, 59))
 	e.expect("before the override", e.run())
 	e.clock.Set(hoUTC(3, 7, 12, 0))
@@ -167,29 +168,29 @@ func TestHandoffJobAnnouncesEachHandoffOnce(t *testing.T) {
 	e.expect("override ends", e.run(), wantAnnouncement{user: "3", prev: "9", until: hoUTC(3, 8, 9, 0)})
 
 	// An override that runs into the holder's own shift is one holding.
-	e.addOverride(bot.Override{UserID: "1", Start: hoUTC(3, 8, 6, 0), End: hoUTC(3, 8, 9, 0)})
+	e.addOverride(paging.Override{UserID: "1", Start: hoUTC(3, 8, 6, 0), End: hoUTC(3, 8, 9, 0)})
 	e.clock.Set(hoUTC(3, 8, 6, 0))
 	e.expect("next holder takes over early", e.run(), wantAnnouncement{user: "1", prev: "3", until: hoUTC(3, 9, 9, 0)})
 	e.clock.Set(hoUTC(3, 8, 9, 0))
 	e.expect("their own shift starts", e.run())
 
 	// An override by the current holder over their own shift changes nothing.
-	e.addOverride(bot.Override{UserID: "1", Start: hoUTC(3, 8, 12, 0), End: hoUTC(3, 8, 13, 0)})
+	e.addOverride(paging.Override{UserID: "1", Start: hoUTC(3, 8, 12, 0), End: hoUTC(3, 8, 13, 0)})
 	e.clock.Set(hoUTC(3, 8, 12, 30))
 	e.expect("override by the holder", e.run())
 
 	// Removing an override in force hands the pager back.
-	e.addOverride(bot.Override{UserID: "8", Start: hoUTC(3, 8, 15, 0), End: hoUTC(3, 8, 18, 0)})
+	e.addOverride(paging.Override{UserID: "8", Start: hoUTC(3, 8, 15, 0), End: hoUTC(3, 8, 18, 0)})
 	e.clock.Set(hoUTC(3, 8, 15, 0))
 	e.expect("override 8 starts", e.run(), wantAnnouncement{user: "8", prev: "1", until: hoUTC(3, 8, 18, 0)})
-	var ovs []bot.Override
-	if err := e.db.View(context.Background(), func(tx bot.Tx) (err error) {
+	var ovs []paging.Override
+	if err := e.db.Paging().View(context.Background(), func(tx paging.Tx) (err error) {
 		ovs, err = tx.Overrides("primary", hoUTC(3, 8, 15, 0), hoUTC(3, 8, 15, 1))
 		return err
 	}); err != nil || len(ovs) != 1 {
 		t.Fatalf("overrides: %v %v", ovs, err)
 	}
-	if err := e.db.Update(context.Background(), func(tx bot.Tx) error { return tx.RemoveOverride(ovs[0].ID) }); err != nil {
+	if err := e.db.Paging().Update(context.Background(), func(tx paging.Tx) error { return tx.RemoveOverride(ovs[0].ID) }); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Set(hoUTC(3, 8, 16, 0))
@@ -219,7 +220,7 @@ func TestHandoffJobSchedules(t *testing.T) {
 	empty := hoSchedule()
 	empty.Participants = nil
 	e2 := newHoEnv(t, hoUTC(3, 2, 9, 0), empty)
-	e2.addOverride(bot.Override{UserID: "9", Start: hoUTC(3, 2, 12, 0), End: hoUTC(3, 2, 14, 0)})
+	e2.addOverride(paging.Override{UserID: "9", Start: hoUTC(3, 2, 12, 0), End: hoUTC(3, 2, 14, 0)})
 	e2.expect("nobody on call", e2.run(), wantAnnouncement{until: hoUTC(3, 2, 12, 0)})
 	e2.clock.Set(hoUTC(3, 2, 12, 0))
 	e2.expect("override covers", e2.run(), wantAnnouncement{user: "9", until: hoUTC(3, 2, 14, 0)})

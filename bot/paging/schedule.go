@@ -1,4 +1,4 @@
-package bot
+package paging
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // Rotation is how a schedule's shifts are cut.
@@ -26,7 +28,7 @@ func ParseRotation(s string) (Rotation, error) {
 	case Daily, Weekly, Custom:
 		return r, nil
 	}
-	return "", Errorf(EInvalid, "rotation %q is not one of daily, weekly, custom", s)
+	return "", bot.Errorf(bot.EInvalid, "rotation %q is not one of daily, weekly, custom", s)
 }
 
 // TimeOfDay is a local wall-clock time, such as a handoff at 09:00.
@@ -45,13 +47,13 @@ var timeOfDayRE = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	m := timeOfDayRE.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return TimeOfDay{}, Errorf(EInvalid, "time %q is not HH:MM on a 24-hour clock (write e.g. 09:00 or 17:30)", s)
+		return TimeOfDay{}, bot.Errorf(bot.EInvalid, "time %q is not HH:MM on a 24-hour clock (write e.g. 09:00 or 17:30)", s)
 	}
 	h, _ := strconv.Atoi(m[1])
 	mi, _ := strconv.Atoi(m[2])
 	d := TimeOfDay{h, mi}
 	if !d.Valid() {
-		return TimeOfDay{}, Errorf(EInvalid, "time %q is not between 00:00 and 23:59", s)
+		return TimeOfDay{}, bot.Errorf(bot.EInvalid, "time %q is not between 00:00 and 23:59", s)
 	}
 	return d, nil
 }
@@ -66,7 +68,7 @@ func ParseWeekday(s string) (time.Weekday, error) {
 			return d, nil
 		}
 	}
-	return 0, Errorf(EInvalid, "%q is not a weekday (write e.g. monday)", s)
+	return 0, bot.Errorf(bot.EInvalid, "%q is not a weekday (write e.g. monday)", s)
 }
 
 // Schedule is an on-call rotation: participants take turns holding the
@@ -113,33 +115,33 @@ func ValidScheduleName(name string) bool { return nameRE.MatchString(name) }
 // what to change.
 func (s *Schedule) Validate() error {
 	if !ValidScheduleName(s.Name) {
-		return Errorf(EInvalid, "schedule name %q: use 1 to 32 letters, digits, '-' or '_'", s.Name)
+		return bot.Errorf(bot.EInvalid, "schedule name %q: use 1 to 32 letters, digits, '-' or '_'", s.Name)
 	}
 	switch s.Rotation {
 	case Daily, Weekly:
 	case Custom:
 		if err := validCustomShift(s.Shift); err != nil {
-			return Errorf(EInvalid, "schedule %s: %s", s.Name, ErrorMessage(err))
+			return bot.Errorf(bot.EInvalid, "schedule %s: %s", s.Name, bot.ErrorMessage(err))
 		}
 	default:
-		return Errorf(EInvalid, "schedule %s: rotation %q is not one of daily, weekly, custom", s.Name, s.Rotation)
+		return bot.Errorf(bot.EInvalid, "schedule %s: rotation %q is not one of daily, weekly, custom", s.Name, s.Rotation)
 	}
 	if !s.Handoff.Valid() {
-		return Errorf(EInvalid, "schedule %s: handoff %s is not between 00:00 and 23:59", s.Name, s.Handoff)
+		return bot.Errorf(bot.EInvalid, "schedule %s: handoff %s is not between 00:00 and 23:59", s.Name, s.Handoff)
 	}
 	if s.HandoffDay < time.Sunday || s.HandoffDay > time.Saturday {
-		return Errorf(EInvalid, "schedule %s: handoff day %d is not a weekday", s.Name, s.HandoffDay)
+		return bot.Errorf(bot.EInvalid, "schedule %s: handoff day %d is not a weekday", s.Name, s.HandoffDay)
 	}
 	if s.Start.IsZero() {
-		return Errorf(EInvalid, "schedule %s: start is not set: give the date the rotation begins, e.g. 2026-03-02", s.Name)
+		return bot.Errorf(bot.EInvalid, "schedule %s: start is not set: give the date the rotation begins, e.g. 2026-03-02", s.Name)
 	}
 	for _, p := range s.Participants {
-		if !ValidUserID(p) {
-			return Errorf(EInvalid, "schedule %s: participant %q is not a Discord user id (digits only)", s.Name, p)
+		if !bot.ValidUserID(p) {
+			return bot.Errorf(bot.EInvalid, "schedule %s: participant %q is not a Discord user id (digits only)", s.Name, p)
 		}
 	}
-	if s.AnnounceChannel != "" && !ValidUserID(s.AnnounceChannel) {
-		return Errorf(EInvalid, "schedule %s: announce channel %q is not a Discord channel id (digits only)", s.Name, s.AnnounceChannel)
+	if s.AnnounceChannel != "" && !bot.ValidUserID(s.AnnounceChannel) {
+		return bot.Errorf(bot.EInvalid, "schedule %s: announce channel %q is not a Discord channel id (digits only)", s.Name, s.AnnounceChannel)
 	}
 	return nil
 }
@@ -148,25 +150,20 @@ func validCustomShift(d time.Duration) error {
 	const day = 24 * time.Hour
 	switch {
 	case d <= 0:
-		return Errorf(EInvalid, "a custom rotation needs a shift length, e.g. shift: 12h or shift: 72h")
+		return bot.Errorf(bot.EInvalid, "a custom rotation needs a shift length, e.g. shift: 12h or shift: 72h")
 	case d%time.Minute != 0:
-		return Errorf(EInvalid, "shift %s is not a whole number of minutes", d)
+		return bot.Errorf(bot.EInvalid, "shift %s is not a whole number of minutes", d)
 	case d < time.Hour:
-		return Errorf(EInvalid, "shift %s is shorter than an hour", d)
+		return bot.Errorf(bot.EInvalid, "shift %s is shorter than an hour", d)
 	case d < day && day%d != 0:
-		return Errorf(EInvalid, "shift %s does not divide a day evenly: use 1h, 2h, 3h, 4h, 6h, 8h or 12h", d)
+		return bot.Errorf(bot.EInvalid, "shift %s does not divide a day evenly: use 1h, 2h, 3h, 4h, 6h, 8h or 12h", d)
 	case d > day && d%day != 0:
-		return Errorf(EInvalid, "shift %s is not a whole number of days (24h, 48h, 72h, ...)", d)
+		return bot.Errorf(bot.EInvalid, "shift %s is not a whole number of days (24h, 48h, 72h, ...)", d)
 	case d > 366*day:
-		return Errorf(EInvalid, "shift %s is longer than a year", d)
+		return bot.Errorf(bot.EInvalid, "shift %s is longer than a year", d)
 	}
 	return nil
 }
-
-var idRE = regexp.MustCompile(`^[0-9]{1,20}$`)
-
-// ValidUserID reports whether id looks like a Discord id (a snowflake: digits only).
-func ValidUserID(id string) bool { return idRE.MatchString(id) }
 
 // grid is a schedule's shift boundaries in local wall-clock terms: shift k
 // starts on the anchor date plus (k/perCycle)*cycleDays days, at the handoff
@@ -310,16 +307,16 @@ type Override struct {
 // EInvalid *Error that tells the user what to type.
 func (o *Override) Validate() error {
 	if o.Schedule == "" {
-		return Errorf(EInvalid, "say which schedule the override is for, e.g. schedule: primary")
+		return bot.Errorf(bot.EInvalid, "say which schedule the override is for, e.g. schedule: primary")
 	}
-	if !ValidUserID(o.UserID) {
-		return Errorf(EInvalid, "the override's user %q is not a Discord user: pick a member, e.g. user: @alice", o.UserID)
+	if !bot.ValidUserID(o.UserID) {
+		return bot.Errorf(bot.EInvalid, "the override's user %q is not a Discord user: pick a member, e.g. user: @alice", o.UserID)
 	}
 	if o.Start.IsZero() || o.End.IsZero() {
-		return Errorf(EInvalid, "an override needs a start and an end, e.g. start: 2026-03-02 09:00 end: 2026-03-02 18:00")
+		return bot.Errorf(bot.EInvalid, "an override needs a start and an end, e.g. start: 2026-03-02 09:00 end: 2026-03-02 18:00")
 	}
 	if !o.End.After(o.Start) {
-		return Errorf(EInvalid, "the override ends (%s) before it starts (%s): type an end later than the start, e.g. start: %s end: %s",
+		return bot.Errorf(bot.EInvalid, "the override ends (%s) before it starts (%s): type an end later than the start, e.g. start: %s end: %s",
 			o.End.UTC().Format("2006-01-02 15:04 MST"), o.Start.UTC().Format("2006-01-02 15:04 MST"),
 			o.Start.UTC().Format("2006-01-02 15:04"), o.Start.Add(8*time.Hour).UTC().Format("2006-01-02 15:04"))
 	}
@@ -537,7 +534,7 @@ func NewScheduleSet(schedules []*Schedule) ScheduleSet {
 func (set ScheduleSet) OnCallAt(_ context.Context, tx Tx, schedule string, t time.Time) (string, error) {
 	s, ok := set[schedule]
 	if !ok {
-		return "", Errorf(ENotFound, "schedule %s is not configured", schedule)
+		return "", bot.Errorf(bot.ENotFound, "schedule %s is not configured", schedule)
 	}
 	ovs, err := tx.Overrides(schedule, t, t.Add(time.Nanosecond))
 	if err != nil {

@@ -1,14 +1,16 @@
-package bot
+package paging
 
 import (
 	"context"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // Overrides is the on-call override service: it validates, stores, lists
 // and removes overrides, each call in its own transaction.
 type Overrides struct {
-	Store Store
+	Store bot.TxStore[Tx]
 }
 
 // CreateOverride validates ov and stores it, setting ov.ID.

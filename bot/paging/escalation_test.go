@@ -1,4 +1,4 @@
-package bot_test
+package paging_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/internal/bottest"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/store"
 )
 
 func pages(t *testing.T, db *store.DB, gid int64) map[bot.Via]int {
 	t.Helper()
 	out := map[bot.Via]int{}
-	err := db.View(context.Background(), func(tx bot.Tx) error {
+	err := db.Paging().View(context.Background(), func(tx paging.Tx) error {
 		for _, via := range []bot.Via{bot.ViaPhone, bot.ViaEmail, bot.ViaDM, bot.ViaMention} {
 			ps, err := tx.QueuedPages(via, 100)
 			if err != nil {
@@ -236,8 +237,8 @@ func TestEscalationRepeats(t *testing.T) {
 	db := bottest.OpenDB(t, filepath.Join(t.TempDir(), "k.db"))
 	defer db.Close()
 	pg, pol := bottest.NewPaging(t, db)
-	pg.Policies[bot.P0] = bot.EscalationPolicy{Repeat: 2, RepeatAfter: 3 * time.Minute,
-		Steps: []bot.EscalationStep{{Targets: []bot.Target{{User: "502", Via: []bot.Via{bot.ViaDM}}}}}}
+	pg.Policies[bot.P0] = paging.EscalationPolicy{Repeat: 2, RepeatAfter: 3 * time.Minute,
+		Steps: []paging.EscalationStep{{Targets: []paging.Target{{User: "502", Via: []bot.Via{bot.ViaDM}}}}}}
 	res, err := bot.Ingest(ctx, db, pol, bottest.P0("repeat"), bottest.T0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
-package bot
+package paging
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -320,8 +322,8 @@ func TestOverrideValidate(t *testing.T) {
 				}
 				return
 			}
-			if ErrorCode(err) != EInvalid || !strings.Contains(ErrorMessage(err), tc.msg) {
-				t.Errorf("got %v (%s), want invalid with %q", err, ErrorCode(err), tc.msg)
+			if bot.ErrorCode(err) != bot.EInvalid || !strings.Contains(bot.ErrorMessage(err), tc.msg) {
+				t.Errorf("got %v (%s), want invalid with %q", err, bot.ErrorCode(err), tc.msg)
 			}
 		})
 	}
@@ -354,7 +356,7 @@ func TestScheduleValidate(t *testing.T) {
 				}
 				return
 			}
-			if ErrorCode(err) != EInvalid || !strings.Contains(ErrorMessage(err), tc.msg) {
+			if bot.ErrorCode(err) != bot.EInvalid || !strings.Contains(bot.ErrorMessage(err), tc.msg) {
 				t.Errorf("got %v, want invalid with %q", err, tc.msg)
 			}
 		})
@@ -386,7 +388,7 @@ func TestParsers(t *testing.T) {
 	if r, err := ParseRotation("Weekly"); err != nil || r != Weekly {
 		t.Errorf("ParseRotation(Weekly) = %v, %v", r, err)
 	}
-	if _, err := ParseRotation("monthly"); ErrorCode(err) != EInvalid {
+	if _, err := ParseRotation("monthly"); bot.ErrorCode(err) != bot.EInvalid {
 		t.Errorf("ParseRotation(monthly): %v", err)
 	}
 }
@@ -418,7 +420,7 @@ func TestScheduleSetOnCallAt(t *testing.T) {
 			t.Errorf("OnCallAt(%s) = %q, %v; want %q", tc.at, got, err, tc.want)
 		}
 	}
-	if _, err := set.OnCallAt(context.Background(), tx, "nope", utc(2026, 3, 2, 11, 0)); ErrorCode(err) != ENotFound {
+	if _, err := set.OnCallAt(context.Background(), tx, "nope", utc(2026, 3, 2, 11, 0)); bot.ErrorCode(err) != bot.ENotFound {
 		t.Errorf("unknown schedule: %v", err)
 	}
 }
