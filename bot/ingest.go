@@ -13,6 +13,18 @@ type IngestResult struct {
 	NewGroup bool // it started a new group episode
 }
 
+// Ingester stores Alertmanager's notifications as alert groups: the
+// webhook's way into the core, each call in a transaction of its own.
+type Ingester struct {
+	Store  TxStore[Tx]
+	Policy *Policy
+}
+
+// Ingest stores n and queues the Discord work it causes (see Ingest).
+func (in *Ingester) Ingest(ctx context.Context, n Notification, now time.Time) (IngestResult, error) {
+	return Ingest(ctx, in.Store, in.Policy, n, now)
+}
+
 // Ingest stores a notification and queues the Discord work it causes, in one
 // transaction of s, which may be the core's store or a feature's (a manual
 // page is ingested by the paging feature). Once it returns nil, the

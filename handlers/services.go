@@ -13,11 +13,18 @@ import (
 // The services handlers call.
 //
 // Rule: a handler reaches the core only through a narrow interface declared
-// here, by its consumer (what the handler needs, not everything bot offers),
-// and implemented by a service in bot that owns its transactions (wtf
-// style). No handler struct holds a bot.Store or a bot.Tx, and no handler
-// opens a transaction. The one exception is a port the core itself needs
-// from several adapters (such as bot.Silencer): that is declared in bot.
+// here, by its consumer (what the handler needs, not everything a service
+// offers), and implemented by a service in bot or one of its feature
+// packages that owns its transactions (wtf style). No handler struct holds
+// a store or a transaction, and no handler opens a transaction. The one
+// exception is a port the core itself needs from several adapters (such as
+// bot.Silencer): that is declared in bot.
+
+// IngestService stores Alertmanager's notifications as alert groups
+// (implemented by *bot.Ingester).
+type IngestService interface {
+	Ingest(ctx context.Context, n bot.Notification, now time.Time) (bot.IngestResult, error)
+}
 
 // OverrideService creates, lists and removes on-call overrides
 // (implemented by *paging.Overrides).

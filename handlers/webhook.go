@@ -25,8 +25,7 @@ const DefaultMaxWebhookBytes = 8 << 20
 // Webhook receives Alertmanager's webhook notifications (payload version 4)
 // at POST /webhook/alertmanager.
 type Webhook struct {
-	Store    bot.Store
-	Policy   *bot.Policy
+	Ingester IngestService
 	Clock    bot.Clock
 	Token    string // required bearer token (or basic-auth password)
 	MaxBytes int64
@@ -86,7 +85,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("group_key", n.GroupKey)
-	res, err := bot.Ingest(r.Context(), h.Store, h.Policy, n, h.Clock.Now())
+	res, err := h.Ingester.Ingest(r.Context(), n, h.Clock.Now())
 	if err != nil {
 		h.Metrics.WebhookReceived("error")
 		// EUnavailable answers 503 and other failures 500: Alertmanager retries both, so nothing is lost.

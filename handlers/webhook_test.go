@@ -52,7 +52,7 @@ func newEnv(t testing.TB) *env {
 		pol.Routes[i].ChannelID = "10" + string(rune('0'+i))
 	}
 	e := &env{db: db}
-	e.h = &handlers.Webhook{Store: db, Policy: pol, Clock: bot.NewFakeClock(time.Date(2026, 11, 26, 12, 12, 0, 0, time.UTC)),
+	e.h = &handlers.Webhook{Ingester: &bot.Ingester{Store: db, Policy: pol}, Clock: bot.NewFakeClock(time.Date(2026, 11, 26, 12, 12, 0, 0, time.UTC)),
 		Token: "s3cret", MaxBytes: 64 << 10, Trigger: func() { e.trigger++ }, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	return e
 }

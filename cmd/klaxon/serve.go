@@ -168,7 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
-		Store: db, Policy: policy, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
+		Ingester: &bot.Ingester{Store: db, Policy: policy}, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
 		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"), Metrics: m.Metrics,
 	})
 	mux.HandleFunc("GET /healthz", handlers.Healthz)
