@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/text"
 )
@@ -319,7 +320,7 @@ func (p *Paging) page(ctx context.Context, tx Tx, g *Group, stepNo int, step Esc
 				// answer from their phone's notification (the gate allows
 				// ack: in a DM from a member of the server).
 				m := PageMessage(g, route, stepNo, Mentions{})
-				m.Buttons = []IncidentButton{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
+				m.Buttons = []IncidentButton{{Label: "Acknowledge", CustomID: customid.Make(customid.AlertAck, g.ID), Emoji: "👀", Style: "primary"}}
 				if err := tx.Enqueue(&Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
 					Message: m, DueAt: now, CreatedAt: now}); err != nil {
 					return err

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -608,7 +609,7 @@ func (s *Incidents) OnGroupChange(ctx context.Context, tx Tx, g *Group, isNew bo
 			}
 			if all {
 				return s.post(tx, inc, "alerts resolved", Message{Content: fmt.Sprintf("🟢 Every alert linked to **%s** has resolved. If the problem is over, resolve the incident.", inc.Ref())},
-					[]IncidentButton{{Label: "Resolve incident", CustomID: fmt.Sprintf("incres:%d", inc.ID), Emoji: "✅", Style: "success"}}, now)
+					[]IncidentButton{{Label: "Resolve incident", CustomID: customid.Make(customid.IncidentResolve, inc.ID), Emoji: "✅", Style: "success"}}, now)
 			}
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -50,9 +51,9 @@ func (s *Incidents) Report(ctx context.Context, text, fromChannel string, a Acto
 // ReportButtons are the triage buttons of an open report.
 func ReportButtons(id int64) []IncidentButton {
 	return []IncidentButton{
-		{Label: "Declare incident", CustomID: fmt.Sprintf("rptdecl:%d", id), Emoji: "🚨", Style: "danger"},
-		{Label: "Link to incident", CustomID: fmt.Sprintf("rptlink:%d", id), Emoji: "🔗", Style: "primary"},
-		{Label: "Dismiss", CustomID: fmt.Sprintf("rptdis:%d", id), Style: "secondary"},
+		{Label: "Declare incident", CustomID: customid.Make(customid.ReportDeclare, id), Emoji: "🚨", Style: "danger"},
+		{Label: "Link to incident", CustomID: customid.Make(customid.ReportLinkMenu, id), Emoji: "🔗", Style: "primary"},
+		{Label: "Dismiss", CustomID: customid.Make(customid.ReportDismiss, id), Style: "secondary"},
 	}
 }
 

@@ -157,6 +157,12 @@ func (m *Main) Run(ctx context.Context) error {
 	(&handlers.OnCall{Overrides: &bot.Overrides{Store: db}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
+	// Each feature declared its commands and custom_id prefixes beside its
+	// routes: one without the other is a bug, found here rather than by the
+	// first person who presses the button.
+	if err := m.Interactions.Check(); err != nil {
+		return err
+	}
 	if k := cfg.Interactions.PublicKey; k != "" {
 		key, _ := hex.DecodeString(k) // validated with the configuration
 		m.Interactions.PublicKey = key
