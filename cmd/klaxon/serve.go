@@ -56,6 +56,10 @@ type Main struct {
 
 	gwCancel context.CancelFunc // stops gateway connection attempts
 	gwg      sync.WaitGroup
+
+	// reloaded, when set before reloadOnHUP, is called after each reload:
+	// tests wait for it instead of polling.
+	reloaded func()
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -417,6 +421,9 @@ func (m *Main) reloadOnHUP() (stop func()) {
 				_ = m.Runbooks.Reload() // logs what it kept and why
 			}
 			m.requeueDead(context.Background(), "reload")
+			if m.reloaded != nil {
+				m.reloaded()
+			}
 		}
 	}()
 	return func() {
