@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 )
 
 // Actions a role list can guard.
@@ -41,18 +42,59 @@ type Alerts struct {
 	Log  *slog.Logger
 }
 
+func alertOption(desc string) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "alert",
+		Description: desc, Required: true, Autocomplete: true}
+}
+
+var priorityChoices = []*discordgo.ApplicationCommandOptionChoice{
+	{Name: "P0 critical outage", Value: "P0"}, {Name: "P1 major issue", Value: "P1"},
+	{Name: "P2 minor issue", Value: "P2"}, {Name: "P3 warning", Value: "P3"},
+}
+
+// alertsFeature is the slash commands for alerts and the buttons of alert
+// cards and pages; Alerts.Register adds their routes.
+func alertsFeature() Feature {
+	return Feature{Name: "alerts", Commands: []*discordgo.ApplicationCommand{
+		{Name: "ack", Description: "Acknowledge an alert: you own it, paging stops",
+			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to acknowledge")}},
+		{Name: "unack", Description: "Hand an acknowledged alert back: paging starts again",
+			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to hand back")}},
+		{Name: "resolve", Description: "Resolve an alert by hand",
+			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to resolve")}},
+		{Name: "escalate", Description: "Run an alert's next escalation step now",
+			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to escalate")}},
+		{Name: "silence", Description: "Silence an alert in Alertmanager",
+			Options: []*discordgo.ApplicationCommandOption{
+				alertOption("The alert to silence"),
+				{Type: discordgo.ApplicationCommandOptionString, Name: "duration", Description: "For how long: 30m, 2h, 3d (1 minute to 30 days)", Required: true,
+					Choices: nil},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "comment", Description: "Why (kept on the silence)", MaxLength: 500},
+			}},
+		{Name: "alerts", Description: "List open alerts with age, priority and who acknowledged",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "priority", Description: "Only this priority", Choices: priorityChoices},
+			}},
+	},
+		Components: []string{customid.AlertAck, customid.AlertUnack, customid.AlertResolve, customid.AlertEscalate, customid.AlertUnsilence,
+			customid.AlertSilenceMenu, customid.AlertSilenceFor, customid.AlertSilenceCustom},
+		Modals: []string{customid.AlertSilenceForm},
+	}
+}
+
 // Register adds the handlers to the router.
 func (a *Alerts) Register(x *Interactions) {
-	prio := TargetPriority(a.priority)                       // the permissions section applies per priority
-	x.Component("ack", ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
-	x.Component("unack", ActAlertAck, a.button, prio)
-	x.Component("resolve", ActAlertResolve, a.button, prio)
-	x.Component("esc", ActAlertEscalate, a.button, prio)
-	x.Component("unsil", ActAlertSilence, a.button, prio)
-	x.Component("sil", ActAlertSilence, a.silenceMenu, prio)
-	x.Component("sild", ActAlertSilence, a.silenceButton, prio)
-	x.Component("silc", ActAlertSilence, a.silenceModal, prio)
-	x.Modal("silm", ActAlertSilence, true, a.silenceModalSubmit, prio)
+	x.Declare(alertsFeature())
+	prio := TargetPriority(a.priority)                                   // the permissions section applies per priority
+	x.Component(customid.AlertAck, ActAlertAck, a.button, prio, AllowDM) // a page's Acknowledge, also in a DM
+	x.Component(customid.AlertUnack, ActAlertAck, a.button, prio)
+	x.Component(customid.AlertResolve, ActAlertResolve, a.button, prio)
+	x.Component(customid.AlertEscalate, ActAlertEscalate, a.button, prio)
+	x.Component(customid.AlertUnsilence, ActAlertSilence, a.button, prio)
+	x.Component(customid.AlertSilenceMenu, ActAlertSilence, a.silenceMenu, prio)
+	x.Component(customid.AlertSilenceFor, ActAlertSilence, a.silenceButton, prio)
+	x.Component(customid.AlertSilenceCustom, ActAlertSilence, a.silenceModal, prio)
+	x.Modal(customid.AlertSilenceForm, ActAlertSilence, true, a.silenceModalSubmit, prio)
 	x.Command("ack", ActAlertAck, true, a.command, prio)
 	x.Command("unack", ActAlertAck, true, a.command, prio)
 	x.Command("resolve", ActAlertResolve, true, a.command, prio)
@@ -76,18 +118,18 @@ func CardActions(v bot.View) []discordgo.Button {
 	id := strconv.FormatInt(g.ID, 10)
 	var bs []discordgo.Button
 	if g.Ack == nil {
-		bs = append(bs, discordgo.Button{Label: "Acknowledge", Style: discordgo.PrimaryButton, CustomID: "ack:" + id, Emoji: &discordgo.ComponentEmoji{Name: "👀"}})
+		bs = append(bs, discordgo.Button{Label: "Acknowledge", Style: discordgo.PrimaryButton, CustomID: customid.Make(customid.AlertAck, id), Emoji: &discordgo.ComponentEmoji{Name: "👀"}})
 	} else {
-		bs = append(bs, discordgo.Button{Label: "Unacknowledge", Style: discordgo.SecondaryButton, CustomID: "unack:" + id})
+		bs = append(bs, discordgo.Button{Label: "Unacknowledge", Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.AlertUnack, id)})
 	}
 	bs = append(bs,
-		discordgo.Button{Label: "Resolve", Style: discordgo.SuccessButton, CustomID: "resolve:" + id, Emoji: &discordgo.ComponentEmoji{Name: "✅"}},
-		discordgo.Button{Label: "Escalate now", Style: discordgo.DangerButton, CustomID: "esc:" + id, Emoji: &discordgo.ComponentEmoji{Name: "📣"}},
+		discordgo.Button{Label: "Resolve", Style: discordgo.SuccessButton, CustomID: customid.Make(customid.AlertResolve, id), Emoji: &discordgo.ComponentEmoji{Name: "✅"}},
+		discordgo.Button{Label: "Escalate now", Style: discordgo.DangerButton, CustomID: customid.Make(customid.AlertEscalate, id), Emoji: &discordgo.ComponentEmoji{Name: "📣"}},
 	)
 	if g.Silence == nil {
-		bs = append(bs, discordgo.Button{Label: "Silence", Style: discordgo.SecondaryButton, CustomID: "sil:" + id, Emoji: &discordgo.ComponentEmoji{Name: "🔕"}})
+		bs = append(bs, discordgo.Button{Label: "Silence", Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.AlertSilenceMenu, id), Emoji: &discordgo.ComponentEmoji{Name: "🔕"}})
 	} else {
-		bs = append(bs, discordgo.Button{Label: "Unsilence", Style: discordgo.SecondaryButton, CustomID: "unsil:" + id})
+		bs = append(bs, discordgo.Button{Label: "Unsilence", Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.AlertUnsilence, id)})
 	}
 	return bs
 }
@@ -124,12 +166,11 @@ func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix, _, _ := strings.Cut(r.CustomID, ":")
-	return a.act(ctx, r, prefix, strconv.FormatInt(id, 10))
+	return a.act(ctx, r, customid.Prefix(r.CustomID), strconv.FormatInt(id, 10))
 }
 
 func (a *Alerts) command(ctx context.Context, r *Request) (*Reply, error) {
-	verb := map[string]string{"ack": "ack", "unack": "unack", "resolve": "resolve", "escalate": "esc"}[r.Path]
+	verb := map[string]string{"ack": customid.AlertAck, "unack": customid.AlertUnack, "resolve": customid.AlertResolve, "escalate": customid.AlertEscalate}[r.Path]
 	return a.act(ctx, r, verb, r.String("alert"))
 }
 
@@ -142,21 +183,21 @@ func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply,
 	actor := r.Actor()
 	var done string
 	switch verb {
-	case "ack", "unack":
-		if verb == "ack" {
+	case customid.AlertAck, customid.AlertUnack:
+		if verb == customid.AlertAck {
 			_, err = a.Paging.Acknowledge(ctx, g.ID, actor, now)
 			done = "👀 You acknowledged **%s**: paging has stopped."
 		} else {
 			_, err = a.Paging.Unacknowledge(ctx, g.ID, actor, now)
 			done = "↩️ **%s** is unacknowledged: paging starts again."
 		}
-	case "resolve":
+	case customid.AlertResolve:
 		_, err = a.Paging.Resolve(ctx, g.ID, actor, now)
 		done = "✅ You resolved **%s** by hand. If Alertmanager fires it again, it comes back as a new alert."
-	case "esc":
+	case customid.AlertEscalate:
 		_, err = a.Paging.EscalateNow(ctx, g.ID, actor, now)
 		done = "📣 Escalated **%s** to the next step."
-	case "unsil":
+	case customid.AlertUnsilence:
 		return a.unsilence(ctx, r, g)
 	default:
 		return nil, bot.Errorf(bot.EInvalid, "unknown action %q", verb)
@@ -188,9 +229,9 @@ func (a *Alerts) silenceMenu(ctx context.Context, r *Request) (*Reply, error) {
 	id := strconv.FormatInt(g.ID, 10)
 	var row []discordgo.MessageComponent
 	for _, s := range silenceDurations {
-		row = append(row, discordgo.Button{Label: s.label, Style: discordgo.SecondaryButton, CustomID: "sild:" + id + ":" + s.d.String()})
+		row = append(row, discordgo.Button{Label: s.label, Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.AlertSilenceFor, id, s.d.String())})
 	}
-	row = append(row, discordgo.Button{Label: "Custom…", Style: discordgo.SecondaryButton, CustomID: "silc:" + id})
+	row = append(row, discordgo.Button{Label: "Custom…", Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.AlertSilenceCustom, id)})
 	return &Reply{Content: fmt.Sprintf("🔕 Silence **%s** in Alertmanager for how long?", g.Title()), Ephemeral: true,
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: row}}}, nil
 }
@@ -208,7 +249,7 @@ func (a *Alerts) silenceModal(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: "silm:" + strconv.FormatInt(gid, 10), Title: "Silence in Alertmanager",
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: customid.Make(customid.AlertSilenceForm, gid), Title: "Silence in Alertmanager",
 		Components: []discordgo.MessageComponent{
 			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "duration", Label: "For how long (e.g. 90m, 2h, 3d)",
 				Style: discordgo.TextInputShort, Required: true, MaxLength: 10, Placeholder: "2h"}}},

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/postmortem"
@@ -39,8 +40,99 @@ type Incidents struct {
 // PinEmoji is the reaction that adds a message to its incident's timeline.
 const PinEmoji = "📌"
 
-// Register adds the handlers to the router.
+// AddToTimeline is the name of the message command that adds a message to
+// its thread's incident timeline.
+const AddToTimeline = "Add to timeline"
+
+// incidentsFeature is the commands of incident response: /incident
+// (declare, status, priority, assign, update, note, link, mitigate,
+// resolve, timeline), /incidents, /report and the "Add to timeline"
+// message command, with the incident and triage buttons; Incidents.Register
+// adds their routes.
+func incidentsFeature() Feature {
+	incident := func() *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "incident",
+			Description: "The incident, e.g. INC-42 (not needed inside its thread)", Autocomplete: true, MaxLength: 100}
+	}
+	text := func(name, desc string, max int) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc,
+			Required: true, MaxLength: max}
+	}
+	optional := func(o *discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		o.Required = false
+		return o
+	}
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
+	statuses := []*discordgo.ApplicationCommandOptionChoice{
+		{Name: "investigating", Value: "investigating"}, {Name: "mitigated", Value: "mitigated"},
+		{Name: "resolved", Value: "resolved"}, {Name: "post-mortem", Value: "post-mortem"}, {Name: "closed", Value: "closed"},
+	}
+	return Feature{Name: "incidents", Commands: []*discordgo.ApplicationCommand{
+		{
+			Name: "incident", Description: "Run an incident: declare, update, assign roles, resolve",
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("declare", "Declare an incident: Klaxon opens its thread and pins a summary",
+					text("title", "What is wrong, in a few words", 150),
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "priority",
+						Description: "How bad (default: the alert's, or P2)", Choices: priorityChoices},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "from",
+						Description: "Start from this alert (its card gets the thread)", Autocomplete: true},
+					optional(text("impact", "Who or what is affected", 500)),
+					optional(text("services", "Affected services, comma-separated", 200)),
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionUser, Name: "commander",
+						Description: "Who leads the response (you can assign later)"},
+				),
+				sub("status", "Show an incident, or move it to another status",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "status",
+						Description: "The new status (leave out to see the incident)", Choices: statuses},
+					optional(text("note", "Why (goes on the timeline)", 1000)),
+					incident()),
+				sub("priority", "Reclassify an incident: priority and impact",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "priority",
+						Description: "The new priority", Required: true, Choices: priorityChoices},
+					optional(text("impact", "Who or what is affected", 500)),
+					incident()),
+				sub("assign", "Give someone a role: commander, communications, scribe",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "role",
+						Description: "The role", Required: true, Autocomplete: true, MaxLength: 32},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionUser, Name: "user",
+						Description: "Who takes it", Required: true},
+					incident()),
+				sub("update", "Post a status update to the thread and the status channel",
+					text("text", "What is affected, what we do, when the next update comes", 1800), incident()),
+				sub("note", "Add a note to the timeline", text("text", "The note", 1800), incident()),
+				sub("link", "Link an alert to the incident",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "alert",
+						Description: "The alert to link", Required: true, Autocomplete: true},
+					incident()),
+				sub("mitigate", "The impact is under control (the cause may not be fixed)",
+					optional(text("note", "What mitigated it", 1000)), incident()),
+				sub("resolve", "The incident is over: close the response, post the summary",
+					optional(text("note", "How it was resolved", 1000)), incident()),
+				sub("timeline", "Show the incident's timeline", incident()),
+			},
+		},
+		{Name: "incidents", Description: "List open incidents with status, commander and age",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "all", Description: "Include resolved and closed ones"},
+			}},
+		{Name: "report", Description: "Report a problem (lag, outage, bug): the on-call team triages it",
+			Options: []*discordgo.ApplicationCommandOption{text("problem", "What is wrong, where, since when", 1000)}},
+		{Name: AddToTimeline, Type: discordgo.MessageApplicationCommand},
+	},
+		Public: []string{"report"}, // players report problems
+		Components: []string{customid.IncidentDeclare, customid.IncidentSnooze, customid.IncidentCommander, customid.IncidentResolve,
+			customid.IncidentInvestigate, customid.IncidentUpdate, customid.ReportDeclare, customid.ReportLinkMenu, customid.ReportLink,
+			customid.ReportDismiss},
+		Modals: []string{customid.IncidentUpdateForm},
+	}
+}
+
+// Register declares incidentsFeature and adds its routes to the router.
 func (h *Incidents) Register(x *Interactions) {
+	x.Declare(incidentsFeature())
 	x.Command("incident declare", ActIncidentDeclare, false, h.declare)
 	x.Command("incident status", ActIncidentStatus, true, h.status)
 	x.Command("incident priority", ActIncidentPriority, true, h.priority)
@@ -53,22 +145,22 @@ func (h *Incidents) Register(x *Interactions) {
 	x.Command("incident timeline", ActIncidentView, true, h.timeline)
 	x.Command("incidents", ActIncidentView, true, h.list)
 	x.Command("report", ActReport, true, h.report)
-	x.Command("Add to timeline", ActIncidentNote, true, h.addToTimeline)
+	x.Command(AddToTimeline, ActIncidentNote, true, h.addToTimeline)
 	for _, sub := range []string{"declare", "status", "priority", "assign", "update", "note", "link", "mitigate", "resolve", "timeline"} {
 		// Choices name incidents and alerts: internal, whatever the subcommand.
 		x.Autocomplete("incident "+sub, ActIncidentView, h.autocomplete)
 	}
-	x.Component("incdecl", ActIncidentDeclare, h.declareButton)
-	x.Component("incsnz", ActIncidentSnooze, h.snoozeButton)
-	x.Component("inccmd", ActIncidentAssign, h.commanderButton)
-	x.Component("incres", ActIncidentStatus, h.statusButton)
-	x.Component("incinv", ActIncidentStatus, h.statusButton)
-	x.Component("incupd", ActIncidentUpdate, h.updateButton)
-	x.Modal("incupdm", ActIncidentUpdate, true, h.updateModal)
-	x.Component("rptdecl", ActIncidentDeclare, h.reportDeclare)
-	x.Component("rptlink", ActIncidentLink, h.reportLinkMenu)
-	x.Component("rptsel", ActIncidentLink, h.reportLink)
-	x.Component("rptdis", ActIncidentTriage, h.reportDismiss)
+	x.Component(customid.IncidentDeclare, ActIncidentDeclare, h.declareButton)
+	x.Component(customid.IncidentSnooze, ActIncidentSnooze, h.snoozeButton)
+	x.Component(customid.IncidentCommander, ActIncidentAssign, h.commanderButton)
+	x.Component(customid.IncidentResolve, ActIncidentStatus, h.statusButton)
+	x.Component(customid.IncidentInvestigate, ActIncidentStatus, h.statusButton)
+	x.Component(customid.IncidentUpdate, ActIncidentUpdate, h.updateButton)
+	x.Modal(customid.IncidentUpdateForm, ActIncidentUpdate, true, h.updateModal)
+	x.Component(customid.ReportDeclare, ActIncidentDeclare, h.reportDeclare)
+	x.Component(customid.ReportLinkMenu, ActIncidentLink, h.reportLinkMenu)
+	x.Component(customid.ReportLink, ActIncidentLink, h.reportLink)
+	x.Component(customid.ReportDismiss, ActIncidentTriage, h.reportDismiss)
 }
 
 // IncidentCardActions returns the incident button of an alert card: it
@@ -77,7 +169,7 @@ func IncidentCardActions(v bot.View) []discordgo.Button {
 	if v.Post.Kind != bot.Card || len(v.Groups) == 0 || v.Groups[0].Status != bot.Firing {
 		return nil
 	}
-	return []discordgo.Button{{Label: "Incident", Style: discordgo.DangerButton, CustomID: "incdecl:" + strconv.FormatInt(v.Groups[0].ID, 10),
+	return []discordgo.Button{{Label: "Incident", Style: discordgo.DangerButton, CustomID: customid.Make(customid.IncidentDeclare, v.Groups[0].ID),
 		Emoji: &discordgo.ComponentEmoji{Name: "🚨"}}}
 }
 
@@ -522,7 +614,7 @@ func (h *Incidents) statusButton(ctx context.Context, r *Request) (*Reply, error
 		return nil, err
 	}
 	to := bot.IncResolved
-	if strings.HasPrefix(r.CustomID, "incinv:") {
+	if customid.Prefix(r.CustomID) == customid.IncidentInvestigate {
 		to = bot.Investigating
 	}
 	inc, err := h.Incidents.SetStatus(ctx, id, to, "", r.Actor(), h.now())
@@ -538,7 +630,7 @@ func (h *Incidents) updateButton(ctx context.Context, r *Request) (*Reply, error
 	if err != nil {
 		return nil, err
 	}
-	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: fmt.Sprintf("incupdm:%d", id), Title: fmt.Sprintf("Status update · INC-%d", id),
+	return &Reply{Modal: &discordgo.InteractionResponseData{CustomID: customid.Make(customid.IncidentUpdateForm, id), Title: fmt.Sprintf("Status update · INC-%d", id),
 		Components: []discordgo.MessageComponent{
 			discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{CustomID: "text", Label: "What is affected, what we do, next update",
 				Style: discordgo.TextInputParagraph, Required: true, MaxLength: 1800}}},

@@ -131,6 +131,7 @@ type Interactions struct {
 	components   map[string]route // by custom_id prefix before ':'
 	modals       map[string]route
 	autocomplete map[string]route // by command path
+	features     []Feature        // what the routes answer (Declare)
 	wg           sync.WaitGroup
 }
 
@@ -507,9 +508,6 @@ func (x *Interactions) route(i *discordgo.Interaction) (*Request, route, Handler
 			return req, route{}, nil, unknown
 		}
 		if rt, ok := x.commands[req.Path]; ok {
-			return req, rt, nil, nil
-		}
-		if rt, ok := x.commands[d.Name]; ok { // one handler for all subcommands
 			return req, rt, nil, nil
 		}
 		return req, route{}, nil, unknown

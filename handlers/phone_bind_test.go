@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,15 +40,22 @@ type corePhone struct {
 	twilio *phonetest.Server
 	clock  *bot.FakeClock
 	public string
+	// inFlight, when set before a press, runs once when the core answers
+	// that the call is still being recorded (paging.ErrCallInFlight).
+	inFlight func()
 }
 
 type clockActions struct {
-	p     *paging.Service
-	clock bot.Clock
+	c *corePhone
 }
 
 func (a clockActions) PhoneKeypress(ctx context.Context, pageID int64, callSID, digits string) (string, error) {
-	return a.p.PhoneKeypress(ctx, pageID, callSID, digits, a.clock.Now())
+	say, err := a.c.pg.PhoneKeypress(ctx, pageID, callSID, digits, a.c.clock.Now())
+	if f := a.c.inFlight; f != nil && errors.Is(err, paging.ErrCallInFlight) {
+		a.c.inFlight = nil
+		f()
+	}
+	return say, err
 }
 
 func newCorePhone(t *testing.T) *corePhone {
@@ -71,7 +79,7 @@ func newCorePhone(t *testing.T) *corePhone {
 		{Delay: 5 * time.Minute, Targets: []paging.Target{{Role: "901"}}},
 	}}
 	c.pol.OnGroupChange = []bot.GroupHook{c.pg.OnGroupChange}
-	h := &handlers.PhoneCallback{AuthToken: c.twilio.AuthToken, Actions: clockActions{c.pg, c.clock}, Log: slog.New(slog.DiscardHandler)}
+	h := &handlers.PhoneCallback{AuthToken: c.twilio.AuthToken, Actions: clockActions{c}, Log: slog.New(slog.DiscardHandler)}
 	mux := http.NewServeMux()
 	mux.Handle(phone.GatherPath, h)
 	srv := httptest.NewServer(mux)
@@ -238,12 +246,16 @@ func TestPhoneKeypressBoundToItsCall(t *testing.T) {
 		gid, sid := c.fire(t, "a")
 		pageID := c.pageOf(t, gid)
 		c.setCallSID(t, pageID, "") // as between the provider's answer and its recording
-		go func() {
-			time.Sleep(300 * time.Millisecond)
+		recorded := false
+		c.inFlight = func() { // the recording lands while the keypress waits for it
 			c.setCallSID(t, pageID, sid)
-		}()
+			recorded = true
+		}
 		if status, s := c.press(t, sid, "1"); status != 200 || !strings.Contains(s, "Acknowledged") {
 			t.Fatalf("press during recording: %d %q", status, s)
+		}
+		if !recorded {
+			t.Error("the keypress never found the call in flight: the test did not test the wait")
 		}
 		if g := c.group(t, gid); g.Ack == nil {
 			t.Error("not acknowledged")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/postmortem"
+	"github.com/marola-rp/klaxon/bot/customid"
 )
 
 // Postmortems answers /postmortem (create, show, edit, export, publish,
@@ -25,8 +26,59 @@ type Postmortems struct {
 	Log   *slog.Logger
 }
 
-// Register adds the handlers to the router.
+func incidentOption() *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "incident",
+		Description: "Incident, e.g. INC-42 (default: this incident thread's)", MaxLength: 20}
+}
+
+// postmortemsFeature is /postmortem with its buttons and edit form;
+// Postmortems.Register adds their routes.
+func postmortemsFeature() Feature {
+	sub := discordgo.ApplicationCommandOptionSubCommand
+	var sections []*discordgo.ApplicationCommandOptionChoice
+	for _, s := range postmortem.Sections {
+		sections = append(sections, &discordgo.ApplicationCommandOptionChoice{Name: s.Title, Value: s.Key})
+	}
+	one := 1.0
+	return Feature{Name: "postmortems", Commands: []*discordgo.ApplicationCommand{
+		{Name: "postmortem", Description: "Post-mortems of resolved incidents, and their action items", Options: []*discordgo.ApplicationCommandOption{
+			{Type: sub, Name: "create", Description: "Draft the post-mortem from the incident's record", Options: []*discordgo.ApplicationCommandOption{incidentOption()}},
+			{Type: sub, Name: "show", Description: "Show the post-mortem with edit buttons", Options: []*discordgo.ApplicationCommandOption{
+				incidentOption(),
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "post", Description: "Post it here for everyone"},
+			}},
+			{Type: sub, Name: "edit", Description: "Edit a section in a form", Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "section", Description: "Which section", Required: true, Choices: sections},
+				incidentOption(),
+			}},
+			{Type: sub, Name: "export", Description: "The post-mortem as a Markdown file", Options: []*discordgo.ApplicationCommandOption{incidentOption()}},
+			{Type: sub, Name: "publish", Description: "Publish to the knowledge-base forum (kept up to date)", Options: []*discordgo.ApplicationCommandOption{incidentOption()}},
+			{Type: sub, Name: "history", Description: "Revisions: who changed what, when", Options: []*discordgo.ApplicationCommandOption{incidentOption()}},
+			{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "action", Description: "Action items of the incident", Options: []*discordgo.ApplicationCommandOption{
+				{Type: sub, Name: "add", Description: "Add an action item with an owner and a due date", Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionUser, Name: "owner", Description: "Who does it", Required: true},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "due", Description: "When: 2026-04-01, 3d, 2w", Required: true, MaxLength: 20},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "text", Description: "What needs doing", Required: true, MaxLength: postmortem.MaxActionText},
+					incidentOption(),
+				}},
+				{Type: sub, Name: "list", Description: "List the action items", Options: []*discordgo.ApplicationCommandOption{
+					incidentOption(),
+					{Type: discordgo.ApplicationCommandOptionBoolean, Name: "all", Description: "Include done items"},
+				}},
+				{Type: sub, Name: "done", Description: "Mark an action item done", Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionInteger, Name: "id", Description: "Action item number, e.g. 3", Required: true, MinValue: &one},
+				}},
+			}},
+		}},
+	},
+		Components: []string{customid.PostmortemEdit, customid.PostmortemExport, customid.PostmortemPublish},
+		Modals:     []string{customid.PostmortemEditForm},
+	}
+}
+
+// Register declares postmortemsFeature and adds its routes to the router.
 func (h *Postmortems) Register(x *Interactions) {
+	x.Declare(postmortemsFeature())
 	x.Command("postmortem create", ActPostmortemCreate, false, h.create)
 	x.Command("postmortem show", ActPostmortemView, true, h.show)
 	x.Command("postmortem edit", ActPostmortemEdit, true, h.editCommand)
@@ -36,10 +88,10 @@ func (h *Postmortems) Register(x *Interactions) {
 	x.Command("postmortem action add", ActPostmortemAction, false, h.actionAdd)
 	x.Command("postmortem action list", ActPostmortemView, true, h.actionList)
 	x.Command("postmortem action done", ActPostmortemAction, false, h.actionDone)
-	x.Component("pmedit", ActPostmortemEdit, h.editButton)
-	x.Component("pmexport", ActPostmortemView, h.exportButton)
-	x.Component("pmpublish", ActPostmortemPublish, h.publishButton)
-	x.Modal("pmedit", ActPostmortemEdit, true, h.editSubmit)
+	x.Component(customid.PostmortemEdit, ActPostmortemEdit, h.editButton)
+	x.Component(customid.PostmortemExport, ActPostmortemView, h.exportButton)
+	x.Component(customid.PostmortemPublish, ActPostmortemPublish, h.publishButton)
+	x.Modal(customid.PostmortemEditForm, ActPostmortemEdit, true, h.editSubmit)
 }
 
 // incident finds the incident a command is about: the incident option, or
@@ -149,7 +201,7 @@ func (h *Postmortems) showReply(ctx context.Context, incidentID int64) (*Reply, 
 	var edits []discordgo.MessageComponent
 	for _, s := range postmortem.Sections {
 		edits = append(edits, discordgo.Button{Label: truncateRunes("Edit "+strings.ToLower(s.Title[:1])+s.Title[1:], 80), Style: discordgo.SecondaryButton,
-			CustomID: "pmedit:" + id + ":" + s.Key})
+			CustomID: customid.Make(customid.PostmortemEdit, id, s.Key)})
 	}
 	publish := "Publish"
 	if pm.Published() {
@@ -158,8 +210,8 @@ func (h *Postmortems) showReply(ctx context.Context, incidentID int64) (*Reply, 
 	return &Reply{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: []discordgo.MessageComponent{
 		discordgo.ActionsRow{Components: edits},
 		discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Export .md", Style: discordgo.SecondaryButton, CustomID: "pmexport:" + id, Emoji: &discordgo.ComponentEmoji{Name: "📎"}},
-			discordgo.Button{Label: publish, Style: discordgo.PrimaryButton, CustomID: "pmpublish:" + id, Emoji: &discordgo.ComponentEmoji{Name: "📢"}},
+			discordgo.Button{Label: "Export .md", Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.PostmortemExport, id), Emoji: &discordgo.ComponentEmoji{Name: "📎"}},
+			discordgo.Button{Label: publish, Style: discordgo.PrimaryButton, CustomID: customid.Make(customid.PostmortemPublish, id), Emoji: &discordgo.ComponentEmoji{Name: "📢"}},
 		}},
 	}}, nil
 }
@@ -215,7 +267,7 @@ func editModal(pm *postmortem.Postmortem, key string) (*Reply, error) {
 		return nil, bot.Errorf(bot.EInvalid, "there is no section %q", key)
 	}
 	return &Reply{Modal: &discordgo.InteractionResponseData{
-		CustomID: fmt.Sprintf("pmedit:%d:%s:%d", pm.ID, sec.Key, pm.Revision),
+		CustomID: customid.Make(customid.PostmortemEditForm, pm.ID, sec.Key, pm.Revision),
 		Title:    truncateRunes("Post-mortem: "+sec.Title, 45),
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{
 			CustomID: "text", Label: truncateRunes(sec.Title, 45), Style: discordgo.TextInputParagraph, Required: false,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/runbooks"
 )
 
@@ -29,17 +30,44 @@ type Runbooks struct {
 	Log        *slog.Logger
 }
 
-// Register adds the handlers to the router.
+func runbookOption(required bool) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name",
+		Description: "Runbook: id, title or alias (type to search)", Required: required, Autocomplete: true, MaxLength: 100}
+}
+
+// runbooksFeature is /runbook and the runbook buttons (alert cards,
+// checklists); Runbooks.Register adds their routes.
+func runbooksFeature() Feature {
+	sub := discordgo.ApplicationCommandOptionSubCommand
+	return Feature{Name: "runbooks", Commands: []*discordgo.ApplicationCommand{
+		{Name: "runbook", Description: "Incident runbooks: show, list, run as a checklist, reload", Options: []*discordgo.ApplicationCommandOption{
+			{Type: sub, Name: "show", Description: "Show a runbook (only to you, unless you post it)", Options: []*discordgo.ApplicationCommandOption{
+				runbookOption(true),
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "post", Description: "Post it here for everyone (e.g. in the incident thread)"},
+			}},
+			{Type: sub, Name: "list", Description: "List the runbooks (this incident's first)"},
+			{Type: sub, Name: "run", Description: "Post a runbook's steps as a checklist in this incident thread", Options: []*discordgo.ApplicationCommandOption{
+				runbookOption(false),
+			}},
+			{Type: sub, Name: "reload", Description: "Reload the runbook directory (keeps the current set if it has errors)"},
+		}},
+	},
+		Components: []string{customid.Runbook, customid.RunbookRun, customid.RunbookStep},
+	}
+}
+
+// Register declares runbooksFeature and adds its routes to the router.
 func (h *Runbooks) Register(x *Interactions) {
+	x.Declare(runbooksFeature())
 	x.Command("runbook show", ActRunbookView, true, h.show)
 	x.Command("runbook list", ActRunbookView, true, h.list)
 	x.Command("runbook run", ActRunbookRun, false, h.run)
 	x.Command("runbook reload", ActRunbookReload, true, h.reload)
 	x.Autocomplete("runbook show", ActRunbookView, h.autocomplete)
 	x.Autocomplete("runbook run", ActRunbookView, h.autocomplete)
-	x.Component("rb", ActRunbookView, h.button)
-	x.Component("rbrun", ActRunbookRun, h.runButton)
-	x.Component("rbstep", ActRunbookRun, h.step)
+	x.Component(customid.Runbook, ActRunbookView, h.button)
+	x.Component(customid.RunbookRun, ActRunbookRun, h.runButton)
+	x.Component(customid.RunbookStep, ActRunbookRun, h.step)
 }
 
 func (h *Runbooks) log() *slog.Logger {
@@ -96,10 +124,10 @@ func RunbookButton(lib *runbooks.Library) func(bot.View) []discordgo.Button {
 			return nil
 		}
 		rb := RunbookFor(lib.Current(), v.Groups[0])
-		if rb == nil || len("rb:"+rb.ID) > 100 {
+		if rb == nil || len(customid.Make(customid.Runbook, rb.ID)) > 100 {
 			return nil
 		}
-		return []discordgo.Button{{Label: truncateRunes("Runbook: "+rb.Title, 80), Style: discordgo.SecondaryButton, CustomID: "rb:" + rb.ID,
+		return []discordgo.Button{{Label: truncateRunes("Runbook: "+rb.Title, 80), Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.Runbook, rb.ID),
 			Emoji: &discordgo.ComponentEmoji{Name: "📖"}}}
 	}
 }
@@ -127,7 +155,7 @@ func (h *Runbooks) show(ctx context.Context, r *Request) (*Reply, error) {
 	rep := &Reply{Embeds: []*discordgo.MessageEmbed{runbookEmbed(rb)}, Ephemeral: !post}
 	if inc, _, err := h.Checklists.ThreadIncident(ctx, r.ChannelID); err == nil && inc != nil && len(rb.Steps) > 0 {
 		rep.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Run as checklist here", Style: discordgo.PrimaryButton, CustomID: "rbrun:" + rb.ID, Emoji: &discordgo.ComponentEmoji{Name: "☑️"}},
+			discordgo.Button{Label: "Run as checklist here", Style: discordgo.PrimaryButton, CustomID: customid.Make(customid.RunbookRun, rb.ID), Emoji: &discordgo.ComponentEmoji{Name: "☑️"}},
 		}}}
 	}
 	return rep, nil
@@ -319,7 +347,7 @@ func checklistReply(c *incident.Checklist, inc *bot.Incident) *Reply {
 		if i == incident.MaxChecklistSteps {
 			break
 		}
-		btn := discordgo.Button{Label: strconv.Itoa(i + 1), Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("rbstep:%d:%d", c.ID, i+1)}
+		btn := discordgo.Button{Label: strconv.Itoa(i + 1), Style: discordgo.SecondaryButton, CustomID: customid.Make(customid.RunbookStep, c.ID, i+1)}
 		if c.Done[i] != nil {
 			btn.Style, btn.Emoji = discordgo.SuccessButton, &discordgo.ComponentEmoji{Name: "✅"}
 		}

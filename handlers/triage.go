@@ -10,6 +10,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/customid"
 )
 
 // /report: detection by people. Any member reports; the triage message in
@@ -63,7 +64,7 @@ func (h *Incidents) reportLinkMenu(ctx context.Context, r *Request) (*Reply, err
 	}
 	return &Reply{Ephemeral: true, Content: fmt.Sprintf("Link report #%d to which incident?", id),
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.SelectMenu{CustomID: fmt.Sprintf("rptsel:%d", id), Placeholder: "Open incidents", Options: opts},
+			discordgo.SelectMenu{CustomID: customid.Make(customid.ReportLink, id), Placeholder: "Open incidents", Options: opts},
 		}}}}, nil
 }
 

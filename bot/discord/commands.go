@@ -10,45 +10,11 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// PublicCommands are the commands every member of the server may use
-// (players): Discord shows them to everyone. Klaxon's authorization gate
-// decides anyway; this only keeps Discord's menus in step with it.
-var PublicCommands = map[string]bool{"report": true}
-
-// StaffPermissions is the default_member_permissions of every other
-// command: Discord shows staff commands only to members with Manage
-// Messages (and administrators) until the server's admin changes it under
-// Server Settings → Integrations → Klaxon. Who may act is decided by the
-// access configuration, whatever Discord shows.
-const StaffPermissions int64 = discordgo.PermissionManageMessages
-
-// Commands returns every application command Klaxon offers, as data: all of
-// them guild-installed and usable only in a guild (contexts), the staff ones
-// hidden by default_member_permissions.
-func Commands() []*discordgo.ApplicationCommand {
-	var out []*discordgo.ApplicationCommand
-	for _, set := range commandSets {
-		out = append(out, set()...)
-	}
-	for _, c := range out {
-		guildOnly := []discordgo.InteractionContextType{discordgo.InteractionContextGuild}
-		guildInstall := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
-		c.Contexts, c.IntegrationTypes = &guildOnly, &guildInstall
-		if !PublicCommands[c.Name] {
-			perms := StaffPermissions
-			c.DefaultMemberPermissions = &perms
-		}
-	}
-	return out
-}
-
-// commandSets are the features' command lists.
-var commandSets = []func() []*discordgo.ApplicationCommand{AlertCommands, OnCallCommands, CalendarCommands, RunbookCommands, PostmortemCommands, IncidentCommands}
-
-// RegisterCommands replaces the application's commands with Commands():
-// in one guild (updates are instant) or globally when guildID is "".
-func RegisterCommands(ctx context.Context, s *discordgo.Session, appID, guildID string) ([]*discordgo.ApplicationCommand, error) {
-	cmds := Commands()
+// RegisterCommands replaces the application's commands with cmds (Klaxon's
+// are handlers.Commands(): each feature declares its commands beside the
+// routes that answer them): in one guild (updates are instant) or globally
+// when guildID is "".
+func RegisterCommands(ctx context.Context, s *discordgo.Session, appID, guildID string, cmds []*discordgo.ApplicationCommand) ([]*discordgo.ApplicationCommand, error) {
 	body := make([]commandJSON, len(cmds))
 	for i, c := range cmds {
 		body[i] = commandJSON{ApplicationCommand: c}

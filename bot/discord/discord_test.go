@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -63,6 +64,38 @@ func newTestClient(t *testing.T, answer func(w http.ResponseWriter, r *http.Requ
 		t.Fatal(err)
 	}
 	return New(s, Options{Now: now, Logger: slog.New(slog.DiscardHandler)}), f
+}
+
+// newMemClient is newTestClient with the fake answering in memory (no
+// socket), so that it runs inside a synctest bubble; the clock is the
+// bubble's.
+func newMemClient(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int)) (*Client, *fakeAPI) {
+	t.Helper()
+	f := &fakeAPI{answer: answer}
+	s, err := NewSession("secret", "http://discord.test/api/v10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTransport("http://discord.test/api/v10", handlerTransport{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Client.Transport = tr
+	return New(s, Options{Logger: slog.New(slog.DiscardHandler)}), f
+}
+
+// handlerTransport answers requests with a handler, in memory.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
@@ -138,64 +171,68 @@ func TestPublishCreateThenEdit(t *testing.T) {
 }
 
 func TestPublishPacesWithoutSending(t *testing.T) {
-	// A server with Discord's 5 per 5 s per channel, in headers; real time.
-	var mu sync.Mutex
-	used := map[string]int{}
-	answer := func(w http.ResponseWriter, r *http.Request, n int) {
-		mu.Lock()
-		used[r.URL.Path]++
-		left := 5 - used[r.URL.Path]
-		mu.Unlock()
-		if left < 0 {
-			w.Header().Set("X-RateLimit-Scope", "user")
-			writeJSON(w, 429, `{"message":"You are being rate limited.","retry_after":0.3,"global":false}`)
-			return
+	// A server with Discord's 5 per 5 s per channel, in headers, answering
+	// in memory inside a synctest bubble: time moves only when something
+	// sleeps, so any wait of the pacer or of discordgo shows as elapsed time.
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		used := map[string]int{}
+		answer := func(w http.ResponseWriter, r *http.Request, n int) {
+			mu.Lock()
+			used[r.URL.Path]++
+			left := 5 - used[r.URL.Path]
+			mu.Unlock()
+			if left < 0 {
+				w.Header().Set("X-RateLimit-Scope", "user")
+				writeJSON(w, 429, `{"message":"You are being rate limited.","retry_after":0.3,"global":false}`)
+				return
+			}
+			w.Header().Set("X-RateLimit-Limit", "5")
+			w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(left))
+			w.Header().Set("X-RateLimit-Reset-After", "0.300")
+			w.Header().Set("X-RateLimit-Bucket", "msgcreate")
+			okMessages(w, r, n)
 		}
-		w.Header().Set("X-RateLimit-Limit", "5")
-		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(left))
-		w.Header().Set("X-RateLimit-Reset-After", "0.300")
-		w.Header().Set("X-RateLimit-Bucket", "msgcreate")
-		okMessages(w, r, n)
-	}
-	c, f := newTestClient(t, answer, nil)
-	v := cardView()
-	for i := range 5 {
-		if _, err := c.Publish(context.Background(), v); err != nil {
-			t.Fatalf("message %d: %v", i+1, err)
+		c, f := newMemClient(t, answer)
+		v := cardView()
+		for i := range 5 {
+			if _, err := c.Publish(context.Background(), v); err != nil {
+				t.Fatalf("message %d: %v", i+1, err)
+			}
 		}
-	}
-	start := time.Now()
-	_, err := c.Publish(context.Background(), v)
-	se := bot.AsSendError(err)
-	if !se.Paced || se.Global || se.RetryAfter <= 0 || se.RetryAfter > 400*time.Millisecond {
-		t.Fatalf("sixth message: %+v", se)
-	}
-	if time.Since(start) > 50*time.Millisecond {
-		t.Errorf("a paced publish blocked for %s", time.Since(start))
-	}
-	if f.count() != 5 {
-		t.Fatalf("server saw %d requests, want 5 (paced one must not be sent)", f.count())
-	}
-	// Another channel is free.
-	v2 := v
-	v2.Post.ChannelID = "222"
-	if _, err := c.Publish(context.Background(), v2); err != nil {
-		t.Fatal(err)
-	}
+		start := time.Now()
+		_, err := c.Publish(context.Background(), v)
+		se := bot.AsSendError(err)
+		if !se.Paced || se.Global || se.RetryAfter <= 0 || se.RetryAfter > 400*time.Millisecond {
+			t.Fatalf("sixth message: %+v", se)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("a paced publish blocked for %s", d)
+		}
+		if f.count() != 5 {
+			t.Fatalf("server saw %d requests, want 5 (paced one must not be sent)", f.count())
+		}
+		// Another channel is free.
+		v2 := v
+		v2.Post.ChannelID = "222"
+		if _, err := c.Publish(context.Background(), v2); err != nil {
+			t.Fatal(err)
+		}
 
-	// After the wait, the bucket has reset on both sides: no 429, and
-	// discordgo's own limiter does not sleep.
-	time.Sleep(se.RetryAfter)
-	mu.Lock()
-	used = map[string]int{}
-	mu.Unlock()
-	start = time.Now()
-	if _, err := c.Publish(context.Background(), v); err != nil {
-		t.Fatalf("after the wait: %v", err)
-	}
-	if d := time.Since(start); d > 200*time.Millisecond {
-		t.Errorf("publish after the wait took %s: something slept", d)
-	}
+		// After the wait (fake time in the bubble), the bucket has reset on
+		// both sides: no 429, and discordgo's own limiter does not sleep.
+		time.Sleep(se.RetryAfter)
+		mu.Lock()
+		used = map[string]int{}
+		mu.Unlock()
+		start = time.Now()
+		if _, err := c.Publish(context.Background(), v); err != nil {
+			t.Fatalf("after the wait: %v", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("publish after the wait took %s: something slept", d)
+		}
+	})
 }
 
 func TestErrorMapping(t *testing.T) {

@@ -60,15 +60,10 @@ func TestGatewayReadyAndGuildCreate(t *testing.T) {
 
 func TestGatewayResume(t *testing.T) {
 	e := newEnv(t, Options{})
-	var mu sync.Mutex
-	var got []string
+	created := make(chan string, 8) // CHANNEL_CREATE names, as the bot sees them
 	resumed := make(chan struct{}, 1)
 	e.dg.AddHandler(func(_ *discordgo.Session, ev *discordgo.Resumed) { resumed <- struct{}{} })
-	e.dg.AddHandler(func(_ *discordgo.Session, ev *discordgo.ChannelCreate) {
-		mu.Lock()
-		got = append(got, ev.Name)
-		mu.Unlock()
-	})
+	e.dg.AddHandler(func(_ *discordgo.Session, ev *discordgo.ChannelCreate) { created <- ev.Name })
 	openBot(t, e, nil)
 	e.srv.DropGateway()
 	// dispatched while the bot is disconnected: replayed on resume
@@ -80,18 +75,17 @@ func TestGatewayResume(t *testing.T) {
 	}
 	wait(t, e.srv, "reconnect", func() bool { return e.srv.Connected() == 1 })
 	e.srv.Dispatch("CHANNEL_CREATE", map[string]any{"id": "43", "type": 0, "guild_id": e.guild, "name": "after"})
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n == 2 {
-			break
+	var got []string
+	bound := time.NewTimer(5 * time.Second) // a bound on a failure, not a wait for behaviour
+	defer bound.Stop()
+	for len(got) < 2 {
+		select {
+		case name := <-created:
+			got = append(got, name)
+		case <-bound.C:
+			t.Fatalf("events = %v, want while-down and after", got)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if strings.Join(got, ",") != "while-down,after" {
 		t.Errorf("events = %v", got)
 	}

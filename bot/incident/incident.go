@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -611,7 +612,7 @@ func (s *Service) OnGroupChange(ctx context.Context, btx bot.Tx, g *bot.Group, i
 			}
 			if all {
 				return s.post(tx, inc, "alerts resolved", bot.Message{Content: fmt.Sprintf("🟢 Every alert linked to **%s** has resolved. If the problem is over, resolve the incident.", inc.Ref())},
-					[]bot.Button{{Label: "Resolve incident", CustomID: fmt.Sprintf("incres:%d", inc.ID), Emoji: "✅", Style: "success"}}, now)
+					[]bot.Button{{Label: "Resolve incident", CustomID: customid.Make(customid.IncidentResolve, inc.ID), Emoji: "✅", Style: "success"}}, now)
 			}
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 )
 
 var (
@@ -237,7 +238,7 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 				who := s.route(inc.Priority).Mentions
 				m := bot.Message{Content: fmt.Sprintf("%s⚠️ **%s** (%s %s) has had no commander for %s. Who takes it?",
 					mentionText(who), ref, inc.Priority, inc.Priority.Meaning(), FormatSpan(now.Sub(inc.DetectedAt))), Mentions: who}
-				if err := s.post(tx, inc, "commander reminder", m, []bot.Button{{Label: "I'll be commander", CustomID: fmt.Sprintf("inccmd:%d", id), Emoji: "🫡", Style: "primary"}}, now); err != nil {
+				if err := s.post(tx, inc, "commander reminder", m, []bot.Button{{Label: "I'll be commander", CustomID: customid.Make(customid.IncidentCommander, id), Emoji: "🫡", Style: "primary"}}, now); err != nil {
 					return err
 				}
 				st.CommanderRemindedAt, changed = now, true
@@ -269,9 +270,9 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 					m := bot.Message{Content: fmt.Sprintf("%s⏰ No status update on **%s** %s. Post one with `/incident update` (or the button): what is affected, what we are doing, when the next update comes.",
 						mentionText(who), ref, since), Mentions: who}
 					if err := s.post(tx, inc, "update reminder", m, []bot.Button{
-						{Label: "Post update", CustomID: fmt.Sprintf("incupd:%d", id), Emoji: "📣", Style: "primary"},
-						{Label: "Snooze 30m", CustomID: fmt.Sprintf("incsnz:%d:30m", id), Style: "secondary"},
-						{Label: "Snooze 2h", CustomID: fmt.Sprintf("incsnz:%d:2h", id), Style: "secondary"},
+						{Label: "Post update", CustomID: customid.Make(customid.IncidentUpdate, id), Emoji: "📣", Style: "primary"},
+						{Label: "Snooze 30m", CustomID: customid.Make(customid.IncidentSnooze, id, "30m"), Style: "secondary"},
+						{Label: "Snooze 2h", CustomID: customid.Make(customid.IncidentSnooze, id, "2h"), Style: "secondary"},
 					}, now); err != nil {
 						return err
 					}
@@ -292,8 +293,8 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 					m := bot.Message{Content: fmt.Sprintf("%s🟡 **%s** has been mitigated since %s. If it is fixed, resolve it; if not, move it back to investigating.",
 						mentionText(who), ref, bot.TimeRef(inc.MitigatedAt, bot.TimeRelative)), Mentions: who}
 					if err := s.post(tx, inc, "mitigated nudge", m, []bot.Button{
-						{Label: "Resolve", CustomID: fmt.Sprintf("incres:%d", id), Emoji: "✅", Style: "success"},
-						{Label: "Back to investigating", CustomID: fmt.Sprintf("incinv:%d", id), Emoji: "🔍", Style: "secondary"},
+						{Label: "Resolve", CustomID: customid.Make(customid.IncidentResolve, id), Emoji: "✅", Style: "success"},
+						{Label: "Back to investigating", CustomID: customid.Make(customid.IncidentInvestigate, id), Emoji: "🔍", Style: "secondary"},
 					}, now); err != nil {
 						return err
 					}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/text"
 )
 
@@ -51,9 +52,9 @@ func (s *Service) Report(ctx context.Context, text, fromChannel string, a bot.Ac
 // TriageButtons are the triage buttons of an open report.
 func TriageButtons(id int64) []bot.Button {
 	return []bot.Button{
-		{Label: "Declare incident", CustomID: fmt.Sprintf("rptdecl:%d", id), Emoji: "🚨", Style: "danger"},
-		{Label: "Link to incident", CustomID: fmt.Sprintf("rptlink:%d", id), Emoji: "🔗", Style: "primary"},
-		{Label: "Dismiss", CustomID: fmt.Sprintf("rptdis:%d", id), Style: "secondary"},
+		{Label: "Declare incident", CustomID: customid.Make(customid.ReportDeclare, id), Emoji: "🚨", Style: "danger"},
+		{Label: "Link to incident", CustomID: customid.Make(customid.ReportLinkMenu, id), Emoji: "🔗", Style: "primary"},
+		{Label: "Dismiss", CustomID: customid.Make(customid.ReportDismiss, id), Style: "secondary"},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/text"
 )
@@ -316,7 +317,7 @@ func (p *Service) page(ctx context.Context, tx Tx, g *bot.Group, stepNo int, ste
 				// answer from their phone's notification (the gate allows
 				// ack: in a DM from a member of the server).
 				m := PageMessage(g, route, stepNo, bot.Mentions{})
-				m.Buttons = []bot.Button{{Label: "Acknowledge", CustomID: fmt.Sprintf("ack:%d", g.ID), Emoji: "👀", Style: "primary"}}
+				m.Buttons = []bot.Button{{Label: "Acknowledge", CustomID: customid.Make(customid.AlertAck, g.ID), Emoji: "👀", Style: "primary"}}
 				if err := tx.Enqueue(&bot.Outgoing{UserID: user, Priority: g.Priority, Kind: "page", Ref: pageRef(g.ID, pg.ID),
 					Message: m, DueAt: now, CreatedAt: now}); err != nil {
 					return err

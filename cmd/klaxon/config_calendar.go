@@ -316,8 +316,8 @@ func (f *CalendarFeature) Jobs() []bot.Job {
 }
 
 // Wire builds the calendar's jobs and handlers on the database. Register
-// f.Handlers with the interactions router, append f.Jobs() to the engine's
-// jobs, and register discord.CalendarCommands().
+// f.Handlers with the interactions router (it declares the calendar's
+// commands with their routes) and append f.Jobs() to the engine's jobs.
 func (cs *CalendarSettings) Wire(db *store.DB, clock bot.Clock, log *slog.Logger) *CalendarFeature {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -57,7 +57,7 @@ reminders:
 `, hex.EncodeToString(pub), w.staff, gw.leads, gw.leads)
 	}})
 	ctx := context.Background()
-	if _, err := discord.RegisterCommands(ctx, gw.main.Session, gw.discord.ApplicationID(), gw.guild); err != nil {
+	if _, err := discord.RegisterCommands(ctx, gw.main.Session, gw.discord.ApplicationID(), gw.guild, handlers.Commands()); err != nil {
 		t.Fatal(err)
 	}
 	// Messages to click on, in the guild, in the other guild, and in DMs.
@@ -96,7 +96,7 @@ func (gw *gateWorld) interaction(r handlers.RouteInfo, channel, user string) dis
 		return d.ModalSubmit(channel, user, r.Key+":1", []string{"text"}, map[string]string{"text": "x"})
 	}
 	parts := strings.Fields(r.Key)
-	if r.Key == discord.AddToTimeline {
+	if r.Key == handlers.AddToTimeline {
 		i := d.SlashCommand(channel, user, r.Key)
 		data := i.Data.(discordgo.ApplicationCommandInteractionData)
 		data.CommandType, data.TargetID = discordgo.MessageApplicationCommand, gw.msgs[gw.channels[3]]

@@ -20,6 +20,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/handlers"
 )
 
 // jumpClock is real time plus an offset that tests move forward: pacing and
@@ -136,7 +137,7 @@ incidents:
 	})
 	// The commands as data pass Discord's validation.
 	s, _ := w.discord.NewSession("Bot " + discordToken)
-	if _, err := discord.RegisterCommands(context.Background(), s, w.discord.ApplicationID(), w.guild); err != nil {
+	if _, err := discord.RegisterCommands(context.Background(), s, w.discord.ApplicationID(), w.guild, handlers.Commands()); err != nil {
 		t.Fatalf("register commands: %v", err)
 	}
 	if !w.discord.AwaitConnected(1, 10*time.Second) {
@@ -349,7 +350,7 @@ func TestIncidentsEndToEnd(t *testing.T) {
 		"guild_id": iw.guild, "emoji": map[string]any{"name": "📌"}})
 	iw.await("the summary refreshed after the 📌", func() bool { return d.Edits(inc2.SummaryID) > edits })
 	second, _ := other.ChannelMessageSend(inc2.ThreadID, "Rolled back the proxy config")
-	mc := d.SlashCommand(inc2.ThreadID, iw.bob, discord.AddToTimeline)
+	mc := d.SlashCommand(inc2.ThreadID, iw.bob, handlers.AddToTimeline)
 	data := mc.Data.(discordgo.ApplicationCommandInteractionData)
 	data.CommandType, data.TargetID = discordgo.MessageApplicationCommand, second.ID
 	data.Resolved = &discordgo.ApplicationCommandInteractionDataResolved{Messages: map[string]*discordgo.Message{second.ID: second}}

@@ -16,6 +16,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/handlers"
 )
 
 // pmWorld is a running Klaxon whose clock, and the fake Discord's, is a
@@ -141,7 +142,7 @@ postmortems:
 	if !w.discord.AwaitConnected(1, 30*time.Second) {
 		t.Fatal("Klaxon did not connect to the gateway")
 	}
-	if _, err := discord.RegisterCommands(context.Background(), w.main.Session, w.discord.ApplicationID(), w.guild); err != nil {
+	if _, err := discord.RegisterCommands(context.Background(), w.main.Session, w.discord.ApplicationID(), w.guild, handlers.Commands()); err != nil {
 		t.Fatalf("the commands do not pass Discord's validation: %v", err)
 	}
 	return w

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/handlers"
 )
 
 // registerCommands replaces the application's slash commands with Klaxon's:
@@ -50,7 +51,7 @@ func registerCommands(ctx context.Context, args []string, getenv func(string) st
 		}
 		app = u.ID // a bot's user id is its application id
 	}
-	got, err := discord.RegisterCommands(ctx, s, app, guild)
+	got, err := discord.RegisterCommands(ctx, s, app, guild, handlers.Commands())
 	if err != nil {
 		fmt.Fprintf(stderr, "register-commands: %v\n", err)
 		return 1

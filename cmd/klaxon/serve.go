@@ -57,6 +57,10 @@ type Main struct {
 
 	gwCancel context.CancelFunc // stops gateway connection attempts
 	gwg      sync.WaitGroup
+
+	// reloaded, when set before reloadOnHUP, is called after each reload:
+	// tests wait for it instead of polling.
+	reloaded func()
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -158,6 +162,12 @@ func (m *Main) Run(ctx context.Context) error {
 	(&handlers.OnCall{Overrides: &paging.Overrides{Store: db.Paging()}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
+	// Each feature declared its commands and custom_id prefixes beside its
+	// routes: one without the other is a bug, found here rather than by the
+	// first person who presses the button.
+	if err := m.Interactions.Check(); err != nil {
+		return err
+	}
 	if k := cfg.Interactions.PublicKey; k != "" {
 		key, _ := hex.DecodeString(k) // validated with the configuration
 		m.Interactions.PublicKey = key
@@ -412,6 +422,9 @@ func (m *Main) reloadOnHUP() (stop func()) {
 				_ = m.Runbooks.Reload() // logs what it kept and why
 			}
 			m.requeueDead(context.Background(), "reload")
+			if m.reloaded != nil {
+				m.reloaded()
+			}
 		}
 	}()
 	return func() {
