@@ -13,8 +13,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
-	"github.com/marola-rp/klaxon/bot/postmortem"
 	"github.com/marola-rp/klaxon/bot/customid"
+	"github.com/marola-rp/klaxon/bot/postmortem"
 )
 
 // Postmortems answers /postmortem (create, show, edit, export, publish,

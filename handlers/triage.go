@@ -9,8 +9,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
-	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/customid"
+	"github.com/marola-rp/klaxon/bot/incident"
 )
 
 // /report: detection by people. Any member reports; the triage message in
