@@ -20,7 +20,7 @@ const maxBatch = 128
 
 type writeReq struct {
 	ctx  context.Context
-	fn   func(bot.Tx) error
+	fn   func(*Tx) error
 	done chan error
 }
 
@@ -48,6 +48,12 @@ func (db *DB) stopCommitter() {
 
 // Update runs fn in a write transaction, possibly shared with other writes.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	return db.UpdateTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// UpdateTx is Update with the concrete *Tx, which implements every feature
+// package's own store interface (see heartbeat.go).
+func (db *DB) UpdateTx(ctx context.Context, fn func(*Tx) error) error {
 	if db.writes == nil { // during Open, before the committer runs
 		return db.run(ctx, db.w, false, fn)
 	}
@@ -77,7 +83,7 @@ type panicked struct {
 func (p *panicked) Error() string { return fmt.Sprintf("panic in a database write: %v", p.v) }
 
 // safeFn runs fn, turning a panic into a *panicked error.
-func safeFn(fn func(bot.Tx) error, tx bot.Tx) (err error) {
+func safeFn(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicked{v: v, stack: debug.Stack()}
@@ -112,7 +118,7 @@ func (db *DB) committer() {
 func (db *DB) commitBatch(batch []*writeReq) {
 	if len(batch) == 1 {
 		r := batch[0]
-		r.done <- db.run(r.ctx, db.w, false, func(tx bot.Tx) error { return safeFn(r.fn, tx) })
+		r.done <- db.run(r.ctx, db.w, false, func(tx *Tx) error { return safeFn(r.fn, tx) })
 		return
 	}
 	results := make([]error, len(batch))

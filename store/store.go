@@ -184,6 +184,11 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // View runs fn in a read transaction.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
+	return db.ViewTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// ViewTx is View with the concrete *Tx (see UpdateTx).
+func (db *DB) ViewTx(ctx context.Context, fn func(*Tx) error) error {
 	c := db.r
 	if c == nil {
 		c = db.w
@@ -191,7 +196,7 @@ func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	return db.run(ctx, c, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, c *sql.DB, ro bool, fn func(bot.Tx) error) error {
+func (db *DB) run(ctx context.Context, c *sql.DB, ro bool, fn func(*Tx) error) error {
 	sqlTx, err := c.BeginTx(ctx, &sql.TxOptions{ReadOnly: ro})
 	if err != nil {
 		return db.dbError("begin", err)
