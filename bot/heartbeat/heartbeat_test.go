@@ -71,8 +71,7 @@ func (r *rig) open(started time.Time, monitors []heartbeat.Monitor, wd *heartbea
 	r.paging.Policies[bot.P0] = bot.EscalationPolicy{Steps: []bot.EscalationStep{
 		{Targets: []bot.Target{{Schedule: "primary", Via: []bot.Via{bot.ViaMention, bot.ViaPhone}}}}}}
 	r.pol.OnGroupChange = []bot.GroupHook{r.paging.OnGroupChange}
-	r.svc = &heartbeat.Service{Store: dbStore{db}, Policy: r.pol, Monitors: monitors, Watchdog: wd, Started: started,
-	}
+	r.svc = &heartbeat.Service{Store: dbStore{db}, Policy: r.pol, Monitors: monitors, Watchdog: wd, Started: started}
 	r.reg = prometheus.NewRegistry()
 	r.svc.Metrics = metrics.NewHeartbeats(r.reg)
 }
