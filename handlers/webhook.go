@@ -32,6 +32,9 @@ type Webhook struct {
 	MaxBytes int64
 	Trigger  func() // wakes the engine after new work was stored
 	Log      *slog.Logger
+	// Watchdog recognises Alertmanager's Watchdog, which is recorded and
+	// never shown as a card; nil: it is an alert like any other.
+	Watchdog WatchdogService
 
 	// Metrics counts deliveries by result; nil records nothing.
 	Metrics *metrics.Metrics
@@ -86,6 +89,10 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("group_key", n.GroupKey)
+	var done bool
+	if n, done = h.watchdog(r.Context(), w, n); done {
+		return
+	}
 	res, err := bot.Ingest(r.Context(), h.Store, h.Policy, n, h.Clock.Now())
 	if err != nil {
 		h.Metrics.WebhookReceived("error")

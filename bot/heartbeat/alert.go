@@ -84,7 +84,11 @@ func problemNotification(m Monitor, st *State, status Status, started, now time.
 	switch status {
 	case Failed:
 		name = AlertFailed
-		summary = fmt.Sprintf("%s failed with exit code %d at %s", m.Name, st.ExitCode, when(m, st.LastFail))
+		code := fmt.Sprintf("exit code %d", st.ExitCode)
+		if st.ExitCode == NoExitCode {
+			code = "no exit code given"
+		}
+		summary = fmt.Sprintf("%s failed (%s) at %s", m.Name, code, when(m, st.LastFail))
 		desc = last
 		if st.FailLog != "" {
 			desc += "\nLog (end):\n" + text.Truncate(tail(st.FailLog, logOnCard), logOnCard)

@@ -45,9 +45,12 @@ const (
 // Signal is one ping.
 type Signal struct {
 	Kind     SignalKind
-	ExitCode int    // Fail only
+	ExitCode int    // Fail only; NoExitCode when the job gave none
 	Log      string // Fail only: the end of the job's output
 }
+
+// NoExitCode is the exit code of a failure reported without one.
+const NoExitCode = -1
 
 // MaxLog bounds a failure's stored log excerpt (the HTTP handler refuses
 // larger bodies with 413).

@@ -23,6 +23,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/heartbeat"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/handlers"
 	"github.com/marola-rp/klaxon/store"
@@ -42,6 +43,7 @@ type Main struct {
 	Paging       *bot.Paging
 	Interactions *handlers.Interactions
 	Runbooks     *handlers.Runbooks
+	Heartbeats   *heartbeat.Service // nil without heartbeats: and watchdog:
 	// Metrics are registered on the registry /metrics serves, one per Main.
 	Metrics  *metrics.Metrics
 	registry *prometheus.Registry
@@ -166,10 +168,12 @@ func (m *Main) Run(ctx context.Context) error {
 		s.AddHandler(m.Interactions.OnGateway)
 	}
 
-	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
+	webhook := &handlers.Webhook{
 		Store: db, Policy: policy, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
 		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"), Metrics: m.Metrics,
-	})
+	}
+	m.Heartbeats = m.routeHeartbeats(mux, policy, webhook)
+	mux.Handle("POST /webhook/alertmanager", webhook)
 	mux.HandleFunc("GET /healthz", handlers.Healthz)
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
