@@ -56,27 +56,27 @@ func (c *Config) buildHeartbeats(runbookKnown func(string) bool) (*heartbeatSetu
 	bad := func(msg string, path ...string) {
 		ps = append(ps, Problem{File: c.file, Line: c.line(path...), Message: msg})
 	}
-	prio := func(s string, def bot.Priority, path ...string) bot.Priority {
+	prio := func(s string, def bot.Priority, label string, path ...string) bot.Priority {
 		if s == "" {
 			return def
 		}
 		p, err := bot.ParsePriority(s)
 		if err != nil {
-			bad(strings.Join(path, ".")+": "+bot.ErrorMessage(err), path...)
+			bad(label+": "+bot.ErrorMessage(err), path...)
 		}
 		return p
 	}
-	runbook := func(ref string, path ...string) string {
+	runbook := func(ref string, label string, path ...string) string {
 		ref = strings.TrimSpace(ref)
 		if ref != "" && !strings.HasPrefix(ref, "http://") && !strings.HasPrefix(ref, "https://") && !runbookKnown(ref) {
-			bad(fmt.Sprintf("%s: no runbook %q (not an embedded runbook, nor one in runbooks.dir; or give an https:// URL)", strings.Join(path, "."), ref), path...)
+			bad(fmt.Sprintf("%s: no runbook %q (not an embedded runbook, nor one in runbooks.dir; or give an https:// URL)", label, ref), path...)
 		}
 		return ref
 	}
 	hs := &heartbeatSetup{}
 	if w := c.Watchdog; w != nil {
 		wd := &heartbeat.Watchdog{Matchers: w.Matchers, Timeout: time.Duration(w.Timeout),
-			Priority: prio(w.Priority, bot.P0, "watchdog", "priority"), Runbook: runbook(w.Runbook, "watchdog", "runbook")}
+			Priority: prio(w.Priority, bot.P0, "watchdog.priority", "watchdog", "priority"), Runbook: runbook(w.Runbook, "watchdog.runbook", "watchdog", "runbook")}
 		if len(wd.Matchers) == 0 {
 			wd.Matchers = heartbeat.DefaultWatchdogMatchers()
 		}
@@ -98,7 +98,8 @@ func (c *Config) buildHeartbeats(runbookKnown func(string) bool) (*heartbeatSetu
 		at := func(f string) []string { return []string{"heartbeats", strconv.Itoa(i), f} }
 		where := fmt.Sprintf("heartbeats[%d] (%s)", i, hc.Name)
 		m := heartbeat.Monitor{Name: hc.Name, Description: strings.TrimSpace(hc.Description), Period: time.Duration(hc.Period),
-			Grace: time.Duration(hc.Grace), Priority: prio(hc.Priority, bot.P2, at("priority")...), Runbook: runbook(hc.Runbook, at("runbook")...),
+			Grace: time.Duration(hc.Grace), Priority: prio(hc.Priority, bot.P2, fmt.Sprintf("heartbeats[%d].priority", i), at("priority")...),
+			Runbook:     runbook(hc.Runbook, fmt.Sprintf("heartbeats[%d].runbook", i), at("runbook")...),
 			MaxDuration: time.Duration(hc.MaxDuration)}
 		if seen[hc.Name] {
 			bad(fmt.Sprintf("heartbeats: the name %s is used twice", hc.Name), at("name")...)
