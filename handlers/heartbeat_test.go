@@ -163,6 +163,16 @@ func TestWebhookWatchdog(t *testing.T) {
 	if len(sts) != 1 || !sts[0].LastPing.Equal(e.clock.Now()) {
 		t.Fatalf("watchdog state: %+v", sts)
 	}
+	// A resolved Watchdog (Prometheus stopped sending it) is no sign of life.
+	seenAt := e.clock.Now()
+	e.clock.Advance(time.Minute)
+	resolved := strings.Replace(strings.Replace(wd, `"firing"`, `"resolved"`, 1), `"0001-01-01T00:00:00Z"`, `"2026-11-26T12:12:00Z"`, 1)
+	if w := e.post(body(resolved), "Bearer s3cret"); w.Code != 200 || !strings.Contains(w.Body.String(), `"watchdog"`) {
+		t.Fatalf("resolved Watchdog: %d %s", w.Code, w.Body)
+	}
+	if sts := e.state(t); !sts[0].LastPing.Equal(seenAt) {
+		t.Errorf("a resolved Watchdog moved last seen to %s", sts[0].LastPing)
+	}
 	w := e.post(body(wd, other), "Bearer s3cret")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"accepted"`) {
 		t.Fatalf("mixed: %d %s", w.Code, w.Body)

@@ -47,6 +47,9 @@ func TestPeriodMonitorLateAndRecovered(t *testing.T) {
 		!strings.Contains(g.Summary(), "binlog-ship is late") || g.CommonAnnotations["runbook_url"] != "https://wiki.example/binlog" {
 		t.Errorf("late group: %s %s monitor=%q %q %v", g.Priority, g.Title(), g.Label("monitor"), g.Summary(), g.CommonAnnotations)
 	}
+	if !g.Alerts[0].StartsAt.Equal(last.Add(7 * time.Minute)) {
+		t.Errorf("late since %s, want the deadline %s", g.Alerts[0].StartsAt, last.Add(7*time.Minute))
+	}
 	if got := testutil.ToFloat64(r.svc.Metrics.State.WithLabelValues("binlog-ship", "late")); got != 1 {
 		t.Errorf("state{late} = %v, want 1", got)
 	}
@@ -219,8 +222,17 @@ func TestMonitorRestart(t *testing.T) {
 // Pause resolves what is open and raises nothing; resume counts as a ping.
 func TestPauseResume(t *testing.T) {
 	m := heartbeat.Monitor{Name: "backup-full", Period: time.Hour, Priority: bot.P1}
-	r := newRig(t, t0, []heartbeat.Monitor{m}, nil)
+	quiet := heartbeat.Monitor{Name: "quiet", Period: time.Hour, Priority: bot.P1}
+	r := newRig(t, t0, []heartbeat.Monitor{m, quiet}, nil)
 	key := heartbeat.GroupKey("backup-full")
+	r.run(t0)
+	// A monitor paused while up stays quiet past its deadline.
+	r.ping("quiet", ok, t0)
+	if _, err := r.svc.SetPaused(r.ctx, "quiet", true, bot.Actor{UserID: "501"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	r.run(t0.Add(5 * time.Hour))
+	r.wantNoGroup(heartbeat.GroupKey("quiet"), "paused while up, hours later")
 	r.run(t0)
 	r.run(t0.Add(61 * time.Minute))
 	r.wantStatus(key, bot.Firing, "late")
