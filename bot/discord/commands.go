@@ -43,7 +43,7 @@ func Commands() []*discordgo.ApplicationCommand {
 }
 
 // commandSets are the features' command lists.
-var commandSets = []func() []*discordgo.ApplicationCommand{AlertCommands, OnCallCommands, CalendarCommands, RunbookCommands, PostmortemCommands, IncidentCommands}
+var commandSets = []func() []*discordgo.ApplicationCommand{AlertCommands, OnCallCommands, CalendarCommands, RunbookCommands, PostmortemCommands, IncidentCommands, HeartbeatCommands}
 
 // RegisterCommands replaces the application's commands with Commands():
 // in one guild (updates are instant) or globally when guildID is "".

@@ -186,9 +186,12 @@ func (m *Main) wireHeartbeats(policy *bot.Policy) *heartbeat.Service {
 // endpoints and the webhook's Watchdog. It returns nil when not configured.
 func (m *Main) routeHeartbeats(mux *http.ServeMux, policy *bot.Policy, webhook *handlers.Webhook) *heartbeat.Service {
 	hb := m.wireHeartbeats(policy)
+	cmds := &handlers.HeartbeatCommands{Clock: m.Clock} // registered always: the schema is
+	defer cmds.Register(m.Interactions)
 	if hb == nil {
 		return nil
 	}
+	cmds.Service = hb
 	m.Engine.Jobs = append(m.Engine.Jobs, hb)
 	if hb.Watchdog != nil {
 		webhook.Watchdog = hb

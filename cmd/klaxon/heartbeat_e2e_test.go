@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,11 +186,30 @@ func TestHeartbeatWrapperEndToEnd(t *testing.T) {
 		m, ok := pw.discord.Message(card.ID)
 		return ok && len(m.Embeds) == 1 && m.Embeds[0].Color == 0x2EB67D
 	})
-	resp, err := http.Get(pw.url("/metrics"))
-	if err != nil {
-		t.Fatal(err)
+	// /heartbeat list and pause, through the gate, as anna (staff).
+	if list, _ := pw.slash(pw.anna, "heartbeat", discordtest.Subcommand("list")); !strings.Contains(list, "**backup-incr** up") ||
+		!strings.Contains(list, "next expected <t:") {
+		t.Errorf("/heartbeat list: %s", list)
 	}
-	resp.Body.Close()
+	if out, _ := pw.slash(pw.anna, "heartbeat", discordtest.Subcommand("pause", discordtest.Option("name", "backup-incr"))); !strings.Contains(out, "paused by <@"+pw.anna+">") {
+		t.Errorf("/heartbeat pause: %s", out)
+	}
+	pw.tick(3 * time.Hour)
+	cards := 0
+	for _, m := range pw.discord.Messages(pw.channels[1]) {
+		if len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, "· Heartbeat") { // cards, not pages
+			cards++
+		}
+	}
+	if cards != 1 {
+		for _, m := range pw.discord.Messages(pw.channels[1]) {
+			t.Logf("P1 message %s: %q %+v", m.ID, m.Content, m.Embeds[0].Title)
+		}
+		t.Errorf("%d heartbeat cards in P1 after hours paused, want only the first one", cards)
+	}
+	if out, _ := pw.slash(pw.anna, "heartbeat", discordtest.Subcommand("resume", discordtest.Option("name", "nope"))); !strings.Contains(out, `no heartbeat monitor named \"nope\"`) {
+		t.Errorf("/heartbeat resume of an unknown monitor: %s", out)
+	}
 	metrics := get(t, pw.url("/metrics"))
 	for _, want := range []string{`klaxon_heartbeat_last_seen_timestamp_seconds{name="backup-incr"}`, `klaxon_heartbeat_pings_total{result="unauthorized",signal="start"} 1`} {
 		if !strings.Contains(metrics, want) {
