@@ -75,6 +75,7 @@ route klaxon-fallback alertname=KlaxonDown klaxon_self=true priority=P0 service=
 route klaxon          alertname=ServiceDown priority=P0 severity=critical service=game
 route klaxon          alertname=PlayersOnlineLow priority=P3 severity=info service=game
 route klaxon          alertname=External severity=warning
+route klaxon          alertname=Watchdog priority=P3 severity=none service=monitoring-pipeline
 
 # The ConfigMap's klaxon.yaml must satisfy Klaxon's strict config parser. Only
 # once the binary exists (it is written concurrently); SKIP_KLAXON_CONFIG_CHECK=1

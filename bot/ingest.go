@@ -34,39 +34,50 @@ func Ingest[T Tx](ctx context.Context, s TxStore[T], pol *Policy, n Notification
 		return IngestResult{}, Errorf(EInvalid, "groupKey is empty")
 	}
 	var res IngestResult
-	err := s.Update(ctx, func(ftx T) error {
-		var tx Tx = ftx
-		g, err := tx.LatestGroup(n.GroupKey)
-		switch {
-		case ErrorCode(err) == ENotFound:
-			g = &Group{}
-		case err != nil:
-			return err
-		case NewEpisode(g, n):
-			g = &Group{}
-		}
-		res.NewGroup = g.ID == 0
-		if !Merge(g, n, pol.Classifier, now) {
-			res.GroupID = g.ID
-			return nil
-		}
-		res.Changed = true
-		if err := tx.SaveGroup(g); err != nil {
-			return err
-		}
-		res.GroupID = g.ID
-		if err := showGroup(tx, pol, g, now); err != nil {
-			return err
-		}
-		for _, h := range pol.OnGroupChange {
-			if err := h(ctx, tx, g, res.NewGroup, now); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.Update(ctx, func(tx T) (err error) {
+		res, err = IngestTx(ctx, tx, pol, n, now)
+		return err
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %s: %w", n.GroupKey, err)
+	}
+	return res, nil
+}
+
+// IngestTx is Ingest inside the caller's transaction, for features that
+// raise alert groups of their own (heartbeats, the Watchdog) in the same
+// transaction as the state change that causes them.
+func IngestTx(ctx context.Context, tx Tx, pol *Policy, n Notification, now time.Time) (IngestResult, error) {
+	if n.GroupKey == "" {
+		return IngestResult{}, Errorf(EInvalid, "groupKey is empty")
+	}
+	var res IngestResult
+	g, err := tx.LatestGroup(n.GroupKey)
+	switch {
+	case ErrorCode(err) == ENotFound:
+		g = &Group{}
+	case err != nil:
+		return res, err
+	case NewEpisode(g, n):
+		g = &Group{}
+	}
+	res.NewGroup = g.ID == 0
+	if !Merge(g, n, pol.Classifier, now) {
+		res.GroupID = g.ID
+		return res, nil
+	}
+	res.Changed = true
+	if err := tx.SaveGroup(g); err != nil {
+		return res, err
+	}
+	res.GroupID = g.ID
+	if err := showGroup(tx, pol, g, now); err != nil {
+		return res, err
+	}
+	for _, h := range pol.OnGroupChange {
+		if err := h(ctx, tx, g, res.NewGroup, now); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

@@ -145,7 +145,7 @@ func mentionSuffix(roles []string) string {
 // runLines lists run times in the reminder's zone and, through Discord's
 // timestamp markup, relative to the reader.
 func runLines(ts []time.Time, tz string) string {
-	loc, err := calendar.LoadZone(tz)
+	loc, err := bot.LoadZone(tz)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -250,7 +250,7 @@ func (c *Calendar) zoneChoices(_ context.Context, r *Request) (*Reply, error) {
 		}
 	}
 	if len(out) == 0 && typed != "" {
-		if _, err := calendar.LoadZone(r.String("timezone")); err == nil {
+		if _, err := bot.LoadZone(r.String("timezone")); err == nil {
 			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: r.String("timezone"), Value: r.String("timezone")})
 		}
 	}

@@ -33,7 +33,7 @@ type Feature struct {
 // menus list them: what register-commands tells Discord. serve registers
 // the features it runs (Register), each of which declares its own.
 func Features() []Feature {
-	return []Feature{alertsFeature(), onCallFeature(), calendarFeature(), runbooksFeature(), postmortemsFeature(), incidentsFeature()}
+	return []Feature{alertsFeature(), onCallFeature(), calendarFeature(), runbooksFeature(), postmortemsFeature(), incidentsFeature(), heartbeatFeature()}
 }
 
 // StaffPermissions is the default_member_permissions of every command but

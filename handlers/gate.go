@@ -69,6 +69,9 @@ const (
 	ActReminderView   Action = "reminder.view"
 	ActSLOView        Action = "slo.view" // /slo, /report-sla
 
+	ActHeartbeatView   Action = "heartbeat.view"   // /heartbeat list, monitor autocomplete
+	ActHeartbeatManage Action = "heartbeat.manage" // /heartbeat pause, resume
+
 	ActRunbookReload Action = "runbook.reload"
 
 	ActReport Action = "report.create" // /report: players
@@ -114,6 +117,9 @@ var actionTable = map[Action]actionInfo{
 	ActReminderManage: {KindCalendar, "manage reminders"},
 	ActReminderView:   {KindRespond, "see reminders"},
 	ActSLOView:        {KindRespond, "see SLOs and SLA reports"},
+
+	ActHeartbeatView:   {KindRespond, "see heartbeat monitors"},
+	ActHeartbeatManage: {KindCalendar, "pause and resume heartbeat monitors"},
 
 	ActRunbookReload: {KindAdmin, "reload runbooks"},
 

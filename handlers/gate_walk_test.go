@@ -21,6 +21,7 @@ func allRoutes() *handlers.Interactions {
 	(&handlers.Calendar{}).Register(x)
 	(&handlers.Runbooks{}).Register(x)
 	(&handlers.Postmortems{}).Register(x)
+	(&handlers.HeartbeatCommands{}).Register(x)
 	return x
 }
 

@@ -31,6 +31,9 @@ type Webhook struct {
 	MaxBytes int64
 	Trigger  func() // wakes the engine after new work was stored
 	Log      *slog.Logger
+	// Watchdog recognises Alertmanager's Watchdog, which is recorded and
+	// never shown as a card; nil: it is an alert like any other.
+	Watchdog WatchdogService
 
 	// Metrics counts deliveries by result; nil records nothing.
 	Metrics *metrics.Metrics
@@ -85,6 +88,10 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("group_key", n.GroupKey)
+	var done bool
+	if n, done = h.watchdog(r.Context(), w, n); done {
+		return
+	}
 	res, err := h.Ingester.Ingest(r.Context(), n, h.Clock.Now())
 	if err != nil {
 		h.Metrics.WebhookReceived("error")

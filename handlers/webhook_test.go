@@ -36,6 +36,7 @@ func fixture(t testing.TB, name string) []byte {
 
 type env struct {
 	db      *store.DB
+	pol     *bot.Policy
 	h       *handlers.Webhook
 	trigger int
 }
@@ -51,7 +52,7 @@ func newEnv(t testing.TB) *env {
 	for i := range pol.Routes {
 		pol.Routes[i].ChannelID = "10" + string(rune('0'+i))
 	}
-	e := &env{db: db}
+	e := &env{db: db, pol: pol}
 	e.h = &handlers.Webhook{Ingester: &bot.Ingester{Store: db, Policy: pol}, Clock: bot.NewFakeClock(time.Date(2026, 11, 26, 12, 12, 0, 0, time.UTC)),
 		Token: "s3cret", MaxBytes: 64 << 10, Trigger: func() { e.trigger++ }, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	return e

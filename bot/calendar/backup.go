@@ -93,7 +93,7 @@ func (b *Backups) schedule(job, expr, def string) (calendarSchedule, error) {
 	if b.Policy.Location != nil {
 		tz = b.Policy.Location.String()
 	}
-	c, err := ParseCron(expr, tz)
+	c, err := bot.ParseCron(expr, tz)
 	if err != nil {
 		return calendarSchedule{}, err
 	}

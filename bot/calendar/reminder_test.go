@@ -18,7 +18,7 @@ import (
 
 func calZone(t *testing.T, name string) *time.Location {
 	t.Helper()
-	loc, err := calendar.LoadZone(name)
+	loc, err := bot.LoadZone(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestParseCron(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := calendar.ParseCron(tc.expr, tc.tz)
+			c, err := bot.ParseCron(tc.expr, tc.tz)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("ParseCron(%q): %v", tc.expr, err)
@@ -70,7 +70,7 @@ func TestParseCron(t *testing.T) {
 
 func TestCronKeepsLocalTimeAcrossDST(t *testing.T) {
 	berlin := calZone(t, "Europe/Berlin")
-	c, err := calendar.ParseCron("0 10 * * *", "Europe/Berlin")
+	c, err := bot.ParseCron("0 10 * * *", "Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestCronKeepsLocalTimeAcrossDST(t *testing.T) {
 }
 
 func TestPlanRuns(t *testing.T) {
-	c, err := calendar.ParseCron("0 10 * * *", "")
+	c, err := bot.ParseCron("0 10 * * *", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func (r *Reports) Run(ctx context.Context, now time.Time) error {
 		if r.Policy.Location != nil {
 			tz = r.Policy.Location.String()
 		}
-		c, err := ParseCron(k.expr, tz)
+		c, err := bot.ParseCron(k.expr, tz)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", k.job, err))
 			continue
@@ -135,7 +135,7 @@ func (r *Reports) Run(ctx context.Context, now time.Time) error {
 // calendar_state: reports and backups.
 type calendarSchedule struct {
 	job   string
-	cron  *Cron
+	cron  *bot.Cron
 	grace time.Duration
 	log   *slog.Logger
 }

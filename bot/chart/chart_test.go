@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/chart"
 )
 
 func TestBurnChartIsAPNG(t *testing.T) {
-	berlin, err := calendar.LoadZone("Europe/Berlin")
+	berlin, err := bot.LoadZone("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}

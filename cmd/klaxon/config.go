@@ -42,6 +42,8 @@ type Config struct {
 	Postmortems  PostmortemsConfig              `yaml:"postmortems"`
 	LLM          LLMConfig                      `yaml:"llm"`
 	Incidents    IncidentsConfig                `yaml:"incidents"`
+	Watchdog     *WatchdogConfig                `yaml:"watchdog"`
+	Heartbeats   []HeartbeatConfig              `yaml:"heartbeats"`
 	// Access says who may do what (see config_access.go); kept as YAML so
 	// that unknown kinds and actions are reported with the valid names.
 	Access yaml.Node `yaml:"access"`
@@ -52,6 +54,7 @@ type Config struct {
 	policies    [4]paging.EscalationPolicy
 	calendar    *CalendarSettings
 	postmortems *postmortemSetup
+	heartbeats  *heartbeatSetup
 
 	// From the environment.
 	Env EnvConfig `yaml:"-"`
@@ -119,6 +122,7 @@ type EnvConfig struct {
 	DiscordGateway  bool
 	TwilioAuthToken string
 	SMTPPassword    string
+	HeartbeatToken  string
 }
 
 // Duration is a time.Duration written like "15m" or "2h".
@@ -248,6 +252,7 @@ func (c *Config) readEnv(getenv func(string) string) {
 		DiscordGateway:  !strings.EqualFold(getenv("KLAXON_DISCORD_GATEWAY"), "off"),
 		TwilioAuthToken: strings.TrimSpace(getenv("KLAXON_TWILIO_AUTH_TOKEN")),
 		SMTPPassword:    getenv("KLAXON_SMTP_PASSWORD"),
+		HeartbeatToken:  strings.TrimSpace(getenv("KLAXON_HEARTBEAT_TOKEN")),
 	}
 	if c.Env.DB == "" {
 		c.Env.DB = "klaxon.db"
@@ -395,6 +400,8 @@ func (c *Config) validate() Problems {
 	if c.calendar != nil && c.postmortems != nil { // a post-mortem's error budget uses the configured SLOs
 		c.postmortems.Policy.SLOs, c.postmortems.Policy.Weights = c.calendar.SLO.Services, c.calendar.SLO.Weights
 	}
+	c.heartbeats, more = c.buildHeartbeats(c.runbookKnown)
+	ps = append(ps, more...)
 	_, more = c.buildIncidents()
 	ps = append(ps, more...)
 	ps = append(ps, c.validateAccess()...)

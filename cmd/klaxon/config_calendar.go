@@ -111,7 +111,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 		ps = append(ps, Problem{File: file, Line: line(path...), Message: msg, Warning: true})
 	}
 	zone := func(tz string, path ...string) *time.Location {
-		loc, err := calendar.LoadZone(tz)
+		loc, err := bot.LoadZone(tz)
 		if err != nil {
 			bad(strings.Join(path, ".")+": "+bot.ErrorMessage(err), path...)
 			return time.UTC
@@ -136,7 +136,7 @@ func buildCalendar(file string, line func(path ...string) int, r RemindersConfig
 		if expr == "" || strings.EqualFold(expr, "off") {
 			return expr
 		}
-		if _, err := calendar.ParseCron(expr, tz); err != nil {
+		if _, err := bot.ParseCron(expr, tz); err != nil {
 			bad(strings.Join(path, ".")+": "+bot.ErrorMessage(err), path...)
 		}
 		return expr

@@ -36,16 +36,24 @@ type pagingWorld struct {
 
 func newPagingWorld(t *testing.T, extra string) *pagingWorld {
 	t.Helper()
+	return newPagingWorldEnv(t, extra, nil)
+}
+
+// newPagingWorldEnv is newPagingWorld with more environment variables.
+func newPagingWorldEnv(t *testing.T, extra string, env map[string]string) *pagingWorld {
+	t.Helper()
 	pw := &pagingWorld{twilio: phonetest.New(t), smtp: mailtest.New(t, mailtest.Options{})}
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	pw.priv = priv
 	pw.clock = bot.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	port := amtest.FreePort(t)
 	publicURL := "http://127.0.0.1:" + strconv.Itoa(port)
+	vars := map[string]string{"KLAXON_HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(port), "KLAXON_TWILIO_AUTH_TOKEN": pw.twilio.AuthToken,
+		"KLAXON_DISCORD_GATEWAY": "on"}
+	maps.Copy(vars, env)
 	pw.world = newWorldWith(t, worldOptions{
 		Clock: pw.clock,
-		Env: map[string]string{"KLAXON_HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(port), "KLAXON_TWILIO_AUTH_TOKEN": pw.twilio.AuthToken,
-			"KLAXON_DISCORD_GATEWAY": "on"},
+		Env:   vars,
 		Setup: func(w *world) {
 			pw.anna = w.discord.AddUser("anna")
 			pw.bob = w.discord.AddUser("bob")

@@ -23,6 +23,7 @@ import (
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/discord"
+	"github.com/marola-rp/klaxon/bot/heartbeat"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/handlers"
@@ -43,6 +44,7 @@ type Main struct {
 	Paging       *paging.Service
 	Interactions *handlers.Interactions
 	Runbooks     *handlers.Runbooks
+	Heartbeats   *heartbeat.Service // nil without heartbeats: and watchdog:
 	// Metrics are registered on the registry /metrics serves, one per Main.
 	Metrics  *metrics.Metrics
 	registry *prometheus.Registry
@@ -177,10 +179,12 @@ func (m *Main) Run(ctx context.Context) error {
 		s.AddHandler(m.Interactions.OnGateway)
 	}
 
-	mux.Handle("POST /webhook/alertmanager", &handlers.Webhook{
+	webhook := &handlers.Webhook{
 		Ingester: &bot.Ingester{Store: db, Policy: policy}, Clock: m.Clock, Token: cfg.Env.WebhookToken, MaxBytes: cfg.Webhook.MaxBytes,
 		Trigger: m.Engine.Trigger, Log: m.Log.With("component", "webhook"), Metrics: m.Metrics,
-	})
+	}
+	m.Heartbeats = m.routeHeartbeats(mux, policy, webhook)
+	mux.Handle("POST /webhook/alertmanager", webhook)
 	mux.HandleFunc("GET /healthz", handlers.Healthz)
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
