@@ -196,9 +196,9 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 			return nil, parseProblems // not YAML at all
 		}
 	}
-	c.readEnv(getenv)
 	// Unknown keys do not stop the check: report everything at once.
-	ps := append(parseProblems, c.validate()...)
+	ps := append(parseProblems, c.readEnv(getenv)...)
+	ps = append(ps, c.validate()...)
 	if len(ps.Errors()) > 0 {
 		return nil, ps
 	}
@@ -237,16 +237,17 @@ func (c *Config) yamlProblems(err error) Problems {
 	return ps
 }
 
-func (c *Config) readEnv(getenv func(string) string) {
+func (c *Config) readEnv(getenv func(string) string) Problems {
+	secret, ps := readSecrets(getenv, c.file) // NAME or the file NAME_FILE names
 	c.Env = EnvConfig{
-		DiscordToken:    strings.TrimSpace(getenv("KLAXON_DISCORD_TOKEN")),
-		WebhookToken:    strings.TrimSpace(getenv("KLAXON_WEBHOOK_TOKEN")),
+		DiscordToken:    strings.TrimSpace(secret["KLAXON_DISCORD_TOKEN"]),
+		WebhookToken:    strings.TrimSpace(secret["KLAXON_WEBHOOK_TOKEN"]),
 		DB:              getenv("KLAXON_DB"),
 		HTTPAddr:        getenv("KLAXON_HTTP_ADDR"),
 		DiscordAPIURL:   strings.TrimRight(getenv("KLAXON_DISCORD_API_URL"), "/"),
 		DiscordGateway:  !strings.EqualFold(getenv("KLAXON_DISCORD_GATEWAY"), "off"),
-		TwilioAuthToken: strings.TrimSpace(getenv("KLAXON_TWILIO_AUTH_TOKEN")),
-		SMTPPassword:    getenv("KLAXON_SMTP_PASSWORD"),
+		TwilioAuthToken: strings.TrimSpace(secret["KLAXON_TWILIO_AUTH_TOKEN"]),
+		SMTPPassword:    secret["KLAXON_SMTP_PASSWORD"],
 	}
 	if c.Env.DB == "" {
 		c.Env.DB = "klaxon.db"
@@ -263,7 +264,8 @@ func (c *Config) readEnv(getenv func(string) string) {
 	if f := getenv("KLAXON_LOG_FORMAT"); f != "" {
 		c.Log.Format = f
 	}
-	c.LLM.APIKey = strings.TrimSpace(getenv("KLAXON_LLM_API_KEY"))
+	c.LLM.APIKey = strings.TrimSpace(secret["KLAXON_LLM_API_KEY"])
+	return ps
 }
 
 // line returns the line of the node at path in the YAML document, or 0.
