@@ -126,8 +126,8 @@ type Duration time.Duration
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write e.g. 90s, 15m, 2h)", n.Line, n.Value)
+	if err != nil { // a TypeError: decoding goes on, so one bad value is one message
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (write e.g. 90s, 15m, 2h)", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -198,7 +198,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 	}
 	// Unknown keys do not stop the check: report everything at once.
 	ps := append(parseProblems, c.readEnv(getenv)...)
-	ps = append(ps, c.validate()...)
+	ps = withoutCascades(append(ps, c.validate()...))
 	if len(ps.Errors()) > 0 {
 		return nil, ps
 	}
@@ -208,7 +208,11 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 func (c *Config) parse(data []byte) Problems {
 	var ps Problems
 	if err := yaml.Unmarshal(data, &c.root); err != nil {
-		return c.yamlProblems(err)
+		ps = c.yamlProblems(err)
+		if line, msg := badIndentation(data); line > 0 && len(ps) == 1 {
+			ps[0].Line, ps[0].Message = line, msg+" (YAML: "+ps[0].Message+")"
+		}
+		return ps
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -230,7 +234,7 @@ func (c *Config) yamlProblems(err error) Problems {
 		p := Problem{File: c.file, Message: m}
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			p.Line, _ = strconv.Atoi(sm[1])
-			p.Message = strings.Replace(sm[2], " in type main.", " in section ", 1)
+			p.Message = c.rewriteYAMLMessage(p.Line, sm[2])
 		}
 		ps = append(ps, p)
 	}
@@ -331,12 +335,13 @@ func (c *Config) validate() Problems {
 			warn(fmt.Sprintf("priorities.%s is not configured: %s alerts will only be stored, not posted", name, name), "priorities")
 			continue
 		}
+		if r.Channel != "" {
+			anyChannel = true // a bad id is its own error, not also "no channel"
+		}
 		if r.Channel == "" {
 			bad(fmt.Sprintf("priorities.%s.channel is empty: set the Discord channel id (Developer Mode → right-click the channel → Copy Channel ID)", name), "priorities", name)
 		} else if !snowflake.MatchString(r.Channel) {
 			bad(fmt.Sprintf("priorities.%s.channel %q is not a Discord id (digits only)", name, r.Channel), "priorities", name, "channel")
-		} else {
-			anyChannel = true
 		}
 		for _, id := range append(append([]string{}, r.MentionRoles...), r.MentionUsers...) {
 			if !snowflake.MatchString(id) {
