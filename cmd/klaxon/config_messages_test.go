@@ -106,7 +106,6 @@ func TestCheckConfigMessages(t *testing.T) {
 	}
 }
 
-
 func TestNearestKey(t *testing.T) {
 	known := []string{"ack_within", "channel", "mention_roles", "mention_users", "reach"}
 	for key, want := range map[string]string{
