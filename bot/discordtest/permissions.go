@@ -50,4 +50,3 @@ func (s *Server) SetGuildOwner(guildID, userID string) {
 		g.OwnerID = userID
 	}
 }
-

@@ -144,7 +144,7 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 func (s *Server) roleJSON(r *Role) map[string]any {
 	return map[string]any{
 		"id": r.ID, "name": r.Name, "color": 0, "hoist": false, "icon": nil, "unicode_emoji": nil,
-		"colors": map[string]any{"primary_color": 0, "secondary_color": nil, "tertiary_color": nil},
+		"colors":   map[string]any{"primary_color": 0, "secondary_color": nil, "tertiary_color": nil},
 		"position": r.Position, "permissions": strconv.FormatInt(r.Permissions, 10),
 		"managed": false, "mentionable": false, "flags": 0,
 	}

@@ -62,7 +62,7 @@ type Channel struct {
 	MemberIDs           []string // thread members
 	StarterMessageID    string   // thread started from a message (== ID)
 
-	RecipientIDs  []string // DM recipients
+	RecipientIDs  []string    // DM recipients
 	Overwrites    []Overwrite // permission overwrites (guild channels)
 	CreatedAt     time.Time
 	LastMessageID string
