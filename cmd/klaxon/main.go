@@ -133,7 +133,7 @@ func checkConfig(ctx context.Context, path string, online bool, getenv func(stri
 		}
 	}
 	if online && cfg != nil {
-		problems = append(problems, checkOnline(ctx, cfg)...)
+		problems = append(problems, checkOnline(ctx, cfg, stdout)...)
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
