@@ -20,8 +20,10 @@ var secretVars = []string{
 // readSecret returns the secret name from the environment, or from the
 // file that name_FILE names: its content without the trailing newline
 // (one "\n" or "\r\n"; other whitespace is kept). Both set is an error, and
-// so is a file that cannot be read or is empty. A file that others than its
-// owner may read or write (mode wider than 0600) is used, with a warning.
+// so is a file that cannot be read or is empty. A file that any user may
+// read or write (an "other" bit, e.g. 0644) is used, with a warning; group
+// read is not warned about: Kubernetes mounts secrets root:fsGroup with group
+// read (0440) for the pod's own group.
 func readSecret(getenv func(string) string, name string) (value, warning string, err error) {
 	direct, path := getenv(name), getenv(name+"_FILE")
 	switch {
@@ -41,8 +43,8 @@ func readSecret(getenv func(string) string, name string) (value, warning string,
 	if value == "" {
 		return "", "", fmt.Errorf("%s_FILE: %s is empty", name, path)
 	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		warning = fmt.Sprintf("%s_FILE: %s has mode %04o: others than its owner can read it; chmod 600 it (Kubernetes: defaultMode: 0400 on the secret volume)",
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o007 != 0 {
+		warning = fmt.Sprintf("%s_FILE: %s has mode %04o: every user of this machine can read it; chmod 600 it (Kubernetes: defaultMode: 0440 on the secret volume)",
 			name, path, st.Mode().Perm())
 	}
 	return value, warning, nil

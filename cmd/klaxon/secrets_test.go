@@ -27,6 +27,7 @@ func TestReadSecret(t *testing.T) {
 	spaces := file("spaces", " pass word \n", 0o600)
 	empty := file("empty", "\n", 0o600)
 	wide := file("wide", "s3cret", 0o644)
+	group := file("group", "s3cret", 0o440)
 	missing := filepath.Join(dir, "missing")
 	cases := []struct {
 		name      string
@@ -46,7 +47,8 @@ func TestReadSecret(t *testing.T) {
 		{name: "unreadable", env: map[string]string{"X_FILE": missing}, wantErr: "X_FILE: cannot read the secret: open " + missing + ": no such file or directory"},
 		{name: "empty", env: map[string]string{"X_FILE": empty}, wantErr: "X_FILE: " + empty + " is empty"},
 		{name: "mode wider than 0600", env: map[string]string{"X_FILE": wide}, want: "s3cret",
-			wantWarn: "X_FILE: " + wide + " has mode 0644: others than its owner can read it; chmod 600 it (Kubernetes: defaultMode: 0400 on the secret volume)"},
+			wantWarn: "X_FILE: " + wide + " has mode 0644: every user of this machine can read it; chmod 600 it (Kubernetes: defaultMode: 0440 on the secret volume)"},
+		{name: "group read (Kubernetes fsGroup) is fine", env: map[string]string{"X_FILE": group}, want: "s3cret"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
