@@ -64,8 +64,9 @@ ENV KLAXON_DB=/data/klaxon.db \
 EXPOSE 8080
 
 # The configuration is not baked in: mount it at /etc/klaxon/klaxon.yaml
-# (see deploy/klaxon.example.yaml). Secrets come from the environment:
-# KLAXON_DISCORD_TOKEN, KLAXON_WEBHOOK_TOKEN.
+# (`klaxon init` writes one; see deploy/klaxon.example.yaml). Secrets come from the
+# environment, or better from files (docker secrets, Kubernetes Secret volumes):
+# KLAXON_DISCORD_TOKEN_FILE, KLAXON_WEBHOOK_TOKEN_FILE (or the variables without _FILE).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["/usr/local/bin/klaxon", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/klaxon"]

@@ -77,6 +77,17 @@ route klaxon          alertname=PlayersOnlineLow priority=P3 severity=info servi
 route klaxon          alertname=External severity=warning
 route klaxon          alertname=Watchdog priority=P3 severity=none service=monitoring-pipeline
 
+step "amtool check-config on deploy/kubernetes/optional/alertmanager.yaml (the webhook token from a mounted Secret)"
+amtmp=$(mktemp -d)
+awk '/^  alertmanager.yml: \|/ { on = 1; next } on && /^    / { print substr($0, 5); next } on && /^[^ ]/ { on = 0 }' \
+  deploy/kubernetes/optional/alertmanager.yaml > "$amtmp/alertmanager.yml"
+amtool check-config "$amtmp/alertmanager.yml"
+# The file the receiver reads is the one the Secret is mounted as.
+grep -q 'credentials_file: /etc/alertmanager/klaxon/token' "$amtmp/alertmanager.yml"
+grep -q 'mountPath: /etc/alertmanager/klaxon ' deploy/kubernetes/optional/alertmanager.yaml
+grep -q 'credentials_file' "$amtmp/alertmanager.yml" && ! grep -q 'credentials:' "$amtmp/alertmanager.yml" || { echo "  FAIL: the token must come from credentials_file, not inline"; exit 1; }
+rm -rf "$amtmp"
+
 # The ConfigMap's klaxon.yaml must satisfy Klaxon's strict config parser. Only
 # once the binary exists (it is written concurrently); SKIP_KLAXON_CONFIG_CHECK=1
 # skips it.

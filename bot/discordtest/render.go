@@ -64,7 +64,11 @@ func (s *Server) channelJSON(c *Channel) map[string]any {
 		return m
 	}
 	m["position"] = c.Position
-	m["permission_overwrites"] = []any{}
+	ows := []any{}
+	for _, o := range c.Overwrites {
+		ows = append(ows, map[string]any{"id": o.ID, "type": o.Type, "allow": strconv.FormatInt(o.Allow, 10), "deny": strconv.FormatInt(o.Deny, 10)})
+	}
+	m["permission_overwrites"] = ows
 	m["topic"] = nilIfEmpty(c.Topic)
 	return m
 }
@@ -140,6 +144,7 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 func (s *Server) roleJSON(r *Role) map[string]any {
 	return map[string]any{
 		"id": r.ID, "name": r.Name, "color": 0, "hoist": false, "icon": nil, "unicode_emoji": nil,
+		"colors":   map[string]any{"primary_color": 0, "secondary_color": nil, "tertiary_color": nil},
 		"position": r.Position, "permissions": strconv.FormatInt(r.Permissions, 10),
 		"managed": false, "mentionable": false, "flags": 0,
 	}

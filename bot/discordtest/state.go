@@ -62,7 +62,8 @@ type Channel struct {
 	MemberIDs           []string // thread members
 	StarterMessageID    string   // thread started from a message (== ID)
 
-	RecipientIDs  []string // DM recipients
+	RecipientIDs  []string    // DM recipients
+	Overwrites    []Overwrite // permission overwrites (guild channels)
 	CreatedAt     time.Time
 	LastMessageID string
 	MessageCount  int
@@ -179,6 +180,7 @@ func (m Message) clone() Message {
 func (c Channel) clone() Channel {
 	c.MemberIDs = slices.Clone(c.MemberIDs)
 	c.RecipientIDs = slices.Clone(c.RecipientIDs)
+	c.Overwrites = slices.Clone(c.Overwrites)
 	return c
 }
 

@@ -34,7 +34,7 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 	dir := fs.String("dir", "", "directory to write the snapshot into (default: backups.dir)")
 	dbPath := fs.String("db", dbFromEnv(getenv), "database file (default: KLAXON_DB or klaxon.db)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "backup: unexpected argument %q\n\n%s", fs.Arg(0), backupUsage)
@@ -71,7 +71,7 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 	dbPath := fs.String("db", dbFromEnv(getenv), "database file to replace (default: KLAXON_DB or klaxon.db)")
 	fs.String("config", getenv("KLAXON_CONFIG"), "configuration file (unused; accepted for symmetry)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *from == "" || fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "restore: give the snapshot with --from FILE\n\n%s", backupUsage)

@@ -131,8 +131,8 @@ type Duration time.Duration
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write e.g. 90s, 15m, 2h)", n.Line, n.Value)
+	if err != nil { // a TypeError: decoding goes on, so one bad value is one message
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (write e.g. 90s, 15m, 2h)", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -201,9 +201,9 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 			return nil, parseProblems // not YAML at all
 		}
 	}
-	c.readEnv(getenv)
 	// Unknown keys do not stop the check: report everything at once.
-	ps := append(parseProblems, c.validate()...)
+	ps := append(parseProblems, c.readEnv(getenv)...)
+	ps = withoutCascades(append(ps, c.validate()...))
 	if len(ps.Errors()) > 0 {
 		return nil, ps
 	}
@@ -213,7 +213,11 @@ func LoadConfig(path string, getenv func(string) string) (*Config, Problems) {
 func (c *Config) parse(data []byte) Problems {
 	var ps Problems
 	if err := yaml.Unmarshal(data, &c.root); err != nil {
-		return c.yamlProblems(err)
+		ps = c.yamlProblems(err)
+		if line, msg := badIndentation(data); line > 0 && len(ps) == 1 {
+			ps[0].Line, ps[0].Message = line, msg+" (YAML: "+ps[0].Message+")"
+		}
+		return ps
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -235,24 +239,25 @@ func (c *Config) yamlProblems(err error) Problems {
 		p := Problem{File: c.file, Message: m}
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			p.Line, _ = strconv.Atoi(sm[1])
-			p.Message = strings.Replace(sm[2], " in type main.", " in section ", 1)
+			p.Message = c.rewriteYAMLMessage(p.Line, sm[2])
 		}
 		ps = append(ps, p)
 	}
 	return ps
 }
 
-func (c *Config) readEnv(getenv func(string) string) {
+func (c *Config) readEnv(getenv func(string) string) Problems {
+	secret, ps := readSecrets(getenv, c.file) // NAME or the file NAME_FILE names
 	c.Env = EnvConfig{
-		DiscordToken:    strings.TrimSpace(getenv("KLAXON_DISCORD_TOKEN")),
-		WebhookToken:    strings.TrimSpace(getenv("KLAXON_WEBHOOK_TOKEN")),
+		DiscordToken:    strings.TrimSpace(secret["KLAXON_DISCORD_TOKEN"]),
+		WebhookToken:    strings.TrimSpace(secret["KLAXON_WEBHOOK_TOKEN"]),
 		DB:              getenv("KLAXON_DB"),
 		HTTPAddr:        getenv("KLAXON_HTTP_ADDR"),
 		DiscordAPIURL:   strings.TrimRight(getenv("KLAXON_DISCORD_API_URL"), "/"),
 		DiscordGateway:  !strings.EqualFold(getenv("KLAXON_DISCORD_GATEWAY"), "off"),
-		TwilioAuthToken: strings.TrimSpace(getenv("KLAXON_TWILIO_AUTH_TOKEN")),
-		SMTPPassword:    getenv("KLAXON_SMTP_PASSWORD"),
-		HeartbeatToken:  strings.TrimSpace(getenv("KLAXON_HEARTBEAT_TOKEN")),
+		TwilioAuthToken: strings.TrimSpace(secret["KLAXON_TWILIO_AUTH_TOKEN"]),
+		SMTPPassword:    secret["KLAXON_SMTP_PASSWORD"],
+		HeartbeatToken:  strings.TrimSpace(secret["KLAXON_HEARTBEAT_TOKEN"]),
 	}
 	if c.Env.DB == "" {
 		c.Env.DB = "klaxon.db"
@@ -269,7 +274,8 @@ func (c *Config) readEnv(getenv func(string) string) {
 	if f := getenv("KLAXON_LOG_FORMAT"); f != "" {
 		c.Log.Format = f
 	}
-	c.LLM.APIKey = strings.TrimSpace(getenv("KLAXON_LLM_API_KEY"))
+	c.LLM.APIKey = strings.TrimSpace(secret["KLAXON_LLM_API_KEY"])
+	return ps
 }
 
 // line returns the line of the node at path in the YAML document, or 0.
@@ -335,12 +341,13 @@ func (c *Config) validate() Problems {
 			warn(fmt.Sprintf("priorities.%s is not configured: %s alerts will only be stored, not posted", name, name), "priorities")
 			continue
 		}
+		if r.Channel != "" {
+			anyChannel = true // a bad id is its own error, not also "no channel"
+		}
 		if r.Channel == "" {
 			bad(fmt.Sprintf("priorities.%s.channel is empty: set the Discord channel id (Developer Mode → right-click the channel → Copy Channel ID)", name), "priorities", name)
 		} else if !snowflake.MatchString(r.Channel) {
 			bad(fmt.Sprintf("priorities.%s.channel %q is not a Discord id (digits only)", name, r.Channel), "priorities", name, "channel")
-		} else {
-			anyChannel = true
 		}
 		for _, id := range append(append([]string{}, r.MentionRoles...), r.MentionUsers...) {
 			if !snowflake.MatchString(id) {

@@ -31,7 +31,7 @@ func TestCheckConfigReportsFileAndLine(t *testing.T) {
 		t.Fatalf("exit %d, want 1:\n%s", code, out.String())
 	}
 	for _, want := range []string{
-		path + ":4: error: field bogus not found",
+		path + ":4: error: priorities.bogus: unknown key (priorities takes P0, P1, P2, P3, default, severity)",
 		path + ":3: error: priorities.P0.channel \"abc\" is not a Discord id",
 		path + ":6: error: log.level \"loud\" is not one of",
 	} {

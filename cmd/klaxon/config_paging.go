@@ -88,8 +88,8 @@ func (c *Config) validatePaging() Problems {
 	warn := func(msg string, path ...string) {
 		ps = append(ps, Problem{File: c.file, Line: c.line(path...), Message: msg, Warning: true})
 	}
-	scheduleNames := map[string]bool{}
-	for _, s := range c.schedules {
+	scheduleNames := map[string]bool{} // as written: a schedule with an error of its own is still defined (no cascade)
+	for _, s := range c.Schedules {
 		scheduleNames[s.Name] = true
 	}
 	for key := range c.Escalation {

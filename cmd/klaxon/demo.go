@@ -44,7 +44,7 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	noColor := fs.Bool("no-color", false, "plain output, even on a terminal")
 	verbose := fs.Bool("verbose", false, "also print Klaxon's own logs (JSON) on stderr")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *storm < 0 || *storm > 2000 {
 		fmt.Fprintln(stderr, "demo: --storm must be between 0 and 2000")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -13,12 +14,13 @@ import (
 	"github.com/marola-rp/klaxon/store"
 )
 
-// checkOnline asks Discord whether Klaxon can use every configured alert
-// channel, and lists the deliveries Discord refused and the pages skipped
+// checkOnline asks Discord about every guild, channel, role and user the
+// configuration names, prints a table of them (kind, id, name, result) to
+// table, and lists the deliveries Discord refused and the pages skipped
 // or failed in the last 7 days (from KLAXON_DB, when it exists): the
 // diagnostics for a 403 that is not retried forever, and for a page that
 // never reached anyone.
-func checkOnline(ctx context.Context, cfg *Config) Problems {
+func checkOnline(ctx context.Context, cfg *Config, table io.Writer) Problems {
 	var ps Problems
 	add := func(line int, warning bool, format string, args ...any) {
 		ps = append(ps, Problem{File: cfg.file, Line: line, Warning: warning, Message: fmt.Sprintf(format, args...)})
@@ -32,18 +34,11 @@ func checkOnline(ctx context.Context, cfg *Config) Problems {
 		add(0, false, "discord: %v", err)
 		return ps
 	}
-	c := discord.New(s, discord.Options{})
-	for i, r := range cfg.routes() {
-		if r == nil || r.Channel == "" {
-			continue
-		}
-		name := bot.Priority(i).String()
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := c.CheckAccess(cctx, r.Channel)
-		cancel()
-		if err != nil {
-			add(cfg.line("priorities", name, "channel"), false, "priorities.%s.channel %s: %v", name, r.Channel, err)
-		}
+	rows, more := checkRefs(ctx, s, cfg)
+	ps = append(ps, more...)
+	if len(rows) > 0 {
+		printTable(table, rows)
+		fmt.Fprintln(table)
 	}
 	if _, err := os.Stat(cfg.Env.DB); err != nil {
 		return ps

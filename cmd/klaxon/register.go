@@ -19,7 +19,7 @@ func registerCommands(ctx context.Context, args []string, getenv func(string) st
 	configPath := fs.String("config", getenv("KLAXON_CONFIG"), "configuration file (YAML)")
 	global := fs.Bool("global", false, "register globally instead of in discord.guild_id")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	cfg, problems := LoadConfig(*configPath, getenv)
 	if len(problems.Errors()) > 0 {

@@ -199,7 +199,9 @@ func TestServeExplainsMissingSecrets(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var out, errb bytes.Buffer
-			code := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &errb)
+			cfg := filepath.Join(dir, "klaxon.yaml") // serve refuses to start without one
+			writeFile(t, cfg, "priorities:\n  P0:\n    channel: \"123456789012345678\"\n")
+			code := run(ctx, []string{"serve", "--config", cfg}, func(k string) string { return env[k] }, &out, &errb)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1\nstderr: %s", code, errb.String())
 			}
