@@ -183,6 +183,21 @@ access:
 #   channel: %q   # #%s
 # backups:
 #   dir: /data/backups
+
+# ---------------------------------------------------------- heartbeats --
+# Dead-man's switch on Prometheus' Watchdog, and monitors of jobs whose
+# absence is the incident (jobs send KLAXON_HEARTBEAT_TOKEN): README,
+# "Heartbeats and the Watchdog".
+# watchdog:
+#   matchers: {alertname: Watchdog}
+#   timeout: 5m
+#   priority: P0
+# heartbeats:
+#   - name: backup-full
+#     cron: "0 3 * * *"
+#     time_zone: Europe/Berlin
+#     grace: 2h
+#     priority: P1
 `,
 		commentText(a.guild.Name), a.generatedAt.Format("2006-01-02"),
 		a.guild.ID, commentText(a.guild.Name),
