@@ -14,11 +14,12 @@ import (
 	"github.com/marola-rp/klaxon/bot/discord"
 )
 
-// Calendar answers /reminder, /slo and /report-sla.
+// Calendar answers /reminder, /slo and /report-sla. A nil service means
+// that part of the calendar is not configured; its commands say so.
 type Calendar struct {
-	Reminders *calendar.Reminders
-	SLOs      *calendar.SLOs
-	Reports   *calendar.Reports
+	Reminders ReminderService
+	SLOs      SLOService
+	Reports   SLAReportService
 	Clock     bot.Clock
 }
 
@@ -266,7 +267,7 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc := c.SLOs.Policy.Location
+	loc := c.SLOs.Location()
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -274,7 +275,7 @@ func (c *Calendar) slo(ctx context.Context, r *Request) (*Reply, error) {
 		slo, ok := c.SLOs.Service(name)
 		if !ok {
 			var names []string
-			for _, s := range c.SLOs.Policy.Services {
+			for _, s := range c.SLOs.Services() {
 				names = append(names, s.Service)
 			}
 			return nil, bot.Errorf(bot.ENotFound, "there is no SLO for service %q; known services: %s", name, strings.Join(names, ", "))
@@ -329,7 +330,7 @@ func (c *Calendar) serviceChoices(_ context.Context, r *Request) (*Reply, error)
 	}
 	typed := strings.ToLower(r.String("service"))
 	var out []*discordgo.ApplicationCommandOptionChoice
-	for _, s := range c.SLOs.Policy.Services {
+	for _, s := range c.SLOs.Services() {
 		if strings.Contains(strings.ToLower(s.Service), typed) {
 			out = append(out, &discordgo.ApplicationCommandOptionChoice{
 				Name:  fmt.Sprintf("%s (%s)", s.Service, calendar.FormatPercent(s.Availability, 3)),
@@ -356,8 +357,8 @@ func (c *Calendar) reportSLA(ctx context.Context, r *Request) (*Reply, error) {
 }
 
 func (c *Calendar) loc() *time.Location {
-	if c.SLOs != nil && c.SLOs.Policy.Location != nil {
-		return c.SLOs.Policy.Location
+	if c.SLOs != nil && c.SLOs.Location() != nil {
+		return c.SLOs.Location()
 	}
 	return time.UTC
 }

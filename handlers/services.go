@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/postmortem"
@@ -128,4 +129,28 @@ type TriageService interface {
 	DeclareFromReport(ctx context.Context, reportID int64, p bot.Priority, a bot.Actor, now time.Time) (*incident.UserReport, *bot.Incident, error)
 	LinkReport(ctx context.Context, reportID, incidentID int64, a bot.Actor, now time.Time) (*incident.UserReport, *bot.Incident, error)
 	DismissReport(ctx context.Context, reportID int64, a bot.Actor, now time.Time) (*incident.UserReport, error)
+}
+
+// ReminderService adds, lists, removes and pauses the SRE calendar's
+// reminders (implemented by *calendar.Reminders).
+type ReminderService interface {
+	Add(ctx context.Context, r calendar.Reminder, now time.Time) (*calendar.Reminder, []time.Time, error)
+	List(ctx context.Context) ([]calendar.Reminder, error)
+	Remove(ctx context.Context, name string) error
+	SetPaused(ctx context.Context, name string, paused bool, now time.Time) (*calendar.Reminder, []time.Time, error)
+}
+
+// SLOService reads services' SLOs and error budgets (implemented by
+// *calendar.SLOs).
+type SLOService interface {
+	Budgets(ctx context.Context, month, now time.Time) ([]calendar.Budget, error)
+	Service(name string) (bot.SLO, bool)
+	Services() []bot.SLO
+	Location() *time.Location
+}
+
+// SLAReportService renders the monthly SLA report (implemented by
+// *calendar.Reports).
+type SLAReportService interface {
+	SLAReport(ctx context.Context, month, now time.Time) (bot.Message, error)
 }

@@ -361,6 +361,12 @@ func (s *SLOs) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// Services returns the configured SLOs, in configuration order.
+func (s *SLOs) Services() []bot.SLO { return s.Policy.Services }
+
+// Location is the time zone months are counted in; nil when none is configured.
+func (s *SLOs) Location() *time.Location { return s.Policy.Location }
+
 // Service returns the SLO of a service by name or matched label value.
 func (s *SLOs) Service(name string) (bot.SLO, bool) {
 	for _, v := range s.Policy.Services {
