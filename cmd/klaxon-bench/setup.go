@@ -19,10 +19,12 @@ priorities:
   P1: {channel: %q, mention_roles: [%q], ack_within: 30m, reach: [discord]}
   P2: {channel: %q, ack_within: 2h, reach: [discord]}
   P3: {channel: %q, ack_within: 24h, reach: [discord]}
+access:
+  staff_roles: [%q]
 log:
   level: %s
   format: json
-`, guild, chans[0], oncall, chans[1], oncall, chans[2], chans[3], logLevel)
+`, guild, chans[0], oncall, chans[1], oncall, chans[2], chans[3], oncall, logLevel)
 }
 
 func alertmanagerConfig(klaxonURL, discordWebhook string, groupWait, groupInterval time.Duration) string {
