@@ -139,6 +139,12 @@ access:
 #   resolve:
 #     P0: ["<role id>"]    # e.g. only leads resolve a P0 by hand
 
+# The terminal (klaxon alerts, ack, resolve, oncall) for when Discord is down:
+# each user's roles (KLAXON_ADMIN_TOKEN turns the admin API on).
+# admin:
+#   users:
+#     "<your user id>": ["<role id>"]   # e.g. the staff role above
+
 # Silences from Discord are created in Alertmanager through its API v2.
 # alertmanager:
 #   url: http://alertmanager:9093
@@ -183,6 +189,18 @@ access:
 #   channel: %q   # #%s
 # backups:
 #   dir: /data/backups
+
+# ---------------------------------------------------------- heartbeats --
+# The Watchdog (dead-man's switch) and heartbeat monitors (token:
+# KLAXON_HEARTBEAT_TOKEN): see deploy/klaxon.example.yaml.
+# watchdog:
+#   matchers: {alertname: Watchdog}
+#   timeout: 5m
+# heartbeats:
+#   - name: backup-full
+#     cron: "0 3 * * *"
+#     time_zone: Europe/Berlin
+#     grace: 2h
 `,
 		commentText(a.guild.Name), a.generatedAt.Format("2006-01-02"),
 		a.guild.ID, commentText(a.guild.Name),
