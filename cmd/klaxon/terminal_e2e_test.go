@@ -13,6 +13,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/handlers"
 )
@@ -234,6 +235,25 @@ func TestTerminalAgainstRunningServer(t *testing.T) {
 	tw.tick(30 * time.Minute)
 	if n := tw.pagesTo(tw.leads); n != 0 {
 		t.Errorf("leads paged %d times after the terminal's acknowledgement", n)
+	}
+	// The P0's incident timeline has the acknowledgement, by anna via terminal.
+	var events []bot.TimelineEvent
+	if err := tw.main.DB.Incident().View(context.Background(), func(tx incident.Tx) error {
+		inc, err := tx.IncidentOfGroup(rows[0].ID)
+		if err != nil {
+			return err
+		}
+		events, err = tx.Timeline(inc.ID)
+		return err
+	}); err != nil {
+		t.Fatalf("timeline: %v", err)
+	}
+	onTimeline := false
+	for _, e := range events {
+		onTimeline = onTimeline || (strings.Contains(e.Text, "acknowledged") && e.Actor.UserID == tw.anna && e.Actor.Via == handlers.ViaTerminal)
+	}
+	if !onTimeline {
+		t.Errorf("the incident timeline lacks anna's acknowledgement via terminal: %+v", events)
 	}
 
 	code, out, errs = tw.terminal(tw.env(), "oncall", "primary", "--as", tw.anna, "--json")
