@@ -46,7 +46,8 @@ type Config struct {
 	Heartbeats   []HeartbeatConfig              `yaml:"heartbeats"`
 	// Access says who may do what (see config_access.go); kept as YAML so
 	// that unknown kinds and actions are reported with the valid names.
-	Access yaml.Node `yaml:"access"`
+	Access yaml.Node   `yaml:"access"`
+	Admin  AdminConfig `yaml:"admin"` // the terminal commands (terminal_config.go)
 
 	// Built from the sections above by validate.
 	schedules   []*paging.Schedule
@@ -123,6 +124,7 @@ type EnvConfig struct {
 	TwilioAuthToken string
 	SMTPPassword    string
 	HeartbeatToken  string
+	AdminToken      string // KLAXON_ADMIN_TOKEN: the admin API the terminal commands call
 }
 
 // Duration is a time.Duration written like "15m" or "2h".
@@ -258,6 +260,7 @@ func (c *Config) readEnv(getenv func(string) string) Problems {
 		TwilioAuthToken: strings.TrimSpace(secret["KLAXON_TWILIO_AUTH_TOKEN"]),
 		SMTPPassword:    secret["KLAXON_SMTP_PASSWORD"],
 		HeartbeatToken:  strings.TrimSpace(secret["KLAXON_HEARTBEAT_TOKEN"]),
+		AdminToken:      strings.TrimSpace(secret["KLAXON_ADMIN_TOKEN"]),
 	}
 	if c.Env.DB == "" {
 		c.Env.DB = "klaxon.db"
@@ -412,6 +415,7 @@ func (c *Config) validate() Problems {
 	_, more = c.buildIncidents()
 	ps = append(ps, more...)
 	ps = append(ps, c.validateAccess()...)
+	ps = append(ps, c.validateAdmin()...)
 	return ps
 }
 

@@ -139,6 +139,12 @@ access:
 #   resolve:
 #     P0: ["<role id>"]    # e.g. only leads resolve a P0 by hand
 
+# The terminal (klaxon alerts, ack, resolve, oncall) for when Discord is down:
+# each user's roles (KLAXON_ADMIN_TOKEN turns the admin API on).
+# admin:
+#   users:
+#     "<your user id>": ["<role id>"]   # e.g. the staff role above
+
 # Silences from Discord are created in Alertmanager through its API v2.
 # alertmanager:
 #   url: http://alertmanager:9093

@@ -36,6 +36,9 @@ Usage:
   klaxon backup [--dir DIR] [--db FILE]  snapshot the database now (safe while serve runs)
   klaxon restore --from FILE [--db FILE] verify a backup and restore it (Klaxon must be stopped)
   klaxon requeue                       retry every dead letter (outbound items Discord refused for good) in KLAXON_DB
+  klaxon alerts | ack ID | resolve ID | oncall [SCHEDULE]  [--as USER] [--json]
+                                       the terminal, for when Discord is down: through the running server's
+                                       admin API (KLAXON_ADMIN_TOKEN), or the database when no server runs
   klaxon healthcheck                   exit 0 if the local /healthz answers 200 (for Docker)
   klaxon version, --version, -v        print the version (the commit it was built from)
   klaxon COMMAND --help                the command's own flags
@@ -48,6 +51,9 @@ content, without its trailing newline; setting both is an error):
   KLAXON_TWILIO_AUTH_TOKEN phone calls: the provider's auth token (with a phone: section)
   KLAXON_SMTP_PASSWORD     e-mail: the SMTP password (with an email: section)
   KLAXON_LLM_API_KEY       post-mortem drafts: the OpenAI-compatible API key (with an llm: section)
+  KLAXON_ADMIN_TOKEN       the admin API the terminal commands call (unset: the API is off)
+  KLAXON_ADMIN_USER        the terminal commands: your Discord user id (or --as; roles from admin.users)
+  KLAXON_ADMIN_URL         the terminal commands: the server (default from KLAXON_HTTP_ADDR)
   KLAXON_DB                SQLite database path (default klaxon.db)
   KLAXON_HTTP_ADDR         listen address (default :8080)
   KLAXON_DISCORD_API_URL   Discord REST base URL (default https://discord.com/api/v10)
@@ -78,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout, stderr)
 	case "restore":
 		return restoreCmd(ctx, args, getenv, stdout, stderr)
+	case "alerts", "ack", "resolve", "oncall": // the terminal, for when Discord is down
+		return terminalCmd(ctx, cmd, args, getenv, stdout, stderr)
 	case "init":
 		return initCmd(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -16,6 +16,7 @@ var secretVars = []string{
 	"KLAXON_SMTP_PASSWORD",
 	"KLAXON_HEARTBEAT_TOKEN",
 	"KLAXON_LLM_API_KEY",
+	"KLAXON_ADMIN_TOKEN",
 }
 
 // readSecret returns the secret name from the environment, or from the
