@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,6 +60,7 @@ type Main struct {
 
 	gwCancel context.CancelFunc // stops gateway connection attempts
 	gwg      sync.WaitGroup
+	gwUp     atomic.Bool // the gateway is connected
 
 	// reloaded, when set before reloadOnHUP, is called after each reload:
 	// tests wait for it instead of polling.
@@ -177,6 +179,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Env.DiscordGateway {
 		s.AddHandler(m.Interactions.OnGateway)
+		s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { m.gwUp.Store(true); m.Metrics.Gateway(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { m.gwUp.Store(false); m.Metrics.Gateway(false) })
 	}
 
 	webhook := &handlers.Webhook{
@@ -189,7 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
 		handlers.Check{Name: "engine", Fn: m.engineReady},
-		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true},
+		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true, Report: m.discordState},
 		handlers.Check{Name: "outbound", Fn: m.outboundReady, Degraded: true},
 	))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
@@ -292,6 +296,36 @@ func (m *Main) outboundReady(ctx context.Context) error {
 		errs = append(errs, errors.New("fix the cause, then reload (SIGHUP) or run `klaxon requeue`; `klaxon check-config --online` lists them all"))
 	}
 	return errors.Join(errs...)
+}
+
+// discordState is /readyz's description of Discord: reported, never a
+// reason to be unready.
+func (m *Main) discordState(ctx context.Context) any {
+	st := map[string]any{"gateway": "off"}
+	if m.Config.Env.DiscordGateway {
+		st["gateway"] = "disconnected"
+		if m.gwUp.Load() {
+			st["gateway"] = "connected"
+		}
+	}
+	stamp := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	ok, refused := m.Discord.Auth()
+	st["last_success"], st["last_refused_token"] = stamp(ok), stamp(refused)
+	down, since, lastErr := m.Engine.Outage()
+	st["reachable"] = !down
+	if down {
+		st["failing_since"], st["last_error"] = stamp(since), lastErr
+	}
+	var depth, dead int
+	if err := m.DB.View(ctx, func(tx bot.Tx) (err error) { depth, _, dead, err = tx.QueueStats(); return err }); err == nil {
+		st["queue_backlog"], st["dead_letters"] = depth, dead
+	}
+	return st
 }
 
 // discordReady fails when Discord refused the token last, or never accepted it.
