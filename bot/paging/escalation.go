@@ -325,6 +325,8 @@ func (p *Service) page(ctx context.Context, tx Tx, g *bot.Group, stepNo int, ste
 			}
 		}
 	}
+	p.Log.Info("escalation step", "group", g.ID, "priority", g.Priority.String(), "step", stepNo,
+		"mention_roles", uniq(roles), "mention_users", uniq(users), "targets", len(step.Targets), "unreached", notes)
 	if len(roles) > 0 || len(users) > 0 {
 		m := bot.Mentions{Roles: uniq(roles), Users: uniq(users)}
 		pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: bot.ViaMention, RoleID: strings.Join(m.Roles, ","), UserID: strings.Join(m.Users, ","), Status: PageQueued, CreatedAt: now}

@@ -34,6 +34,8 @@ func (p *Service) PageSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, mess
 	if sendErr == nil {
 		pg.Status, pg.SentAt = PageSent, now
 		p.Metrics.Page(channel, "sent", 1)
+		p.Log.Info("page sent", "group", gid, "page", pid, "step", pg.Step, "via", channel, "user", m.UserID, "role", pg.RoleID,
+			"channel", m.ChannelID, "message", messageID)
 		return tx.UpdatePage(pg)
 	}
 	p.Metrics.Page(channel, "failed", 1)

@@ -211,7 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := s.Open(); err != nil {
 			// The pager must start when Discord is down: alerts are stored and
 			// delivered over REST when it is back; the gateway keeps trying.
-			m.Log.Warn("Discord gateway not reachable; retrying in the background", "err", err)
+			m.Log.Warn("Discord gateway not reachable; retrying in the background", "err", discord.Dialled(s, err))
 			m.gwg.Add(1)
 			go func() {
 				defer m.gwg.Done()
@@ -352,7 +352,7 @@ func (m *Main) checkToken(ctx context.Context) error {
 	case errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized:
 		return errors.New("Discord refused KLAXON_DISCORD_TOKEN (401): copy the token again from the Developer Portal (your application → Bot → Reset Token)")
 	case err != nil:
-		m.Log.Warn("Discord is not reachable at start; alerts are stored and delivered when it is", "err", err)
+		m.Log.Warn("Discord is not reachable at start; alerts are stored and delivered when it is", "err", discord.Dialled(m.Session, err))
 	default:
 		m.Log.Info("authenticated to Discord", "bot", u.Username, "bot_id", u.ID)
 	}
@@ -489,6 +489,6 @@ func (m *Main) openGateway(ctx context.Context) {
 			return
 		}
 		wait = min(2*wait, time.Minute)
-		m.Log.Warn("Discord gateway still not reachable", "err", err, "retry_in", wait.String())
+		m.Log.Warn("Discord gateway still not reachable", "err", discord.Dialled(m.Session, err), "retry_in", wait.String())
 	}
 }
