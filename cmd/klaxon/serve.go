@@ -65,6 +65,12 @@ type Main struct {
 	// reloaded, when set before reloadOnHUP, is called after each reload:
 	// tests wait for it instead of polling.
 	reloaded func()
+
+	// Getenv reads the environment when the configuration is reloaded;
+	// default os.Getenv.
+	Getenv   func(string) string
+	reloadMu sync.Mutex // one reload at a time
+	applied  *Config    // the configuration last applied by a reload; nil: Config
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -81,6 +87,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.registry = metrics.NewRegistry()
 	m.Metrics = metrics.New(m.registry)
 	m.Metrics.SetBuildInfo(version)
+	m.Metrics.ConfigLastReload.Set(float64(m.Clock.Now().UnixNano()) / 1e9) // the start applies the configuration
 
 	if cfg.Env.DiscordToken == "" {
 		return errors.New("KLAXON_DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal (https://discord.com/developers/applications → New Application → Bot → Reset Token), then export KLAXON_DISCORD_TOKEN=<token>")
@@ -446,8 +453,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// reloadOnHUP reloads what can change without a restart (the runbooks) on
-// every SIGHUP, until the returned stop is called.
+// reloadOnHUP reloads the configuration (see reload) on every SIGHUP,
+// until the returned stop is called.
 func (m *Main) reloadOnHUP() (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -455,10 +462,8 @@ func (m *Main) reloadOnHUP() (stop func()) {
 	go func() {
 		defer close(done)
 		for range hup {
-			m.Log.Info("SIGHUP: reloading runbooks and retrying dead letters")
-			if m.Runbooks != nil {
-				_ = m.Runbooks.Reload() // logs what it kept and why
-			}
+			m.Log.Info("SIGHUP: reloading the configuration and retrying dead letters")
+			m.reload("SIGHUP")
 			m.requeueDead(context.Background(), "reload")
 			if m.reloaded != nil {
 				m.reloaded()
