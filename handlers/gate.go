@@ -73,6 +73,7 @@ const (
 	ActHeartbeatManage Action = "heartbeat.manage" // /heartbeat pause, resume
 
 	ActRunbookReload Action = "runbook.reload"
+	ActConfigReload  Action = "config.reload" // /admin reload: the whole configuration file
 
 	ActReport Action = "report.create" // /report: players
 )
@@ -122,6 +123,7 @@ var actionTable = map[Action]actionInfo{
 	ActHeartbeatManage: {KindCalendar, "pause and resume heartbeat monitors"},
 
 	ActRunbookReload: {KindAdmin, "reload runbooks"},
+	ActConfigReload:  {KindAdmin, "reload the configuration"},
 
 	ActReport: {KindPublic, "report problems"},
 }

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discordtest"
 )
 
 // SIGHUP reloads the runbooks directory (that a broken file keeps the old set
@@ -135,5 +138,54 @@ func TestSIGHUPReloadsConfiguration(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestAdminReloadCommand: /admin reload refuses a broken file and names the
+// problem in its reply, applies a fixed one (a changed channel takes
+// effect), and is refused to members who are not staff.
+func TestAdminReloadCommand(t *testing.T) {
+	var anna, guest string
+	w := newWorldWith(t, worldOptions{Setup: func(w *world) {
+		anna, guest = w.discord.AddUser("anna"), w.discord.AddUser("guest")
+		w.discord.AddMember(w.guild, anna, w.staff)
+		w.discord.AddMember(w.guild, guest)
+	}})
+	if !w.discord.AwaitConnected(1, 30*time.Second) {
+		t.Fatal("klaxon did not connect to the gateway")
+	}
+	reload := func(user string) string {
+		t.Helper()
+		id, _ := w.discord.Interact(w.discord.SlashCommand(w.channels[0], user, "admin", discordtest.Subcommand("reload")))
+		rs, ok := w.discord.AwaitResponses(id, 1, 30*time.Second)
+		if !ok {
+			t.Fatal("no answer to /admin reload")
+		}
+		if rs[0].Type == discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			if rs, ok = w.discord.AwaitResponses(id, 2, 30*time.Second); !ok {
+				t.Fatal("the deferred answer to /admin reload never came")
+			}
+		}
+		return rs[len(rs)-1].Content
+	}
+	policy := w.main.Engine.Policy
+
+	if got := reload(guest); !strings.Contains(got, "only <@&"+w.staff+">") {
+		t.Errorf("/admin reload by a guest = %q, want refused", got)
+	}
+	editConfig(t, w, "ack_within: 15m", "ack_within: banana")
+	if got := reload(anna); !strings.HasPrefix(got, "❌") || !strings.Contains(got, `"banana" is not a duration`) || !strings.Contains(got, "running configuration is kept") {
+		t.Errorf("/admin reload of a broken file = %q, want the problem and the running configuration kept", got)
+	}
+	if got := policy.Route(bot.P0).AckWithin; got != 15*time.Minute {
+		t.Errorf("P0 ack deadline after a refused reload = %s, want 15m", got)
+	}
+	editConfig(t, w, "ack_within: banana", "ack_within: 15m")
+	editConfig(t, w, fmt.Sprintf("P1: {channel: %q", w.channels[1]), fmt.Sprintf("P1: {channel: %q", w.channels[2]))
+	if got := reload(anna); !strings.HasPrefix(got, "✅") || !strings.Contains(got, "configuration reloaded") {
+		t.Errorf("/admin reload of a fixed file = %q, want applied", got)
+	}
+	if got := policy.Route(bot.P1).ChannelID; got != w.channels[2] {
+		t.Errorf("P1 channel after /admin reload = %s, want %s", got, w.channels[2])
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -76,6 +77,13 @@ func (m *Main) reload(why string) reloadResult {
 	return res
 }
 
+// ReloadConfig implements handlers.ConfigReloader: /admin reload.
+func (m *Main) ReloadConfig(ctx context.Context, by string) (bool, string) {
+	res := m.reload("/admin reload by " + by)
+	m.requeueDead(ctx, "reload")
+	return res.Applied, res.Summary()
+}
+
 // needsRestart names the settings that differ between the running and the
 // new configuration and that a reload does not apply.
 func needsRestart(old, cur *Config) []string {
@@ -135,4 +143,3 @@ func yamlOf(v any) string {
 	}
 	return string(b)
 }
-

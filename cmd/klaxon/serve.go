@@ -173,6 +173,7 @@ func (m *Main) Run(ctx context.Context) error {
 	(&handlers.OnCall{Overrides: &paging.Overrides{Store: db.Paging()}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
+	(&handlers.ConfigReload{Service: m}).Register(m.Interactions)
 	// Each feature declared its commands and custom_id prefixes beside its
 	// routes: one without the other is a bug, found here rather than by the
 	// first person who presses the button.
