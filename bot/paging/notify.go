@@ -175,7 +175,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 			if why, fix := p.noContact(cur.UserID, bot.ViaPhone); why != "" {
 				return p.recordNotSent(tx, cur, PageSkipped, why, fix, now) // the directory changed since it was queued
 			}
-			c := p.Directory[cur.UserID]
+			c := p.people().Directory[cur.UserID]
 			n, err := tx.PagesSince(cur.UserID, bot.ViaPhone, now.Add(-window))
 			if err != nil {
 				return err
@@ -270,7 +270,7 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			to := p.Directory[pg.UserID].Email
+			to := p.people().Directory[pg.UserID].Email
 			if to == "" { // the directory changed since it was queued
 				unreachable = append(unreachable, pg)
 				continue

@@ -149,7 +149,7 @@ func TestAdminReloadCommand(t *testing.T) {
 	w := newWorldWith(t, worldOptions{Setup: func(w *world) {
 		anna, guest = w.discord.AddUser("anna"), w.discord.AddUser("guest")
 		w.discord.AddMember(w.guild, anna, w.staff)
-		w.discord.AddMember(w.guild, guest)
+		w.discord.AddMember(w.guild, guest, w.oncall)
 	}})
 	if !w.discord.AwaitConnected(1, 30*time.Second) {
 		t.Fatal("klaxon did not connect to the gateway")
@@ -187,5 +187,14 @@ func TestAdminReloadCommand(t *testing.T) {
 	}
 	if got := policy.Route(bot.P1).ChannelID; got != w.channels[2] {
 		t.Errorf("P1 channel after /admin reload = %s, want %s", got, w.channels[2])
+	}
+	// Access is reloaded too: the on-call role becomes staff, and the guest
+	// (on call, not staff) may reload now.
+	editConfig(t, w, fmt.Sprintf("staff_roles: [%q]", w.staff), fmt.Sprintf("staff_roles: [%q, %q]", w.staff, w.oncall))
+	if got := reload(anna); !strings.HasPrefix(got, "✅") {
+		t.Fatalf("/admin reload with a new staff role = %q", got)
+	}
+	if got := reload(guest); !strings.HasPrefix(got, "✅") {
+		t.Errorf("/admin reload by an on-call member after on-call became staff = %q, want applied", got)
 	}
 }

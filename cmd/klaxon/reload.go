@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/marola-rp/klaxon/bot/paging"
 )
 
 // reloadResult is what a reload did: applied, or refused with the problems
@@ -65,6 +67,8 @@ func (m *Main) reload(why string) reloadResult {
 	}
 	res := reloadResult{Applied: true, Problems: problems, NeedsRestart: needsRestart(running, cfg)}
 	m.Engine.Policy.Replace(cfg.Policy())
+	m.Paging.Reconfigure(paging.People{Policies: cfg.policies, Directory: cfg.directory})
+	m.gate.SetAccess(cfg.accessWithPermissions())
 	if m.Runbooks != nil {
 		_ = m.Runbooks.Reload() // logs what it kept and why
 	}
@@ -106,10 +110,6 @@ func needsRestart(old, cur *Config) []string {
 		{"engine", old.Engine, cur.Engine},
 		{"log", old.Log, cur.Log},
 		{"schedules", old.Schedules, cur.Schedules},
-		{"users", old.Users, cur.Users},
-		{"escalation", old.Escalation, cur.Escalation},
-		{"permissions", old.Permissions, cur.Permissions},
-		{"access", &old.Access, &cur.Access},
 		{"alertmanager", old.Alertmanager, cur.Alertmanager},
 		{"interactions", old.Interactions, cur.Interactions},
 		{"phone", old.Phone, cur.Phone},

@@ -71,6 +71,7 @@ type Main struct {
 	Getenv   func(string) string
 	reloadMu sync.Mutex // one reload at a time
 	applied  *Config    // the configuration last applied by a reload; nil: Config
+	gate     *handlers.Gate
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -147,6 +148,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	gate := &handlers.Gate{Access: cfg.accessWithPermissions(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}
+	m.gate = gate
 	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions"), Gate: gate}
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
