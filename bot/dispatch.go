@@ -364,6 +364,14 @@ func (s postSender) Send(ctx context.Context, it Item, now time.Time) (func(Tx) 
 			return tx.MarkDirty(p.ID, p.Priority, now)
 		}, false, nil
 	}
+	if err == nil {
+		verb := "edited"
+		if create {
+			verb = "created"
+		}
+		e.Log.Info(string(v.Post.Kind)+" "+verb, "channel", v.Post.ChannelID, "post", v.Post.ID, "priority", v.Post.Priority.String(),
+			"groups", postGroups(v), "message", msgID)
+	}
 	threadID := ""
 	if err == nil && v.Post.Kind == Digest && v.Post.ThreadID == "" {
 		// Idempotent: a message that has a thread already returns that one.
@@ -481,4 +489,13 @@ func (s messageSender) Dead(ctx context.Context, tx Tx, it Item, se *SendError, 
 		return hook(ctx, tx, *it.Message, "", se, now)
 	}
 	return nil
+}
+
+// postGroups is the ids of the groups a view shows, for the log.
+func postGroups(v View) []int64 {
+	ids := make([]int64, 0, len(v.Groups))
+	for _, g := range v.Groups {
+		ids = append(ids, g.ID)
+	}
+	return ids
 }

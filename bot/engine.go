@@ -247,19 +247,20 @@ func (e *Engine) runJob(ctx context.Context, j Job, now time.Time) (err error) {
 }
 
 func (e *Engine) foldStorms(ctx context.Context, now time.Time) error {
-	if e.Policy.Storm.Threshold <= 0 {
+	pol := e.Policy.Snapshot() // a reload may replace the policy meanwhile
+	if pol.Storm.Threshold <= 0 {
 		return nil
 	}
 	return e.Store.Update(ctx, func(tx Tx) error {
-		backlog, err := tx.Backlog(e.Policy.Storm.MinPriority)
+		backlog, err := tx.Backlog(pol.Storm.MinPriority)
 		if err != nil {
 			return err
 		}
 		for ch, n := range backlog {
-			if n <= e.Policy.Storm.Threshold {
+			if n <= pol.Storm.Threshold {
 				continue
 			}
-			folded, err := foldStorm(tx, e.Policy, ch, now)
+			folded, err := foldStorm(tx, pol, ch, now)
 			if err != nil {
 				return fmt.Errorf("fold storm in channel %s: %w", ch, err)
 			}

@@ -48,6 +48,7 @@ func Ingest[T Tx](ctx context.Context, s TxStore[T], pol *Policy, n Notification
 // raise alert groups of their own (heartbeats, the Watchdog) in the same
 // transaction as the state change that causes them.
 func IngestTx(ctx context.Context, tx Tx, pol *Policy, n Notification, now time.Time) (IngestResult, error) {
+	pol = pol.Snapshot() // one version of the policy for the whole ingest, even during a reload
 	if n.GroupKey == "" {
 		return IngestResult{}, Errorf(EInvalid, "groupKey is empty")
 	}

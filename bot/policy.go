@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -42,6 +43,10 @@ type Policy struct {
 	Storm      StormPolicy
 	// OnGroupChange hooks run inside Ingest's transaction after a change.
 	OnGroupChange []GroupHook
+
+	// mu guards Classifier, Routes and Storm against Replace (a reload):
+	// readers that use more than one route take a Snapshot.
+	mu sync.RWMutex
 }
 
 // Route returns the route of priority p.
@@ -49,7 +54,27 @@ func (p *Policy) Route(pr Priority) Route {
 	if !pr.Valid() {
 		pr = P3
 	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	return p.Routes[pr]
+}
+
+// Snapshot returns a copy of p that a reload does not change: work that
+// reads the policy more than once (an ingest, a storm fold) reads one
+// consistent version.
+func (p *Policy) Snapshot() *Policy {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return &Policy{Classifier: p.Classifier, Routes: p.Routes, Storm: p.Storm, OnGroupChange: p.OnGroupChange}
+}
+
+// Replace applies a reloaded configuration's classifier, routes and storm
+// policy to p; its hooks stay. Safe while p is in use.
+func (p *Policy) Replace(from *Policy) {
+	q := from.Snapshot()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Classifier, p.Routes, p.Storm = q.Classifier, q.Routes, q.Storm
 }
 
 // GroupHook is told, inside Ingest's transaction, of every group change.

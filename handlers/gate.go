@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -73,6 +74,7 @@ const (
 	ActHeartbeatManage Action = "heartbeat.manage" // /heartbeat pause, resume
 
 	ActRunbookReload Action = "runbook.reload"
+	ActConfigReload  Action = "config.reload" // /admin reload: the whole configuration file
 
 	ActReport Action = "report.create" // /report: players
 )
@@ -122,6 +124,7 @@ var actionTable = map[Action]actionInfo{
 	ActHeartbeatManage: {KindCalendar, "pause and resume heartbeat monitors"},
 
 	ActRunbookReload: {KindAdmin, "reload runbooks"},
+	ActConfigReload:  {KindAdmin, "reload the configuration"},
 
 	ActReport: {KindPublic, "report problems"},
 }
@@ -174,10 +177,10 @@ var priorityKey = map[Action]struct{ key, what string }{
 // of priority p, for a member whose roles passed Check.
 func (g *Gate) CheckPriority(act Action, p bot.Priority, roles []string) error {
 	pk, ok := priorityKey[act]
-	if g == nil || g.Access == nil || !ok || p < bot.P0 || p > bot.P3 {
+	if g == nil || g.access() == nil || !ok || p < bot.P0 || p > bot.P3 {
 		return nil
 	}
-	need := g.Access.ByPriority[pk.key][p]
+	need := g.access().ByPriority[pk.key][p]
 	if len(need) == 0 || slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(need, r) }) {
 		return nil
 	}
@@ -232,6 +235,20 @@ type Gate struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedRoles
+
+	live atomic.Pointer[Access] // set by SetAccess; nil: Access
+}
+
+// SetAccess replaces the access configuration (a configuration reload),
+// safely while interactions are being checked.
+func (g *Gate) SetAccess(a *Access) { g.live.Store(a) }
+
+// access returns the access configuration in force.
+func (g *Gate) access() *Access {
+	if a := g.live.Load(); a != nil {
+		return a
+	}
+	return g.Access
 }
 
 type cachedRoles struct {
@@ -253,10 +270,10 @@ func (g *Gate) Check(ctx context.Context, o Origin, act Action, dm bool) ([]stri
 	if !ok { // Register refuses these; this is the belt to those braces
 		return nil, bot.Errorf(bot.EForbidden, "this action is not known to Klaxon's access control")
 	}
-	if g == nil || g.Access == nil {
+	if g == nil || g.access() == nil {
 		return nil, bot.Errorf(bot.EForbidden, "%s", errNotConfigured)
 	}
-	a := g.Access
+	a := g.access()
 	if a.GuildID == "" {
 		return nil, bot.Errorf(bot.EForbidden, "Klaxon does not know its server: the administrator must set discord.guild_id in klaxon.yaml and restart Klaxon")
 	}

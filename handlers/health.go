@@ -14,6 +14,9 @@ type Check struct {
 	// instance unready: readiness means "can accept and store webhooks",
 	// so that a probe never takes the only pager out during a Discord outage.
 	Degraded bool
+	// Report, when set, describes the state behind the check; the body
+	// carries it under the check's name whether the check passes or not.
+	Report func(ctx context.Context) any
 }
 
 // Healthz answers 200 while the process serves HTTP.
@@ -22,13 +25,18 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Readyz answers 200 when every check that is not Degraded passes, else
-// 503 with the reasons. Failing Degraded checks are listed under "degraded".
+// 503 with the reasons. Failing Degraded checks are listed under "degraded";
+// each check's Report is in the body under its name.
 func Readyz(checks ...Check) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		failed, degraded := map[string]string{}, map[string]string{}
+		body := map[string]any{"status": "ready"}
 		for _, c := range checks {
+			if c.Report != nil {
+				body[c.Name] = c.Report(ctx)
+			}
 			if err := c.Fn(ctx); err != nil {
 				if c.Degraded {
 					degraded[c.Name] = err.Error()
@@ -37,7 +45,6 @@ func Readyz(checks ...Check) http.Handler {
 				}
 			}
 		}
-		body := map[string]any{"status": "ready"}
 		if len(degraded) > 0 {
 			body["degraded"] = degraded
 		}

@@ -69,7 +69,7 @@ func (h *Heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"error": fmt.Sprintf("unknown signal %q: POST /heartbeat/%s (success), /heartbeat/%s/start or /heartbeat/%s/fail?exit_code=N", signal, name, name, name)})
 		return
 	}
-	if !authorized(r, h.Token) {
+	if authorize(r, h.Token) != "" {
 		h.Metrics.Ping(string(kind), "unauthorized")
 		h.denied(r)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
@@ -37,6 +38,8 @@ type Webhook struct {
 
 	// Metrics counts deliveries by result; nil records nothing.
 	Metrics *metrics.Metrics
+
+	refusals logLimiter // 401s: one WARN line a minute per reason
 }
 
 // message is Alertmanager's webhook body: notify/webhook.Message with the
@@ -56,8 +59,16 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"status": "error", "error": "use POST"})
 		return
 	}
-	if !authorized(r, h.Token) {
+	if reason := authorize(r, h.Token); reason != "" {
 		h.Metrics.WebhookReceived("unauthorized")
+		now := time.Now()
+		if h.Clock != nil {
+			now = h.Clock.Now()
+		}
+		if ok, suppressed := h.refusals.allow(reason, now); ok {
+			log.Warn("webhook refused: "+reason+" (check the token in Alertmanager's webhook_configs http_config.authorization)",
+				"remote", r.RemoteAddr, "user_agent", r.UserAgent(), "suppressed", suppressed, "window", refusalWindow.String())
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"status": "error",
 			"error": "missing or wrong credentials: send Authorization: Bearer <KLAXON_WEBHOOK_TOKEN> (http_config.authorization in webhook_configs)"})
@@ -106,23 +117,81 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Trigger()
 	}
 	h.Metrics.WebhookReceived(result)
-	log.Debug("webhook stored", "result", result, "group", res.GroupID, "alerts", len(n.Alerts))
+	kind := "changed"
+	switch {
+	case !res.Changed:
+		kind = "duplicate"
+	case res.NewGroup:
+		kind = "new"
+	}
+	firing := 0
+	for _, a := range n.Alerts {
+		if a.Status == bot.Firing {
+			firing++
+		}
+	}
+	log.Info("webhook "+kind, "receiver", n.Receiver, "status", string(n.Status), "group", res.GroupID,
+		"alerts", len(n.Alerts), "firing", firing, "resolved", len(n.Alerts)-firing, "truncated", n.TruncatedAlerts, "result", result)
 	writeJSON(w, http.StatusOK, map[string]any{"status": result, "group_id": res.GroupID})
 }
 
-// authorized accepts "Authorization: Bearer <token>" or basic auth whose
-// password is the token, compared in constant time.
-func authorized(r *http.Request, token string) bool {
+// authorize accepts "Authorization: Bearer <token>" or basic auth whose
+// password is the token, compared in constant time; it returns "" or why
+// the request is refused (never the token it carried).
+func authorize(r *http.Request, token string) string {
 	if token == "" {
-		return false // serve refuses to start without one; never accept anonymous input
+		return "no token configured" // serve refuses to start without one; never accept anonymous input
 	}
-	got := ""
+	got, present := "", false
 	if _, pw, ok := r.BasicAuth(); ok {
-		got = pw
+		got, present = pw, true
 	} else if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		got = strings.TrimSpace(h[7:])
+		got, present = strings.TrimSpace(h[7:]), true
 	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	switch {
+	case subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1:
+		return ""
+	case !present:
+		return "no credentials"
+	}
+	return "wrong token"
+}
+
+// refusalWindow is how often a refused webhook is logged per reason.
+const refusalWindow = time.Minute
+
+// logLimiter lets one log line through per key and window, counting the
+// ones it held back: a misconfigured sender is visible without flooding.
+type logLimiter struct {
+	mu   sync.Mutex
+	keys map[string]*limited
+}
+
+type limited struct {
+	next       time.Time
+	suppressed int
+}
+
+// allow reports whether a line for key may be logged at now, and how many
+// were suppressed since the last one that was.
+func (l *logLimiter) allow(key string, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.keys == nil {
+		l.keys = map[string]*limited{}
+	}
+	k := l.keys[key]
+	if k == nil {
+		k = &limited{}
+		l.keys[key] = k
+	}
+	if now.Before(k.next) {
+		k.suppressed++
+		return false, 0
+	}
+	n := k.suppressed
+	k.next, k.suppressed = now.Add(refusalWindow), 0
+	return true, n
 }
 
 // Decode parses and validates an Alertmanager webhook body. Errors are

@@ -316,7 +316,7 @@ func (c *Client) CheckAccess(ctx context.Context, channelID string) error {
 }
 
 // target is what a request is about, for error messages.
-type target struct{ channel, message string }
+type target struct{ channel, message, user string }
 
 // errPaced is the cause of a paced SendError.
 var errPaced = errors.New("rate limit bucket empty; not sent")
@@ -352,6 +352,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, t target, call
 // mapError turns a discordgo error into a *bot.SendError saying whether to
 // retry and, for refusals, what to fix.
 func (c *Client) mapError(op string, t target, err error) *bot.SendError {
+	err = Dialled(c.s, err)
 	var rl *discordgo.RateLimitError
 	var rest *discordgo.RESTError
 	switch {
@@ -421,6 +422,10 @@ func explain(status, code int, msg string, t target, err error) error {
 		text = fmt.Sprintf("Klaxon lacks access to channel %s: invite the bot to the server and %s", ch, perms)
 	case code == CodeMissingPermissions:
 		text = fmt.Sprintf("Klaxon lacks permissions in channel %s: %s", ch, perms)
+	case code == CodeUnknownUser:
+		text = fmt.Sprintf("Discord does not know user %s: check the user id in the configuration (Developer Mode → right-click the user → Copy User ID)", orNone(t.user))
+	case code == CodeUnknownGuild:
+		text = "Discord does not know the server (guild), or the bot is not in it: check discord.guild_id and invite the bot"
 	case code == CodeUnknownChannel:
 		text = fmt.Sprintf("channel %s does not exist or Klaxon is not in its server: check the channel id in the configuration (Developer Mode → right-click the channel → Copy Channel ID)", ch)
 	case code == CodeUnknownMessage:
@@ -434,7 +439,7 @@ func explain(status, code int, msg string, t target, err error) error {
 	case status == http.StatusForbidden:
 		text = fmt.Sprintf("Discord forbids this in channel %s: %s", ch, perms)
 	case status == http.StatusNotFound:
-		text = fmt.Sprintf("Discord does not know channel %s or message %q", ch, t.message)
+		text = "Discord does not know " + unknownTarget(t)
 	default:
 		text = "Discord refused the request"
 	}
@@ -442,6 +447,26 @@ func explain(status, code int, msg string, t target, err error) error {
 		text += " (Discord: " + msg + ")"
 	}
 	return &refusal{text: text, err: err}
+}
+
+// unknownTarget names what a 404 was about: the most specific id known.
+func unknownTarget(t target) string {
+	switch {
+	case t.message != "" && t.channel != "":
+		return fmt.Sprintf("message %s in channel %s (deleted, or the id is wrong)", t.message, t.channel)
+	case t.channel != "":
+		return fmt.Sprintf("channel %s (deleted, or Klaxon is not in its server)", t.channel)
+	case t.user != "":
+		return fmt.Sprintf("user %s (check the user id)", t.user)
+	}
+	return "what this request named"
+}
+
+func orNone(id string) string {
+	if id == "" {
+		return "(no id)"
+	}
+	return id
 }
 
 // refusal is a permanent Discord error with advice; it unwraps to the

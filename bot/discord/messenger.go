@@ -102,7 +102,7 @@ func (m *Messenger) DM(ctx context.Context, userID string, msg bot.Message) (str
 	m.mu.Unlock()
 	if !ok {
 		var c *discordgo.Channel
-		err := m.C.do(ctx, "open DM", http.MethodPost, discordgo.EndpointUserChannels("@me"), target{}, func(o discordgo.RequestOption) (err error) {
+		err := m.C.do(ctx, "open DM", http.MethodPost, discordgo.EndpointUserChannels("@me"), target{user: userID}, func(o discordgo.RequestOption) (err error) {
 			c, err = m.C.s.UserChannelCreate(userID, o)
 			return err
 		})

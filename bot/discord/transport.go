@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot/metrics"
 )
@@ -282,4 +285,60 @@ func withReservation(ctx context.Context, r *reservation) context.Context {
 func reservationFrom(ctx context.Context) *reservation {
 	r, _ := ctx.Value(reservationKey{}).(*reservation)
 	return r
+}
+
+// Dialled rewrites the URL in a transport error (*url.Error, as
+// http.Client returns it) from the one discordgo built
+// (https://discord.com/api/v9/...) to the one s's Transport dialled, so
+// that an error names the address that failed. Other errors are returned
+// as they are.
+func Dialled(s *discordgo.Session, err error) error {
+	var ue *url.Error
+	if err == nil || s == nil || s.Client == nil || !errors.As(err, &ue) {
+		return err
+	}
+	t, ok := s.Client.Transport.(*Transport)
+	if !ok {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return err
+	}
+	d := t.dialled(u)
+	if d == ue.URL {
+		return err
+	}
+	if ue == err {
+		return &url.Error{Op: ue.Op, URL: d, Err: ue.Err}
+	}
+	return &rewritten{text: strings.ReplaceAll(err.Error(), ue.URL, d), err: err}
+}
+
+// rewritten is an error whose text names the dialled URL; it unwraps to
+// the original.
+type rewritten struct {
+	text string
+	err  error
+}
+
+func (r *rewritten) Error() string { return r.text }
+func (r *rewritten) Unwrap() error { return r.err }
+
+// dialled returns the URL RoundTrip sends u to, as a string.
+func (t *Transport) dialled(u *url.URL) string {
+	rel, ok := t.apiPath(u)
+	if !ok || t.base == nil || !isDiscordHost(u.Host) {
+		return u.String()
+	}
+	d := *t.base
+	esc := strings.TrimRight(t.base.EscapedPath(), "/") + "/" + rel
+	d.RawPath = esc
+	if p, err := url.PathUnescape(esc); err == nil {
+		d.Path = p
+	} else {
+		d.Path, d.RawPath = esc, ""
+	}
+	d.RawQuery = u.RawQuery
+	return d.String()
 }

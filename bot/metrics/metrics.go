@@ -52,6 +52,12 @@ type Metrics struct {
 	DiscordLastAuth prometheus.Gauge
 	// BuildInfo is 1, with the version and Go version as labels.
 	BuildInfo *prometheus.GaugeVec
+	// GatewayConnected is 1 while the Discord gateway session is connected.
+	GatewayConnected prometheus.Gauge
+	// ConfigReloads counts configuration reloads by result (applied, refused).
+	ConfigReloads *prometheus.CounterVec
+	// ConfigLastReload is the Unix time of the last configuration reload applied.
+	ConfigLastReload prometheus.Gauge
 }
 
 // PageChannels are the channel label values of klaxon_pages_total that
@@ -133,13 +139,29 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "klaxon_build_info",
 			Help: "Klaxon's version and the Go version it was built with; always 1.",
 		}, []string{"version", "goversion"}),
+		GatewayConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "klaxon_discord_gateway_connected",
+			Help: "1 while the Discord gateway (websocket) is connected; 0 otherwise or when the gateway is off.",
+		}),
+		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "klaxon_config_reload_total",
+			Help: "Configuration reloads (SIGHUP, /admin reload) by result: applied, or refused (the running configuration is kept).",
+		}, []string{"result"}),
+		ConfigLastReload: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "klaxon_config_last_reload_success_timestamp_seconds",
+			Help: "Unix time of the last configuration applied (at start or by a reload).",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(
 			m.WebhooksReceived, m.Alerts, m.OutboxDepth, m.OutboxOldestAge, m.DiscordRequests, m.DiscordRateLimited,
 			m.PacingWait, m.Dead, m.DeadLetters, m.DiscordReachable, m.Pages, m.AckLatency, m.EngineCycle,
 			m.EngineLastSuccess, m.DBErrors, m.DiscordLastAuth, m.BuildInfo,
+			m.GatewayConnected, m.ConfigReloads, m.ConfigLastReload,
 		)
+	}
+	for _, r := range []string{"applied", "refused"} {
+		m.ConfigReloads.WithLabelValues(r)
 	}
 	for _, r := range []string{"accepted", "duplicate", "bad_request", "unauthorized", "too_large", "error"} {
 		m.WebhooksReceived.WithLabelValues(r)
@@ -290,4 +312,28 @@ func (m *Metrics) DBError(op string) {
 		return
 	}
 	m.DBErrors.WithLabelValues(op).Inc()
+}
+
+// Gateway records whether the Discord gateway is connected.
+func (m *Metrics) Gateway(connected bool) {
+	if m == nil {
+		return
+	}
+	if connected {
+		m.GatewayConnected.Set(1)
+	} else {
+		m.GatewayConnected.Set(0)
+	}
+}
+
+// ConfigReload counts a configuration reload by result ("applied",
+// "refused"); an applied one also sets the last-success time.
+func (m *Metrics) ConfigReload(result string, at time.Time) {
+	if m == nil {
+		return
+	}
+	m.ConfigReloads.WithLabelValues(result).Inc()
+	if result == "applied" {
+		m.ConfigLastReload.Set(float64(at.UnixNano()) / 1e9)
+	}
 }

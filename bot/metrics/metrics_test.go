@@ -31,8 +31,9 @@ func TestNewRegistersEveryName(t *testing.T) {
 		got = append(got, mf.GetName())
 	}
 	want := []string{
-		"klaxon_ack_latency_seconds", "klaxon_alerts", "klaxon_build_info", "klaxon_db_errors_total",
-		"klaxon_discord_last_auth_success_timestamp_seconds", "klaxon_discord_pacing_wait_seconds_total",
+		"klaxon_ack_latency_seconds", "klaxon_alerts", "klaxon_build_info",
+		"klaxon_config_last_reload_success_timestamp_seconds", "klaxon_config_reload_total", "klaxon_db_errors_total",
+		"klaxon_discord_gateway_connected", "klaxon_discord_last_auth_success_timestamp_seconds", "klaxon_discord_pacing_wait_seconds_total",
 		"klaxon_discord_rate_limited_total", "klaxon_discord_reachable", "klaxon_discord_requests_total",
 		"klaxon_engine_cycle_duration_seconds", "klaxon_engine_last_success_timestamp_seconds",
 		"klaxon_outbound_dead_letters", "klaxon_outbound_dead_letters_total", "klaxon_outbox_depth",

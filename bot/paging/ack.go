@@ -159,7 +159,7 @@ func (p *Service) escalateTx(ctx context.Context, tx Tx, groupID int64, a bot.Ac
 	if g.Status != bot.Firing {
 		return nil, bot.Errorf(bot.EConflict, "%s is resolved; nothing to escalate", g.Title())
 	}
-	if len(p.Policies[g.Priority].Steps) == 0 {
+	if len(p.people().Policies[g.Priority].Steps) == 0 {
 		return nil, bot.Errorf(bot.EConflict, "%s priority has no escalation policy configured", g.Priority)
 	}
 	if g.Ack != nil {
@@ -277,7 +277,7 @@ func (p *Service) PhoneKeypress(ctx context.Context, pageID int64, callSID, digi
 			return bot.Errorf(bot.ENotFound, "page %d is no longer active: %s is acknowledged", pageID, g.Title())
 		}
 		a = bot.Actor{UserID: pg.UserID, Via: "phone"}
-		if c, ok := p.Directory[pg.UserID]; ok {
+		if c, ok := p.people().Directory[pg.UserID]; ok {
 			a.Name = c.Name
 		}
 		if digits == keyAck {

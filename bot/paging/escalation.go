@@ -153,6 +153,27 @@ type Service struct {
 	Metrics *metrics.Metrics
 
 	swept atomic.Bool // skipUnserved ran
+
+	live atomic.Pointer[People] // set by Reconfigure; nil: Policies and Directory
+}
+
+// People is the part of the paging configuration a reload replaces: the
+// escalation policies and the users' contact directory.
+type People struct {
+	Policies  [4]EscalationPolicy
+	Directory map[string]bot.Contact
+}
+
+// Reconfigure replaces the escalation policies and the directory, atomically
+// and safely while the service runs (a configuration reload).
+func (p *Service) Reconfigure(pp People) { p.live.Store(&pp) }
+
+// people returns the escalation policies and directory in force.
+func (p *Service) people() People {
+	if l := p.live.Load(); l != nil {
+		return *l
+	}
+	return People{Policies: p.Policies, Directory: p.Directory}
 }
 
 // CanReach reports whether pages by via can go out: mention and dm always,
@@ -191,7 +212,7 @@ func (p *Service) Run(ctx context.Context, now time.Time) error {
 
 // startEscalation begins paging for a newly firing group.
 func (p *Service) startEscalation(tx Tx, g *bot.Group, now time.Time) error {
-	pol := p.Policies[g.Priority]
+	pol := p.people().Policies[g.Priority]
 	if len(pol.Steps) == 0 {
 		return nil
 	}
@@ -219,7 +240,7 @@ func (p *Service) advance(ctx context.Context, tx Tx, groupID int64, now time.Ti
 	if g.Status != bot.Firing || g.Ack != nil {
 		return tx.StopEscalation(groupID)
 	}
-	pol := p.Policies[e.Priority]
+	pol := p.people().Policies[e.Priority]
 	changed := false
 	if !e.Overdue && !e.Deadline.IsZero() && !now.Before(e.Deadline) {
 		e.Overdue, g.Overdue = true, true
@@ -325,6 +346,8 @@ func (p *Service) page(ctx context.Context, tx Tx, g *bot.Group, stepNo int, ste
 			}
 		}
 	}
+	p.Log.Info("escalation step", "group", g.ID, "priority", g.Priority.String(), "step", stepNo,
+		"mention_roles", uniq(roles), "mention_users", uniq(users), "targets", len(step.Targets), "unreached", notes)
 	if len(roles) > 0 || len(users) > 0 {
 		m := bot.Mentions{Roles: uniq(roles), Users: uniq(users)}
 		pg := &PageRecord{GroupID: g.ID, Step: stepNo, Via: bot.ViaMention, RoleID: strings.Join(m.Roles, ","), UserID: strings.Join(m.Users, ","), Status: PageQueued, CreatedAt: now}
@@ -356,7 +379,7 @@ func (p *Service) cannotReach(user string, via bot.Via) (why, fix string) {
 // noContact says why the directory does not let via reach user; "" when it does.
 func (p *Service) noContact(user string, via bot.Via) (why, fix string) {
 	ch, _ := bot.ChannelOf(via)
-	if ch.Address != nil && ch.Address(p.Directory[user]) == "" {
+	if ch.Address != nil && ch.Address(p.people().Directory[user]) == "" {
 		return ch.NoAddress, ch.NoAddressFix
 	}
 	return "", ""

@@ -34,6 +34,8 @@ func (p *Service) PageSent(ctx context.Context, btx bot.Tx, m bot.Outgoing, mess
 	if sendErr == nil {
 		pg.Status, pg.SentAt = PageSent, now
 		p.Metrics.Page(channel, "sent", 1)
+		p.Log.Info("page sent", "group", gid, "page", pid, "step", pg.Step, "via", channel, "user", m.UserID, "role", pg.RoleID,
+			"channel", m.ChannelID, "message", messageID)
 		return tx.UpdatePage(pg)
 	}
 	p.Metrics.Page(channel, "failed", 1)
@@ -173,7 +175,7 @@ func (j *PhoneJob) Run(ctx context.Context, now time.Time) error {
 			if why, fix := p.noContact(cur.UserID, bot.ViaPhone); why != "" {
 				return p.recordNotSent(tx, cur, PageSkipped, why, fix, now) // the directory changed since it was queued
 			}
-			c := p.Directory[cur.UserID]
+			c := p.people().Directory[cur.UserID]
 			n, err := tx.PagesSince(cur.UserID, bot.ViaPhone, now.Add(-window))
 			if err != nil {
 				return err
@@ -268,7 +270,7 @@ func (j *MailJob) Run(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			to := p.Directory[pg.UserID].Email
+			to := p.people().Directory[pg.UserID].Email
 			if to == "" { // the directory changed since it was queued
 				unreachable = append(unreachable, pg)
 				continue

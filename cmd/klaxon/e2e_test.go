@@ -34,6 +34,7 @@ type world struct {
 	opts     worldOptions
 	config   *Config
 	dbPath   string
+	getenv   func(string) string // the environment Klaxon reads, also on reload
 }
 
 type syncBuffer struct {
@@ -121,7 +122,8 @@ log:
 	for k, v := range env {
 		vars[k] = v
 	}
-	c, problems := LoadConfig(path, func(k string) string { return vars[k] })
+	w.getenv = func(k string) string { return vars[k] }
+	c, problems := LoadConfig(path, w.getenv)
 	if len(problems.Errors()) > 0 {
 		t.Fatalf("config: %v", problems)
 	}
@@ -141,7 +143,7 @@ log:
 // start runs Klaxon on the world's configuration.
 func (w *world) start() {
 	w.t.Helper()
-	w.main = &Main{Config: w.config, Stderr: w.logs, Clock: w.opts.Clock}
+	w.main = &Main{Config: w.config, Stderr: w.logs, Clock: w.opts.Clock, Getenv: w.getenv}
 	if err := w.main.Run(context.Background()); err != nil {
 		w.t.Fatalf("run: %v", err)
 	}

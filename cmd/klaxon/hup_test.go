@@ -1,11 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discordtest"
 )
 
 // SIGHUP reloads the runbooks directory (that a broken file keeps the old set
@@ -40,5 +48,153 @@ func TestSIGHUPReloadsRunbooks(t *testing.T) {
 	}
 	if _, ok := lib.Current().Get("queue-stuck"); !ok {
 		t.Fatal("SIGHUP did not reload the runbooks directory")
+	}
+}
+
+// hupAndWait sends SIGHUP and waits until the reload finished.
+func hupAndWait(t *testing.T, reloaded <-chan struct{}) {
+	t.Helper()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reloaded:
+	case <-time.After(10 * time.Second): // a bound on a failure, not a wait for behaviour
+		t.Fatal("SIGHUP did not reach the reload")
+	}
+}
+
+// editConfig rewrites the world's configuration file with old replaced by new.
+func editConfig(t *testing.T, w *world, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(w.config.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("configuration has no %q", old)
+	}
+	if err := os.WriteFile(w.config.file, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSIGHUPReloadsConfiguration: a changed channel and ack deadline take
+// effect without a restart; a change that needs one is named; a broken file
+// is refused with its problem (ERROR log, metric) and the running
+// configuration kept.
+func TestSIGHUPReloadsConfiguration(t *testing.T) {
+	w := newWorld(t, "", map[string]string{"KLAXON_DISCORD_GATEWAY": "off"})
+	reloaded := make(chan struct{}, 1)
+	w.main.reloaded = func() { reloaded <- struct{}{} }
+	stop := w.main.reloadOnHUP()
+	defer stop()
+	policy := w.main.Engine.Policy
+
+	// P2 moves to the P3 channel; P0's deadline becomes 5 minutes; the
+	// engine interval changes (needs a restart).
+	editConfig(t, w, fmt.Sprintf("P2: {channel: %q, ack_within: 2h}", w.channels[2]), fmt.Sprintf("P2: {channel: %q, ack_within: 2h}", w.channels[3]))
+	editConfig(t, w, "ack_within: 15m", "ack_within: 5m")
+	editConfig(t, w, "interval: 200ms", "interval: 300ms")
+	hupAndWait(t, reloaded)
+	if got := policy.Route(bot.P0).AckWithin; got != 5*time.Minute {
+		t.Errorf("P0 ack deadline after reload = %s, want 5m", got)
+	}
+	resp := postJSON(t, w.url("/webhook/alertmanager"), webhookToken, webhookBody("Reloaded", "warning", time.Now()))
+	resp.Body.Close()
+	w.await("the P2 card in the new channel", func() bool {
+		for _, m := range w.discord.Messages(w.channels[3]) {
+			if len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, "Reloaded") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := len(w.discord.Messages(w.channels[2])); n != 0 {
+		t.Errorf("%d messages in the old P2 channel, want 0", n)
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, `"msg":"configuration reloaded"`) || !strings.Contains(logs, `"needs_restart":["engine"]`) {
+		t.Errorf("no reload line naming engine as needing a restart in:\n%s", logs)
+	}
+
+	// A broken file: refused, named, the running configuration kept.
+	editConfig(t, w, "ack_within: 5m", "ack_within: banana")
+	hupAndWait(t, reloaded)
+	if got := policy.Route(bot.P0).AckWithin; got != 5*time.Minute {
+		t.Errorf("P0 ack deadline after a refused reload = %s, want 5m (kept)", got)
+	}
+	var refused map[string]any
+	for _, line := range strings.Split(w.logs.String(), "\n") {
+		if strings.Contains(line, "configuration reload refused") {
+			_ = json.Unmarshal([]byte(line), &refused)
+		}
+	}
+	if refused["level"] != "ERROR" || !strings.Contains(fmt.Sprint(refused["problems"]), `"banana" is not a duration`) {
+		t.Errorf("refused reload logged as %v, want ERROR naming the bad duration", refused)
+	}
+	metrics := get(t, w.url("/metrics"))
+	for _, want := range []string{`klaxon_config_reload_total{result="applied"} 1`, `klaxon_config_reload_total{result="refused"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestAdminReloadCommand: /admin reload refuses a broken file and names the
+// problem in its reply, applies a fixed one (a changed channel takes
+// effect), and is refused to members who are not staff.
+func TestAdminReloadCommand(t *testing.T) {
+	var anna, guest string
+	w := newWorldWith(t, worldOptions{Setup: func(w *world) {
+		anna, guest = w.discord.AddUser("anna"), w.discord.AddUser("guest")
+		w.discord.AddMember(w.guild, anna, w.staff)
+		w.discord.AddMember(w.guild, guest, w.oncall)
+	}})
+	if !w.discord.AwaitConnected(1, 30*time.Second) {
+		t.Fatal("klaxon did not connect to the gateway")
+	}
+	reload := func(user string) string {
+		t.Helper()
+		id, _ := w.discord.Interact(w.discord.SlashCommand(w.channels[0], user, "admin", discordtest.Subcommand("reload")))
+		rs, ok := w.discord.AwaitResponses(id, 1, 30*time.Second)
+		if !ok {
+			t.Fatal("no answer to /admin reload")
+		}
+		if rs[0].Type == discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			if rs, ok = w.discord.AwaitResponses(id, 2, 30*time.Second); !ok {
+				t.Fatal("the deferred answer to /admin reload never came")
+			}
+		}
+		return rs[len(rs)-1].Content
+	}
+	policy := w.main.Engine.Policy
+
+	if got := reload(guest); !strings.Contains(got, "only <@&"+w.staff+">") {
+		t.Errorf("/admin reload by a guest = %q, want refused", got)
+	}
+	editConfig(t, w, "ack_within: 15m", "ack_within: banana")
+	if got := reload(anna); !strings.HasPrefix(got, "❌") || !strings.Contains(got, `"banana" is not a duration`) || !strings.Contains(got, "running configuration is kept") {
+		t.Errorf("/admin reload of a broken file = %q, want the problem and the running configuration kept", got)
+	}
+	if got := policy.Route(bot.P0).AckWithin; got != 15*time.Minute {
+		t.Errorf("P0 ack deadline after a refused reload = %s, want 15m", got)
+	}
+	editConfig(t, w, "ack_within: banana", "ack_within: 15m")
+	editConfig(t, w, fmt.Sprintf("P1: {channel: %q", w.channels[1]), fmt.Sprintf("P1: {channel: %q", w.channels[2]))
+	if got := reload(anna); !strings.HasPrefix(got, "✅") || !strings.Contains(got, "configuration reloaded") {
+		t.Errorf("/admin reload of a fixed file = %q, want applied", got)
+	}
+	if got := policy.Route(bot.P1).ChannelID; got != w.channels[2] {
+		t.Errorf("P1 channel after /admin reload = %s, want %s", got, w.channels[2])
+	}
+	// Access is reloaded too: the on-call role becomes staff, and the guest
+	// (on call, not staff) may reload now.
+	editConfig(t, w, fmt.Sprintf("staff_roles: [%q]", w.staff), fmt.Sprintf("staff_roles: [%q, %q]", w.staff, w.oncall))
+	if got := reload(anna); !strings.HasPrefix(got, "✅") {
+		t.Fatalf("/admin reload with a new staff role = %q", got)
+	}
+	if got := reload(guest); !strings.HasPrefix(got, "✅") {
+		t.Errorf("/admin reload by an on-call member after on-call became staff = %q, want applied", got)
 	}
 }

@@ -272,6 +272,20 @@ email:
 	w.await("the e-mail digest", func() bool { return len(smtp.Messages()) > 0 })
 	tick(6 * time.Minute)
 	w.await("the second phone call", func() bool { return len(twilio.Calls()) >= 3 })
+	// A minute after the first wrong token, the next one is logged again,
+	// with the count of those held back in between (the wrong basic auth).
+	refused := func() {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, w.url("/webhook/alertmanager"), strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+wrongWebhookTk)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	refused()
+	refused() // within the window: not logged
 
 	// Restart, and a resolve after it.
 	w.restart()
@@ -302,6 +316,7 @@ email:
 			t.Errorf("the session did not log %s", want)
 		}
 	}
+	assertBehaviourLogged(t, logs, w)
 	if n := strings.Count(logs, `"msg":"klaxon serving"`); n != 2 {
 		t.Errorf("klaxon started %d times, want 2 (a restart)", n)
 	}
@@ -346,5 +361,92 @@ email:
 				t.Errorf("log line %d has no %s: %s", i+1, k, line)
 			}
 		}
+	}
+}
+
+// assertBehaviourLogged checks the INFO lines that make Klaxon's behaviour
+// visible (issue #15): one per webhook, per card created or edited, per page
+// sent, per escalation step; and a WARN per refused webhook and minute.
+func assertBehaviourLogged(t *testing.T, logs string, w *world) {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimRight(logs, "\n"), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			recs = append(recs, rec)
+		}
+	}
+	find := func(msg string, match func(map[string]any) bool) []map[string]any {
+		var out []map[string]any
+		for _, r := range recs {
+			if r["msg"] == msg && (match == nil || match(r)) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	has := func(r map[string]any, keys ...string) bool {
+		for _, k := range keys {
+			if v, ok := r[k]; !ok || v == "" || v == nil {
+				return false
+			}
+		}
+		return true
+	}
+	level := func(rs []map[string]any, want string) {
+		t.Helper()
+		for _, r := range rs {
+			if r["level"] != want {
+				t.Errorf("%s logged at %v, want %s", r["msg"], r["level"], want)
+			}
+		}
+	}
+	// Webhooks: new groups, a change (the resolve), each with its group key and counts.
+	news := find("webhook new", func(r map[string]any) bool {
+		return has(r, "group_key", "receiver", "group") && r["alerts"] == 1.0 && r["firing"] == 1.0
+	})
+	if len(news) < 5 { // DatabaseDown, DiskFull, APIErrors, PlayersLow, CacheDown
+		t.Errorf("%d \"webhook new\" lines with group_key, receiver, group and counts, want 5", len(news))
+	}
+	level(news, "INFO")
+	if len(find("webhook changed", func(r map[string]any) bool { return r["resolved"] == 1.0 })) == 0 {
+		t.Error("no \"webhook changed\" line for the resolve")
+	}
+	// Cards: created in the priority's channel with the message id, edited.
+	created := find("card created", func(r map[string]any) bool {
+		return r["channel"] == w.channels[0] && has(r, "message", "post", "groups")
+	})
+	if len(created) < 2 { // DatabaseDown, CacheDown
+		t.Errorf("%d \"card created\" lines in the P0 channel with message, post and groups, want 2", len(created))
+	}
+	level(created, "INFO")
+	if len(find("card edited", func(r map[string]any) bool { return has(r, "channel", "message") })) == 0 {
+		t.Error("no \"card edited\" line (the acknowledgement and the resolve edit cards)")
+	}
+	// Escalation steps and pages: who, how.
+	steps := find("escalation step", func(r map[string]any) bool { return has(r, "group", "priority") && r["step"] != nil })
+	if len(steps) < 3 { // DatabaseDown step 0, CacheDown steps 0 and 1 (+ P3)
+		t.Errorf("%d \"escalation step\" lines, want at least 3", len(steps))
+	}
+	level(steps, "INFO")
+	if len(find("page sent", func(r map[string]any) bool { return r["via"] == "dm" && has(r, "user", "group", "message") })) == 0 {
+		t.Error("no \"page sent\" line for a DM naming the user, group and message")
+	}
+	if len(find("page sent", func(r map[string]any) bool { return r["via"] == "discord" && has(r, "channel", "message") })) == 0 {
+		t.Error("no \"page sent\" line for a channel mention")
+	}
+	// Refused webhooks: one WARN per reason and minute, with the remote address.
+	wrong := find("webhook refused: wrong token (check the token in Alertmanager's webhook_configs http_config.authorization)", nil)
+	level(wrong, "WARN")
+	if len(wrong) != 2 {
+		t.Fatalf("%d wrong-token lines, want 2 (4 refusals, one line per minute)", len(wrong))
+	}
+	for _, r := range wrong {
+		if a, _ := r["remote"].(string); !strings.HasPrefix(a, "127.0.0.1:") {
+			t.Errorf("wrong-token line without the remote address: %v", r)
+		}
+	}
+	if wrong[0]["suppressed"] != 0.0 || wrong[1]["suppressed"] != 1.0 {
+		t.Errorf("suppressed counts %v, %v; want 0 then 1 (the wrong basic auth in the first minute)", wrong[0]["suppressed"], wrong[1]["suppressed"])
 	}
 }

@@ -176,7 +176,7 @@ func serve(ctx context.Context, path string, getenv func(string) string, stderr 
 		fmt.Fprintln(stderr, p.String())
 		return 1
 	}
-	m := &Main{Config: cfg, Stderr: stderr}
+	m := &Main{Config: cfg, Stderr: stderr, Getenv: getenv}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "klaxon: %v\n", err)
 		m.Close()

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,4 +85,72 @@ func TestDiscordOutageKeepsKlaxonReady(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// readyz returns /readyz's status and decoded body.
+func readyz(t *testing.T, w *world) (int, map[string]any) {
+	t.Helper()
+	r, err := http.Get(w.url("/readyz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		t.Fatalf("/readyz body: %v", err)
+	}
+	return r.StatusCode, body
+}
+
+// TestReadyWithDiscordUnreachableFromStart: Klaxon started while Discord
+// cannot be dialled at all is ready (it stores webhooks), and /readyz's
+// body says what it knows of Discord.
+func TestReadyWithDiscordUnreachableFromStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there: every dial is refused
+	w := newWorld(t, "", map[string]string{"KLAXON_DISCORD_API_URL": dead})
+	resp := postJSON(t, w.url("/webhook/alertmanager"), webhookToken, webhookBody("Unreachable", "critical", time.Now()))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook with Discord unreachable: %d, want 200", resp.StatusCode)
+	}
+	if err := w.main.Engine.CycleAndWait(context.Background()); err != nil {
+		t.Fatalf("engine cycle with Discord unreachable: %v", err)
+	}
+	status, body := readyz(t, w)
+	if status != http.StatusOK || body["status"] != "ready" {
+		t.Errorf("/readyz with Discord unreachable: %d %v, want 200 ready", status, body)
+	}
+	degraded, _ := body["degraded"].(map[string]any)
+	if _, ok := degraded["discord"]; !ok {
+		t.Errorf("/readyz degraded = %v, want discord listed", body["degraded"])
+	}
+	d, _ := body["discord"].(map[string]any)
+	if d["gateway"] != "disconnected" || d["last_success"] != nil {
+		t.Errorf("/readyz discord = %v, want gateway disconnected and no last_success", d)
+	}
+}
+
+// TestNotReadyWhenDatabaseNotWritable: /readyz is 503 naming the database
+// when it cannot be written.
+func TestNotReadyWhenDatabaseNotWritable(t *testing.T) {
+	w := newWorld(t, "", nil)
+	if err := w.main.Engine.CycleAndWait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s, body := readyz(t, w); s != http.StatusOK || body["discord"] == nil {
+		t.Errorf("/readyz %d %v: want Discord's state under discord", s, body)
+	}
+	if err := w.main.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	status, body := readyz(t, w)
+	failed, _ := body["failed"].(map[string]any)
+	if status != http.StatusServiceUnavailable || body["status"] != "not ready" || failed["database"] == nil {
+		t.Errorf("/readyz with the database closed: %d %v, want 503 not ready naming the database", status, body)
+	}
 }

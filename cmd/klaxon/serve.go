@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,10 +60,18 @@ type Main struct {
 
 	gwCancel context.CancelFunc // stops gateway connection attempts
 	gwg      sync.WaitGroup
+	gwUp     atomic.Bool // the gateway is connected
 
 	// reloaded, when set before reloadOnHUP, is called after each reload:
 	// tests wait for it instead of polling.
 	reloaded func()
+
+	// Getenv reads the environment when the configuration is reloaded;
+	// default os.Getenv.
+	Getenv   func(string) string
+	reloadMu sync.Mutex // one reload at a time
+	applied  *Config    // the configuration last applied by a reload; nil: Config
+	gate     *handlers.Gate
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -79,6 +88,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.registry = metrics.NewRegistry()
 	m.Metrics = metrics.New(m.registry)
 	m.Metrics.SetBuildInfo(version)
+	m.Metrics.ConfigLastReload.Set(float64(m.Clock.Now().UnixNano()) / 1e9) // the start applies the configuration
 
 	if cfg.Env.DiscordToken == "" {
 		return errors.New("KLAXON_DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal (https://discord.com/developers/applications → New Application → Bot → Reset Token), then export KLAXON_DISCORD_TOKEN=<token>")
@@ -138,6 +148,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	gate := &handlers.Gate{Access: cfg.accessWithPermissions(), Lookup: discord.MemberRoles(s), Now: m.Clock.Now, Log: m.Log.With("component", "gate")}
+	m.gate = gate
 	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions"), Gate: gate}
 	if !cfg.accessConfigured() {
 		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
@@ -165,6 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	m.routeAdmin(mux, gate) // the terminal commands' admin API
+	(&handlers.ConfigReload{Service: m}).Register(m.Interactions)
 	// Each feature declared its commands and custom_id prefixes beside its
 	// routes: one without the other is a bug, found here rather than by the
 	// first person who presses the button.
@@ -178,6 +190,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if cfg.Env.DiscordGateway {
 		s.AddHandler(m.Interactions.OnGateway)
+		s.AddHandler(func(*discordgo.Session, *discordgo.Connect) { m.gwUp.Store(true); m.Metrics.Gateway(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { m.gwUp.Store(false); m.Metrics.Gateway(false) })
 	}
 
 	webhook := &handlers.Webhook{
@@ -190,7 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("GET /readyz", handlers.Readyz(
 		handlers.Check{Name: "database", Fn: db.Ping},
 		handlers.Check{Name: "engine", Fn: m.engineReady},
-		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true},
+		handlers.Check{Name: "discord", Fn: m.discordReady, Degraded: true, Report: m.discordState},
 		handlers.Check{Name: "outbound", Fn: m.outboundReady, Degraded: true},
 	))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
@@ -208,7 +222,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := s.Open(); err != nil {
 			// The pager must start when Discord is down: alerts are stored and
 			// delivered over REST when it is back; the gateway keeps trying.
-			m.Log.Warn("Discord gateway not reachable; retrying in the background", "err", err)
+			m.Log.Warn("Discord gateway not reachable; retrying in the background", "err", discord.Dialled(s, err))
 			m.gwg.Add(1)
 			go func() {
 				defer m.gwg.Done()
@@ -295,6 +309,36 @@ func (m *Main) outboundReady(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// discordState is /readyz's description of Discord: reported, never a
+// reason to be unready.
+func (m *Main) discordState(ctx context.Context) any {
+	st := map[string]any{"gateway": "off"}
+	if m.Config.Env.DiscordGateway {
+		st["gateway"] = "disconnected"
+		if m.gwUp.Load() {
+			st["gateway"] = "connected"
+		}
+	}
+	stamp := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	ok, refused := m.Discord.Auth()
+	st["last_success"], st["last_refused_token"] = stamp(ok), stamp(refused)
+	down, since, lastErr := m.Engine.Outage()
+	st["reachable"] = !down
+	if down {
+		st["failing_since"], st["last_error"] = stamp(since), lastErr
+	}
+	var depth, dead int
+	if err := m.DB.View(ctx, func(tx bot.Tx) (err error) { depth, _, dead, err = tx.QueueStats(); return err }); err == nil {
+		st["queue_backlog"], st["dead_letters"] = depth, dead
+	}
+	return st
+}
+
 // discordReady fails when Discord refused the token last, or never accepted it.
 func (m *Main) discordReady(context.Context) error {
 	ok, refused := m.Discord.Auth()
@@ -319,7 +363,7 @@ func (m *Main) checkToken(ctx context.Context) error {
 	case errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized:
 		return errors.New("Discord refused KLAXON_DISCORD_TOKEN (401): copy the token again from the Developer Portal (your application → Bot → Reset Token)")
 	case err != nil:
-		m.Log.Warn("Discord is not reachable at start; alerts are stored and delivered when it is", "err", err)
+		m.Log.Warn("Discord is not reachable at start; alerts are stored and delivered when it is", "err", discord.Dialled(m.Session, err))
 	default:
 		m.Log.Info("authenticated to Discord", "bot", u.Username, "bot_id", u.ID)
 	}
@@ -413,8 +457,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// reloadOnHUP reloads what can change without a restart (the runbooks) on
-// every SIGHUP, until the returned stop is called.
+// reloadOnHUP reloads the configuration (see reload) on every SIGHUP,
+// until the returned stop is called.
 func (m *Main) reloadOnHUP() (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -422,10 +466,8 @@ func (m *Main) reloadOnHUP() (stop func()) {
 	go func() {
 		defer close(done)
 		for range hup {
-			m.Log.Info("SIGHUP: reloading runbooks and retrying dead letters")
-			if m.Runbooks != nil {
-				_ = m.Runbooks.Reload() // logs what it kept and why
-			}
+			m.Log.Info("SIGHUP: reloading the configuration and retrying dead letters")
+			m.reload("SIGHUP")
 			m.requeueDead(context.Background(), "reload")
 			if m.reloaded != nil {
 				m.reloaded()
@@ -456,6 +498,6 @@ func (m *Main) openGateway(ctx context.Context) {
 			return
 		}
 		wait = min(2*wait, time.Minute)
-		m.Log.Warn("Discord gateway still not reachable", "err", err, "retry_in", wait.String())
+		m.Log.Warn("Discord gateway still not reachable", "err", discord.Dialled(m.Session, err), "retry_in", wait.String())
 	}
 }
