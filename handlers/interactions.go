@@ -428,6 +428,7 @@ func (x *Interactions) dispatchAfter(ctx context.Context, i *discordgo.Interacti
 	go func() {
 		defer x.wg.Done()
 		rep := <-done
+		markupReply(rep)
 		if x.Session == nil {
 			return
 		}
@@ -591,6 +592,7 @@ func respond(i *discordgo.Interaction, rep *Reply) *discordgo.InteractionRespons
 	if rep == nil {
 		rep = &Reply{Content: "Done.", Ephemeral: true}
 	}
+	markupReply(rep)
 	if rep.Modal != nil {
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rep.Modal}
 	}

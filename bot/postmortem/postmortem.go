@@ -235,6 +235,10 @@ type Service struct {
 	Drafter Drafter // nil: the template only
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle (publication, messages); may be nil
+	// Legacy turns the chat markup that versions before reference tokens
+	// stored in text into tokens (bot/discord's LegacyRefs), so that
+	// redaction finds the people in old timelines too; nil: as is.
+	Legacy func(string) string
 }
 
 var _ bot.Job = (*Service)(nil)
