@@ -243,18 +243,9 @@ type Service struct {
 
 var _ bot.Job = (*Service)(nil)
 
-func (p *Service) log() *slog.Logger {
-	if p.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return p.Log
-}
+func (p *Service) log() *slog.Logger { return bot.OrDiscard(p.Log) }
 
-func (p *Service) trigger() {
-	if p.Trigger != nil {
-		p.Trigger()
-	}
-}
+func (p *Service) trigger() { bot.Wake(p.Trigger) }
 
 // incidentOver reports whether an incident is over (resolved or later).
 func incidentOver(inc *bot.Incident) bool {
