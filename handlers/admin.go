@@ -245,6 +245,7 @@ var (
 // plainRefs turns Discord's mentions and markup in a message into text a
 // terminal shows: "<@&123>" → "role 123", "<@456>" → "user 456".
 func plainRefs(s string) string {
+	s = bot.PlainRefs(s) // the core's reference tokens
 	s = roleRefRE.ReplaceAllString(s, "role $1")
 	s = userRefRE.ReplaceAllString(s, "user $1")
 	s = timeRefRE.ReplaceAllStringFunc(s, func(m string) string {

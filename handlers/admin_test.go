@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // Without a token configured the admin API is off and says how to turn it
@@ -54,5 +56,9 @@ func TestPlainRefs(t *testing.T) {
 	want := "only role 123 or role 456 may resolve a P0 alert (action alert.resolve), ack by user 789 1970-01-01 00:00 UTC"
 	if got != want {
 		t.Errorf("plainRefs = %q, want %q", got, want)
+	}
+	// The core's reference tokens too: nothing private-use reaches a terminal.
+	if got := plainRefs("only " + bot.RoleRef("5") + " may, asked by " + bot.UserRef("7")); got != "only role 5 may, asked by user 7" {
+		t.Errorf("plainRefs of tokens = %q", got)
 	}
 }

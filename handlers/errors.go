@@ -39,7 +39,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, status, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
+	writeJSON(w, status, map[string]string{"status": "error", "error": bot.PlainRefs(bot.ErrorMessage(err))})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -368,7 +368,7 @@ func (g *Gate) memberRoles(ctx context.Context, guildID, userID string) ([]strin
 func (g *Gate) Allow(ctx context.Context, o Origin, act Action) bool {
 	if _, err := g.Check(ctx, o, act, false); err != nil {
 		if g != nil && g.Log != nil {
-			g.Log.Info("refused", "action", string(act), "user", o.UserID, "guild", o.GuildID, "why", bot.ErrorMessage(err))
+			g.Log.Info("refused", "action", string(act), "user", o.UserID, "guild", o.GuildID, "why", bot.PlainRefs(bot.ErrorMessage(err)))
 		}
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/handlers"
 )
 
@@ -50,8 +51,8 @@ func TestGateDecisions(t *testing.T) {
 				t.Errorf("refused: %v", err)
 			case tc.refuse != "" && err == nil:
 				t.Errorf("allowed, want refused with %q", tc.refuse)
-			case tc.refuse != "" && (bot.ErrorCode(err) != bot.EForbidden || !strings.Contains(bot.ErrorMessage(err), tc.refuse)):
-				t.Errorf("refusal %q (%s), want it to contain %q", bot.ErrorMessage(err), bot.ErrorCode(err), tc.refuse)
+			case tc.refuse != "" && (bot.ErrorCode(err) != bot.EForbidden || !strings.Contains(discord.Markup(bot.ErrorMessage(err)), tc.refuse)):
+				t.Errorf("refusal %q (%s), want it to contain %q", discord.Markup(bot.ErrorMessage(err)), bot.ErrorCode(err), tc.refuse)
 			}
 		})
 	}
@@ -119,7 +120,7 @@ func TestGatePerPriorityPermissions(t *testing.T) {
 		t.Errorf("P1 resolve by staff: %v", err)
 	}
 	err := g.CheckPriority(handlers.ActAlertResolve, bot.P0, []string{"10"})
-	if want := "only <@&20> may resolve a P0 alert (action `alert.resolve`, kind `respond`; set in permissions.resolve.P0)"; err == nil || bot.ErrorMessage(err) != want {
+	if want := "only <@&20> may resolve a P0 alert (action `alert.resolve`, kind `respond`; set in permissions.resolve.P0)"; err == nil || discord.Markup(bot.ErrorMessage(err)) != want {
 		t.Errorf("P0 resolve by staff: %v, want %q", err, want)
 	}
 	if err := g.CheckPriority(handlers.ActAlertResolve, bot.P0, []string{"20"}); err != nil {

@@ -380,7 +380,7 @@ func (x *Interactions) dispatchAfter(ctx context.Context, i *discordgo.Interacti
 	}
 	log := x.log().With("interaction", i.ID, "kind", i.Type.String(), "path", req.Path+req.CustomID)
 	if err := x.authorize(ctx, req, rt); err != nil {
-		log.Info("interaction refused", "action", string(rt.action), "user", req.Actor().UserID, "guild", i.GuildID, "why", bot.ErrorMessage(err))
+		log.Info("interaction refused", "action", string(rt.action), "user", req.Actor().UserID, "guild", i.GuildID, "why", bot.PlainRefs(bot.ErrorMessage(err)))
 		if auto != nil { // an autocomplete can only answer choices: none
 			return &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 				Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}}
@@ -428,6 +428,7 @@ func (x *Interactions) dispatchAfter(ctx context.Context, i *discordgo.Interacti
 	go func() {
 		defer x.wg.Done()
 		rep := <-done
+		markupReply(rep)
 		if x.Session == nil {
 			return
 		}
@@ -591,6 +592,7 @@ func respond(i *discordgo.Interaction, rep *Reply) *discordgo.InteractionRespons
 	if rep == nil {
 		rep = &Reply{Content: "Done.", Ephemeral: true}
 	}
+	markupReply(rep)
 	if rep.Modal != nil {
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rep.Modal}
 	}

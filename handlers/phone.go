@@ -116,10 +116,10 @@ func (h *PhoneCallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case bot.EForbidden:
 		// Signed, but not by the call placed for this page: refused, nothing done.
 		log.Warn("phone keypress refused: the CallSid is not the call placed for this page", "err", err)
-		writeJSON(w, http.StatusForbidden, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
+		writeJSON(w, http.StatusForbidden, map[string]string{"status": "error", "error": bot.PlainRefs(bot.ErrorMessage(err))})
 	default:
 		log.Error("phone keypress failed", "code", code, "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "error": bot.ErrorMessage(err)})
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "error": bot.PlainRefs(bot.ErrorMessage(err))})
 	}
 }
 

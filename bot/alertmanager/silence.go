@@ -66,6 +66,7 @@ func (c *Client) CreateSilence(ctx context.Context, matchers map[string]string, 
 		t, f := true, false
 		ms = append(ms, &models.Matcher{Name: &name, Value: &value, IsEqual: &t, IsRegex: &f})
 	}
+	comment = bot.PlainRefs(comment) // references read as plain text in Alertmanager
 	s, e := strfmt.DateTime(start), strfmt.DateTime(end)
 	body := &models.PostableSilence{Silence: models.Silence{Matchers: ms, StartsAt: &s, EndsAt: &e, CreatedBy: &createdBy, Comment: &comment}}
 	ok, err := c.api.Silence.PostSilences(silence.NewPostSilencesParamsWithContext(ctx).WithSilence(body))

@@ -65,7 +65,7 @@ func TestBackupJobSnapshotsPrunesAndVerifies(t *testing.T) {
 	k.cycle(t)
 	ms := calMessages(t, k.db, "backup")
 	if len(ms) != 1 || ms[0].ChannelID != "999" || ms[0].Message.Title != "Backup verification failed" ||
-		!strings.Contains(ms[0].Message.Description, filepath.Base(l[0].Path)) || !strings.Contains(ms[0].Message.Content, "<@&901>") {
+		!strings.Contains(ms[0].Message.Description, filepath.Base(l[0].Path)) || !strings.Contains(ms[0].Message.Content, bot.RoleRef("901")) {
 		t.Fatalf("ops messages %+v", ms)
 	}
 	if !strings.Contains(ms[0].Message.Description, "checksum") {

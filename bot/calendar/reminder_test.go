@@ -219,7 +219,7 @@ func TestRemindersFireOnceAcrossRestartsAndDowntime(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("after the first run: %d messages, want 1", len(msgs))
 	}
-	if m := msgs[0]; m.ChannelID != "700" || !strings.Contains(m.Message.Content, "<@&900>") ||
+	if m := msgs[0]; m.ChannelID != "700" || !strings.Contains(m.Message.Content, bot.RoleRef("900")) ||
 		len(m.Message.Mentions.Roles) != 1 || !strings.Contains(m.Message.Content, "Weekly restore test") {
 		t.Errorf("reminder message: %+v", m)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -534,7 +535,7 @@ func (r *Reports) WeeklyDigest(ctx context.Context, from, to time.Time) (bot.Mes
 				continue
 			}
 			counts[u]++
-			if !containsStr(perUser[u], string(p.Via)) {
+			if !slices.Contains(perUser[u], string(p.Via)) {
 				perUser[u] = append(perUser[u], string(p.Via))
 			}
 		}
@@ -583,13 +584,4 @@ func userLines(counts map[string]int, line func(string, int) string) []string {
 		out = append(out, line(u, counts[u]))
 	}
 	return out
-}
-
-func containsStr(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -144,7 +144,7 @@ func TestWeeklyDigest(t *testing.T) {
 		"Alert groups":    "4 in all · P0 1 · P1 0 · P2 0 · P3 3",
 		"Noisiest alerts": "1. Flappy × 3\n2. WebDown × 1",
 		"Noise":           "3 of 4 (75 %) resolved by themselves within 5 min",
-		"On call":         "<@501>: 2 page(s) (dm, phone), 1 acknowledgement(s)\n<@502>: 1 page(s) (mention), 0 acknowledgement(s)",
+		"On call":         bot.UserRef("501") + ": 2 page(s) (dm, phone), 1 acknowledgement(s)\n" + bot.UserRef("502") + ": 1 page(s) (mention), 0 acknowledgement(s)",
 		"Response":        "MTTA 3 min",
 	} {
 		if v := calField(m, name); !strings.Contains(v, want) {

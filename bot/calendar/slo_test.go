@@ -183,7 +183,7 @@ func TestSLOWarningsPostedOncePerThresholdAndMonth(t *testing.T) {
 	step()
 	step()
 	ws := warnings()
-	if len(ws) != 1 || !strings.Contains(ws[0].Message.Content, "less than 50 % left") || !strings.Contains(ws[0].Message.Content, "<@&901>") {
+	if len(ws) != 1 || !strings.Contains(ws[0].Message.Content, "less than 50 % left") || !strings.Contains(ws[0].Message.Content, bot.RoleRef("901")) {
 		t.Fatalf("after 56 %% spent: %+v", ws)
 	}
 	// Unrelated services and P3 alerts change nothing.

@@ -184,7 +184,7 @@ func (c *Client) Publish(ctx context.Context, v bot.View) (string, error) {
 // message's) is returned.
 func (c *Client) StartThread(ctx context.Context, channelID, messageID, name string) (string, error) {
 	const op = "start thread"
-	name = truncate(singleLine(name), MaxThreadName)
+	name = threadName(name)
 	if name == "" {
 		name = "Klaxon"
 	}

@@ -90,7 +90,7 @@ func (t *IncidentThreads) CreateThread(ctx context.Context, channelID, name stri
 	if err != nil {
 		return "", "", err
 	}
-	name = truncate(singleLine(name), MaxThreadName)
+	name = threadName(name)
 	if typ == discordgo.ChannelTypeGuildForum || typ == discordgo.ChannelTypeGuildMedia {
 		const op = "create forum post"
 		// Forum posts take no nonce: one whose answer was lost is found, not made twice.

@@ -24,38 +24,34 @@ type Messenger struct {
 // RenderMessage turns a core message into a Discord message. Only
 // m.Mentions are allowed to ping, whatever the text says.
 func RenderMessage(m bot.Message) *discordgo.MessageSend {
+	msg := &Message{Content: m.Content}
+	if m.Title != "" || m.Description != "" || len(m.Fields) > 0 {
+		e := &discordgo.MessageEmbed{Title: m.Title, Description: m.Description, URL: m.URL, Color: ToneColor(m.Tone)}
+		if !validURL(m.URL) {
+			e.URL = ""
+		}
+		for _, f := range m.Fields {
+			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: orDash(f.Name), Value: orDash(f.Value), Inline: f.Inline})
+		}
+		if m.Footer != "" {
+			e.Footer = &discordgo.MessageEmbedFooter{Text: m.Footer}
+		}
+		msg.Embeds = []*discordgo.MessageEmbed{e}
+	}
+	if bs := renderButtons(m.Buttons); len(bs) > 0 {
+		msg.Components = buttonRows(nil, bs)
+	}
+	enforce(msg) // renders the references, then applies Discord's limits
 	out := &discordgo.MessageSend{
-		Content: truncate(m.Content, MaxContent),
+		Content: msg.Content, Embeds: msg.Embeds, Components: msg.Components,
 		AllowedMentions: &discordgo.MessageAllowedMentions{
 			Parse: []discordgo.AllowedMentionType{}, Roles: cleanIDs(m.Mentions.Roles), Users: cleanIDs(m.Mentions.Users),
 		},
 	}
-	if m.Title != "" || m.Description != "" || len(m.Fields) > 0 {
-		e := &discordgo.MessageEmbed{Title: truncate(m.Title, MaxTitle), Description: truncate(m.Description, MaxDescription),
-			URL: m.URL, Color: ToneColor(m.Tone)}
-		if !validURL(m.URL) {
-			e.URL = ""
-		}
-		for i, f := range m.Fields {
-			if i == MaxFields {
-				break
-			}
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncate(orDash(f.Name), MaxFieldName), Value: truncate(orDash(f.Value), MaxFieldValue), Inline: f.Inline})
-		}
-		if m.Footer != "" {
-			e.Footer = &discordgo.MessageEmbedFooter{Text: truncate(m.Footer, MaxFooter)}
-		}
-		out.Embeds = []*discordgo.MessageEmbed{e}
-		msg := &Message{Embeds: out.Embeds, Content: out.Content}
-		enforce(msg)
-		out.Embeds, out.Content = msg.Embeds, msg.Content
-	}
 	for _, f := range m.Files {
 		out.Files = append(out.Files, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
 	}
-	if bs := renderButtons(m.Buttons); len(bs) > 0 {
-		out.Components = buttonRows(nil, bs)
-	}
+	MarkupFiles(out.Files)
 	if m.ReplyTo != "" {
 		out.Reference = &discordgo.MessageReference{MessageID: m.ReplyTo}
 		f := false

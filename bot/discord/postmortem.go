@@ -23,7 +23,7 @@ var _ postmortem.ForumPublisher = (*Forum)(nil)
 // CreateForumPost implements bot.ForumPublisher.
 func (f *Forum) CreateForumPost(ctx context.Context, forumID, name string, m bot.Message) (string, error) {
 	const op = "create forum post"
-	name = truncate(singleLine(name), MaxThreadName)
+	name = threadName(name)
 	if name == "" {
 		name = "Post-mortem"
 	}

@@ -192,7 +192,7 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Started", Value: fmt.Sprintf("<t:%d:f> (<t:%d:R>)", t.Unix(), t.Unix()), Inline: true})
 	}
 	if len(g.Notes) > 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "⚠️ Paging problems", Value: truncate(strings.Join(g.Notes, "\n"), 600)})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "⚠️ Paging problems", Value: truncate(Markup(strings.Join(g.Notes, "\n")), 600)})
 	}
 	for _, k := range keyLabels {
 		if val := g.Label(k); val != "" {
@@ -674,7 +674,10 @@ func buttonRows(links, acts []discordgo.Button) []discordgo.MessageComponent {
 }
 
 // enforce makes m fit every Discord limit, whatever went before.
+// It renders the core's references into Discord markup first
+// (markupMessage), so every message kind passes through that one place.
 func enforce(m *Message) {
+	markupMessage(m)
 	m.Content = truncate(m.Content, MaxContent)
 	if len(m.Embeds) > MaxEmbeds {
 		m.Embeds = m.Embeds[:MaxEmbeds]

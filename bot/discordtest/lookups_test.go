@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // threadWorld is a guild with one thread of every kind: on a message,
@@ -17,7 +19,7 @@ import (
 // in another guild.
 type threadWorld struct {
 	*env
-	clock                                *Clock
+	clock                                *bot.FakeClock
 	onMessage, standalone, private, post *discordgo.Channel
 	archived, archivedPost, elsewhere    *discordgo.Channel
 	archivedAt                           time.Time
@@ -25,7 +27,7 @@ type threadWorld struct {
 
 func newThreadWorld(t *testing.T) *threadWorld {
 	t.Helper()
-	clock := NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	clock := bot.NewFakeClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	w := &threadWorld{env: newEnv(t, Options{Now: clock.Now}), clock: clock}
 	must := func(ch *discordgo.Channel, err error) *discordgo.Channel {
 		t.Helper()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 // createdMessage is the part of a create answer the nonce tests look at
@@ -166,7 +168,7 @@ func TestMessageNonce(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+			clock := bot.NewFakeClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 			e := newEnv(t, Options{Now: clock.Now, NonceWindow: tc.window})
 			other := e.srv.AddChannel(e.guild, "incidents-eu", discordgo.ChannelTypeGuildText)
 			chanOf := func(n nonceSend) string {

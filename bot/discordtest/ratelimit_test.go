@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/marola-rp/klaxon/bot"
 )
 
 func TestRateLimitChannelMessages(t *testing.T) {
-	clock := NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := bot.NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	var violations []error
 	e := newEnv(t, Options{Now: clock.Now, OnViolation: func(err error) { violations = append(violations, err) }})
 	post := func() (int, []byte, map[string]string) {
@@ -86,7 +88,7 @@ func TestRateLimitChannelMessages(t *testing.T) {
 }
 
 func TestRateLimitGlobal(t *testing.T) {
-	clock := NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := bot.NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	var violations []error
 	e := newEnv(t, Options{Now: clock.Now, GlobalLimit: 3, OnViolation: func(err error) { violations = append(violations, err) }})
 	for i := 0; i < 3; i++ {

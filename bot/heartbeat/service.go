@@ -68,18 +68,9 @@ type Service struct {
 	Trigger func()              // wakes the engine after an alert was raised or resolved; may be nil
 }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Log
-}
+func (s *Service) log() *slog.Logger { return bot.OrDiscard(s.Log) }
 
-func (s *Service) trigger() {
-	if s.Trigger != nil {
-		s.Trigger()
-	}
-}
+func (s *Service) trigger() { bot.Wake(s.Trigger) }
 
 // Monitor returns the configured monitor of this name, or an ENotFound error naming it.
 func (s *Service) Monitor(name string) (Monitor, error) {

@@ -224,18 +224,9 @@ type Service struct {
 
 }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Log
-}
+func (s *Service) log() *slog.Logger { return bot.OrDiscard(s.Log) }
 
-func (s *Service) trigger() {
-	if s.Trigger != nil {
-		s.Trigger()
-	}
-}
+func (s *Service) trigger() { bot.Wake(s.Trigger) }
 
 func (s *Service) route(p bot.Priority) bot.Route {
 	if s.Alerts == nil {

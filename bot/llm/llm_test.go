@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/llm"
 	"github.com/marola-rp/klaxon/bot/postmortem"
@@ -291,6 +292,14 @@ func draftWire(t *testing.T, sendUserNames bool) string {
 				return err
 			}
 		}
+		// Written as a reference token (today's form): a person too, and the
+		// moment as plain text.
+		if err := tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: t0.Add(20 * time.Minute), Kind: "note",
+			Actor: bot.Actor{Name: "Alertmanager", Via: "webhook"},
+			Text:  bot.UserRef("100000000000000503") + " joined the call at " + bot.TimeRef(t0, bot.TimeShortTime)}); err != nil {
+			return err
+		}
+		// Discord markup stored by older versions (read through Service.Legacy).
 		return tx.AddTimelineEvent(&bot.TimelineEvent{IncidentID: inc.ID, At: t0.Add(30 * time.Minute), Kind: "note",
 			Actor: bot.Actor{UserID: "100000000000000501", Name: "ana.k", Via: "command"},
 			Text:  "restarted game-eu-1 at 20:30 UTC with Jörg_B; <@100000000000000502> and @ana.k watched the player count recover to 58"})
@@ -306,7 +315,8 @@ func draftWire(t *testing.T, sendUserNames bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pms := &postmortem.Service{Store: db.Postmortem(), Drafter: c, Policy: postmortem.Policy{SendUserNames: sendUserNames}}
+	pms := &postmortem.Service{Store: db.Postmortem(), Drafter: c, Policy: postmortem.Policy{SendUserNames: sendUserNames},
+		Legacy: discord.LegacyRefs}
 	if _, err := pms.Create(ctx, inc.ID, bot.Actor{UserID: "100000000000000501"}, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -340,14 +350,14 @@ func TestDraftSendsNoSecrets(t *testing.T) {
 			t.Errorf("%s: the prompt contains %q", s.name, s.secret)
 		}
 	}
-	for _, who := range []string{"ana.k", "Jörg_B", "100000000000000501", "100000000000000502", "<@"} {
+	for _, who := range []string{"ana.k", "Jörg_B", "100000000000000501", "100000000000000502", "100000000000000503", "<@", string(bot.RefOpen), string(bot.RefClose)} {
 		if strings.Contains(prompt, who) {
 			t.Errorf("the prompt names %q", who)
 		}
 	}
 	for _, want := range []string{
 		"GameServerDown", "Game server EU-1 down, 0 of 64 players online", "restarted game-eu-1 at 20:30 UTC with responder 2",
-		"responder 2 and responder 1 watched the player count recover to 58", `"who": "responder 1"`,
+		"responder 2 and responder 1 watched the player count recover to 58", "responder 3 joined the call at 2026-03-14 20:00 UTC", `"who": "responder 1"`,
 		"dial postgres://klaxon:[redacted]@db.internal:5432/klaxon failed", "s3 denied [redacted] on bucket backups",
 		"players could not join; mailed [redacted] about it",
 	} {

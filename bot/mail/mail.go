@@ -87,6 +87,8 @@ func (mr *Mailer) Send(ctx context.Context, m Mail) error {
 	if mr.Host == "" {
 		return &bot.SendError{Op: op, Err: errors.New("no SMTP host configured")}
 	}
+	// References (bot.UserRef, TimeRef, …) are read as plain text in a mail.
+	m.Subject, m.Text, m.HTML = bot.PlainRefs(m.Subject), bot.PlainRefs(m.Text), bot.PlainRefs(m.HTML)
 	msg, err := compose(from, to, m, time.Now())
 	if err != nil {
 		return &bot.SendError{Op: op, Err: err}

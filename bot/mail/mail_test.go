@@ -271,3 +271,18 @@ func TestCoreAdapter(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// References from the core (bot.UserRef, TimeRef) arrive as plain text.
+func TestSendRendersReferencesAsPlainText(t *testing.T) {
+	srv := mailtest.New(t, mailtest.Options{})
+	m := &mail.Mailer{Host: srv.Host, Port: srv.Port, From: "klaxon@example.org", StartTLS: mail.StartTLSOff, Timeout: 5 * time.Second}
+	at := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+	if err := m.Send(context.Background(), mail.Mail{To: []string{"alice@example.org"}, Subject: "for " + bot.UserRef("7"),
+		Text: "acknowledged by " + bot.UserRef("7") + " " + bot.TimeRef(at, bot.TimeRelative) + "\n"}); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Messages()[0]
+	if got.Subject != "for user 7" || got.Text != "acknowledged by user 7 2025-03-14 09:30 UTC\n" {
+		t.Errorf("subject %q text %q", got.Subject, got.Text)
+	}
+}

@@ -72,9 +72,7 @@ func (p *Service) actTx(tx Tx, groupID int64, kind string, a bot.Actor, now time
 }
 
 func (p *Service) acted(groupID int64, kind string, a bot.Actor) {
-	if p.Trigger != nil {
-		p.Trigger()
-	}
+	bot.Wake(p.Trigger)
 	p.Log.Info("alert "+kind, "group", groupID, "user", a.UserID, "via", a.Via)
 }
 
@@ -145,9 +143,7 @@ func (p *Service) EscalateNow(ctx context.Context, groupID int64, a bot.Actor, n
 	if err != nil {
 		return nil, err
 	}
-	if p.Trigger != nil {
-		p.Trigger()
-	}
+	bot.Wake(p.Trigger)
 	return out, nil
 }
 
@@ -321,8 +317,8 @@ func (p *Service) PageTarget(ctx context.Context, groupID int64, t Target, a bot
 		}
 		return markGroupDirty(tx, g, now)
 	})
-	if err == nil && p.Trigger != nil {
-		p.Trigger()
+	if err == nil {
+		bot.Wake(p.Trigger)
 	}
 	return err
 }

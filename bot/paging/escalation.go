@@ -283,9 +283,7 @@ func (p *Service) advance(ctx context.Context, tx Tx, groupID int64, now time.Ti
 		if err := markGroupDirty(tx, g, now); err != nil {
 			return err
 		}
-		if p.Trigger != nil {
-			p.Trigger()
-		}
+		bot.Wake(p.Trigger)
 	}
 	return nil
 }

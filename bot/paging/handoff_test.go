@@ -2,7 +2,6 @@ package paging_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,7 +100,7 @@ func (e *hoEnv) expect(step string, got []bot.Outgoing, want ...wantAnnouncement
 				e.t.Errorf("%s: want a gap warning pinging nobody, got %q %+v", step, c, m.Message.Mentions)
 			}
 		} else {
-			head := fmt.Sprintf("📟 On-call handoff — <@%s> now holds the pager for *primary* ", w.user)
+			head := "📟 On-call handoff — " + bot.UserRef(w.user) + " now holds the pager for *primary* "
 			if !strings.HasPrefix(c, head) {
 				e.t.Errorf("%s: content %q, want prefix %q", step, c, head)
 			}
@@ -111,7 +110,7 @@ func (e *hoEnv) expect(step string, got []bot.Outgoing, want ...wantAnnouncement
 		}
 		until := "until further notice"
 		if !w.until.IsZero() {
-			until = fmt.Sprintf("until <t:%d:f>", w.until.Unix())
+			until = "until " + bot.TimeRef(w.until, bot.TimeFull)
 		}
 		if !strings.Contains(c, until) {
 			e.t.Errorf("%s: content %q lacks %q", step, c, until)
@@ -120,7 +119,7 @@ func (e *hoEnv) expect(step string, got []bot.Outgoing, want ...wantAnnouncement
 			if strings.Contains(c, "previous") {
 				e.t.Errorf("%s: content %q names a previous holder", step, c)
 			}
-		} else if !strings.HasSuffix(c, fmt.Sprintf("; previous: <@%s>", w.prev)) {
+		} else if !strings.HasSuffix(c, "; previous: "+bot.UserRef(w.prev)) {
 			e.t.Errorf("%s: content %q, want previous %s", step, c, w.prev)
 		}
 	}

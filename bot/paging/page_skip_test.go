@@ -204,15 +204,15 @@ func TestPageSkipped(t *testing.T) {
 			fix:    "add a phone: section"}},
 		{"no phone number", both, notSentChecks{via: bot.ViaPhone, user: "502",
 			detail: "not sent: user 502 has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
-			note:   "phone page not sent: <@502> has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
+			note:   "phone page not sent: " + bot.UserRef("502") + " has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
 			fix:    "add their phone: in E.164, e.g. +491510000001"}},
 		{"no e-mail address", both, notSentChecks{via: bot.ViaEmail, user: "502",
 			detail: "not sent: user 502 has no e-mail address in users: (add their email: address)",
-			note:   "e-mail page not sent: <@502> has no e-mail address in users: (add their email: address)",
+			note:   "e-mail page not sent: " + bot.UserRef("502") + " has no e-mail address in users: (add their email: address)",
 			fix:    "add their email: address"}},
 		{"not in users at all", both, notSentChecks{via: bot.ViaPhone, user: "503",
 			detail: "not sent: user 503 has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
-			note:   "phone page not sent: <@503> has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
+			note:   "phone page not sent: " + bot.UserRef("503") + " has no phone number in users: (add their phone: in E.164, e.g. +491510000001)",
 			fix:    "add their phone: in E.164, e.g. +491510000001"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +336,7 @@ func TestPhoneJobThrottledAndRefused(t *testing.T) {
 	}
 	notSentChecks{via: bot.ViaPhone, user: "501", status: paging.PageSkipped,
 		detail: "not sent: throttled: user 501 had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
-		note:   "phone page not sent: throttled: <@501> had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
+		note:   "phone page not sent: throttled: " + bot.UserRef("501") + " had 1 calls in the last 15m0s (phone: max_calls per window sets this limit)",
 		fix:    "phone: max_calls per window sets this limit"}.check(t, db, pg, gid, &logs, before)
 
 	logs = logBuffer{}

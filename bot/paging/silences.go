@@ -82,9 +82,4 @@ func (s *Silences) Unsilence(ctx context.Context, g *bot.Group, actor bot.Actor,
 	return err
 }
 
-func (s *Silences) log() *slog.Logger {
-	if s.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Log
-}
+func (s *Silences) log() *slog.Logger { return bot.OrDiscard(s.Log) }

@@ -84,6 +84,7 @@ type redactor struct {
 	patterns []string
 	values   []string    // longest first
 	people   *pseudonyms // nil: user names may be sent
+	legacy   func(string) string
 }
 
 func newRedactor(patterns []string, groups []*bot.Group) *redactor {
@@ -132,9 +133,14 @@ func (r *redactor) sensitive(name string) bool {
 	return false
 }
 
-// text blanks every sensitive value in s, then every secret- or
-// e-mail-shaped one, then replaces people by their pseudonyms.
+// text reads markup stored by older versions as references (legacy), blanks
+// every sensitive value in s, then every secret- or e-mail-shaped one,
+// replaces people by their pseudonyms, and renders the other references
+// as plain text (bot.PlainRefs): a drafting prompt holds no tokens.
 func (r *redactor) text(s string) string {
+	if r.legacy != nil {
+		s = r.legacy(s)
+	}
 	for _, v := range r.values {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
@@ -142,7 +148,7 @@ func (r *redactor) text(s string) string {
 	if r.people != nil {
 		s = r.people.text(s)
 	}
-	return s
+	return bot.PlainRefs(s)
 }
 
 // withPeople makes the redactor stand in for the people of rec: every
@@ -196,6 +202,7 @@ func (r *redactor) labels(m map[string]string) map[string]string {
 // DraftInput builds what the Drafter sees of a record, without sensitive data.
 func (p *Service) DraftInput(rec *Record) DraftInput {
 	r := newRedactor(p.Policy.Sensitive, rec.Groups)
+	r.legacy = p.Legacy
 	if !p.Policy.SendUserNames {
 		r.withPeople(rec)
 	}

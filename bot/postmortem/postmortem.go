@@ -235,22 +235,17 @@ type Service struct {
 	Drafter Drafter // nil: the template only
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle (publication, messages); may be nil
+	// Legacy turns the chat markup that versions before reference tokens
+	// stored in text into tokens (bot/discord's LegacyRefs), so that
+	// redaction finds the people in old timelines too; nil: as is.
+	Legacy func(string) string
 }
 
 var _ bot.Job = (*Service)(nil)
 
-func (p *Service) log() *slog.Logger {
-	if p.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return p.Log
-}
+func (p *Service) log() *slog.Logger { return bot.OrDiscard(p.Log) }
 
-func (p *Service) trigger() {
-	if p.Trigger != nil {
-		p.Trigger()
-	}
-}
+func (p *Service) trigger() { bot.Wake(p.Trigger) }
 
 // incidentOver reports whether an incident is over (resolved or later).
 func incidentOver(inc *bot.Incident) bool {

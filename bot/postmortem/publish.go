@@ -60,12 +60,7 @@ func (j *PublishJob) Run(ctx context.Context, now time.Time) error {
 	})
 }
 
-func (j *PublishJob) log() *slog.Logger {
-	if j.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return j.Log
-}
+func (j *PublishJob) log() *slog.Logger { return bot.OrDiscard(j.Log) }
 
 // Send implements Sender for ItemForum.
 func (j *PublishJob) Send(ctx context.Context, it bot.Item, now time.Time) (func(bot.Tx) error, bool, error) {

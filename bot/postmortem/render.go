@@ -3,6 +3,7 @@ package postmortem
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,7 +103,7 @@ func Render(rec *Record) string {
 	section := func(key string) {
 		s, _ := SectionByKey(key)
 		fmt.Fprintf(&b, "## %s\n\n", s.Title)
-		if pm != nil && containsString(pm.LLMSections, key) {
+		if pm != nil && slices.Contains(pm.LLMSections, key) {
 			b.WriteString("*LLM draft — review before relying on it.*\n\n")
 		}
 		text := strings.TrimSpace(sections[key])
@@ -444,13 +445,4 @@ func plural3(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -207,7 +207,8 @@ func (m *Main) wirePostmortems(s *postmortemSetup) *handlers.Runbooks {
 	}
 	rb := &handlers.Runbooks{Library: s.Library, Checklists: &incident.Checklists{Store: m.DB.Incident()}, Clock: m.Clock, AdminRoles: s.AdminRoles, Log: m.Log.With("component", "runbooks")}
 	rb.Register(m.Interactions)
-	core := &postmortem.Service{Store: m.DB.Postmortem(), Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger}
+	core := &postmortem.Service{Store: m.DB.Postmortem(), Policy: s.Policy, Drafter: s.Drafter, Log: m.Log.With("component", "postmortems"), Trigger: m.Engine.Trigger,
+		Legacy: discord.LegacyRefs}
 	(&handlers.Postmortems{Core: core, Clock: m.Clock, Log: m.Log.With("component", "postmortems")}).Register(m.Interactions)
 	publish := &postmortem.PublishJob{Postmortems: core, Forum: &discord.Forum{C: m.Discord}, Log: m.Log.With("component", "postmortems")}
 	m.Engine.Jobs = append(m.Engine.Jobs, core, publish)
