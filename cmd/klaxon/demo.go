@@ -262,16 +262,7 @@ func (d *demo) builtinConfig(dir string) (string, error) {
 	d.fake.AddMember(d.guild, bob, leads)
 	d.names[oncall], d.names[leads], d.names[anna], d.names[bob] = "on-call", "leads", "anna", "bob"
 	d.line(d.dim("Fake Discord: guild “Marola RP”, channels #alerts-p0…#alerts-p3, role @on-call (anna is on call), role @leads (bob)."))
-	cfg := fmt.Sprintf(`discord:
-  guild_id: %q
-priorities:
-  P0: {channel: %q, mention_roles: [%q], ack_within: 15m, reach: [discord, phone]}
-  P1: {channel: %q, mention_roles: [%q], ack_within: 30m}
-  P2: {channel: %q, ack_within: 2h}
-  P3: {channel: %q, ack_within: 24h}
-engine:
-  interval: 200ms
-schedules:
+	cfg := sampleConfig(d.guild, ch, oncall, "discord", "phone") + fmt.Sprintf(`schedules:
   - name: primary
     time_zone: UTC
     rotation: weekly
@@ -300,7 +291,7 @@ access:
   staff_roles: [%q, %q]
   incident: [%q]
   admin: [%q]
-`, d.guild, ch[0], oncall, ch[1], oncall, ch[2], ch[3], anna, anna, bob, leads, d.phone.URL, oncall, leads, leads, leads)
+`, anna, anna, bob, leads, d.phone.URL, oncall, leads, leads, leads)
 	path := filepath.Join(dir, "klaxon.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
