@@ -366,8 +366,8 @@ func TestIncidentsEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 9. /report: a triage item with buttons; declaring turns it into INC-4.
-	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "report", discordtest.Option("problem", "Can't buy anything in the shop")))
+	// 9. /problem: a triage item with buttons; declaring turns it into INC-4.
+	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "problem", discordtest.Option("what", "Can't buy anything in the shop")))
 	if got := iw.answer(id); !strings.Contains(got, "report #1") {
 		t.Errorf("report answer: %s", got)
 	}
@@ -460,6 +460,27 @@ func TestIncidentsEndToEnd(t *testing.T) {
 	// Archived a day after resolution.
 	iw.clock.Jump(25 * time.Hour)
 	iw.await("INC-2's thread archived", func() bool { th, _ := d.Channel(inc2.ThreadID); return th.Archived })
+
+	// /report, /problem's old name, still files a triage item for a release.
+	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "report", discordtest.Option("problem", "The bank shows 0 coins")))
+	if got := iw.answer(id); !strings.Contains(got, "report #2") {
+		t.Errorf("/report (old name) answer: %s", got)
+	}
+	iw.await("the triage message of /report", func() bool {
+		for _, m := range d.Messages(iw.triage) {
+			all := m.Content
+			for _, e := range m.Embeds {
+				all += e.Title + e.Description
+				for _, f := range e.Fields {
+					all += f.Value
+				}
+			}
+			if strings.Contains(all, "The bank shows 0 coins") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestIncidentCommandsEndToEnd covers the commands TestIncidentsEndToEnd

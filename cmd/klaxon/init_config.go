@@ -130,7 +130,7 @@ escalation:
 
 # Who may do what (role ids; see README → Security model). Every command,
 # button, menu and modal is refused to members without one of staff_roles —
-# except /report, which is for players.
+# except /problem (old name /report), which is for players.
 access:
   staff_roles: [%q]   # @%s
 
@@ -183,6 +183,15 @@ access:
 #   channel: %q   # #%s
 # backups:
 #   dir: /data/backups
+# watchdog:                      # dead-man's switch: Prometheus' always-firing Watchdog alert
+#   matchers: {alertname: Watchdog}
+#   timeout: 5m
+# heartbeats:                    # jobs whose absence is the incident (README, "Heartbeats")
+#   - name: backup-full
+#     cron: "0 3 * * *"
+#     time_zone: UTC
+#     grace: 2h
+#     priority: P1
 `,
 		commentText(a.guild.Name), a.generatedAt.Format("2006-01-02"),
 		a.guild.ID, commentText(a.guild.Name),
