@@ -574,3 +574,36 @@ func (iw *incidentWorld) countIncidents() int {
 	})
 	return n
 }
+
+// TestAckInCardThread: /ack without an alert, inside an alert card's thread
+// (its incident's), acknowledges that card's alert; elsewhere it asks which.
+func TestAckInCardThread(t *testing.T) {
+	iw := newIncidentWorld(t)
+	d := iw.discord
+	resp := postJSON(t, iw.url("/webhook/alertmanager"), webhookToken, webhookBody("GameServerDown", "critical", time.Now().Add(-3*time.Minute)))
+	resp.Body.Close()
+	inc1 := iw.ready(1)
+	if len(inc1.GroupIDs) != 1 || inc1.ThreadID == "" {
+		t.Fatalf("INC-1 = %+v, want one alert and a thread", inc1)
+	}
+	// Outside a card's thread, /ack needs the alert.
+	id, _ := d.Interact(d.SlashCommand(iw.channels[0], iw.anna, "ack"))
+	if got := iw.answer(id); !strings.Contains(got, "which alert?") {
+		t.Errorf("/ack without an alert outside a thread: %s", got)
+	}
+	id, _ = d.Interact(d.SlashCommand(inc1.ThreadID, iw.anna, "ack"))
+	if got := iw.answer(id); !strings.Contains(got, "You acknowledged **GameServerDown**") {
+		t.Fatalf("/ack without an alert in the card's thread: %s", got)
+	}
+	iw.await("the card acknowledged by anna", func() bool {
+		m, _ := d.Message(inc1.ThreadID) // the thread starts on the card: same id
+		for _, e := range m.Embeds {
+			for _, f := range e.Fields {
+				if f.Name == "Response" && strings.Contains(f.Value, iw.anna) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
