@@ -375,7 +375,7 @@ func (d *demo) acknowledge(ctx context.Context, s sample) error {
 	if e, err := d.escalation(ctx, group); err != nil {
 		return err
 	} else if e != nil {
-		d.line(d.dim(fmt.Sprintf("escalation of #%d: next step %d due in %s unless someone acknowledges", group, e.Step+1, e.NextAt.Sub(time.Now()).Round(time.Second))))
+		d.line(d.dim(fmt.Sprintf("escalation of #%d: next step %d due in %s unless someone acknowledges", group, e.Step+1, time.Until(e.NextAt).Round(time.Second))))
 	}
 	name := d.names[d.responder]
 	d.line(fmt.Sprintf("%s %s", d.stamp(), d.paint(bold, fmt.Sprintf("@%s clicks [Acknowledge] on the %s card", name, s.name))))
