@@ -86,6 +86,7 @@ func TestSecretFilesReachTheConfig(t *testing.T) {
 	got := map[string]string{
 		"KLAXON_DISCORD_TOKEN": c.Env.DiscordToken, "KLAXON_WEBHOOK_TOKEN": c.Env.WebhookToken,
 		"KLAXON_TWILIO_AUTH_TOKEN": c.Env.TwilioAuthToken, "KLAXON_SMTP_PASSWORD": c.Env.SMTPPassword, "KLAXON_LLM_API_KEY": c.LLM.APIKey,
+		"KLAXON_HEARTBEAT_TOKEN": c.Env.HeartbeatToken,
 	}
 	if len(got) != len(secretVars) {
 		t.Fatalf("the test checks %d secrets, secretVars has %d", len(got), len(secretVars))
