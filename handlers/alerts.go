@@ -40,11 +40,28 @@ type Alerts struct {
 	// against the most urgent priority its matchers can cover.
 	Gate *Gate
 	Log  *slog.Logger
+	// Threads finds the incident whose thread a command runs in (an alert
+	// card's thread is its incident's), so /ack, /unack, /resolve and
+	// /escalate there need no alert; nil: the alert option is needed.
+	Threads ThreadIncidents
+}
+
+// ThreadIncidents finds the incident of a thread (implemented by
+// *incident.Service).
+type ThreadIncidents interface {
+	ByThread(ctx context.Context, channelID string) (*bot.Incident, error)
 }
 
 func alertOption(desc string) *discordgo.ApplicationCommandOption {
 	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "alert",
 		Description: desc, Required: true, Autocomplete: true}
+}
+
+// threadAlertOption is alertOption, optional inside a card's thread.
+func threadAlertOption(desc string) *discordgo.ApplicationCommandOption {
+	o := alertOption(desc + " (default in a card's thread: its alert)")
+	o.Required = false
+	return o
 }
 
 var priorityChoices = []*discordgo.ApplicationCommandOptionChoice{
@@ -57,13 +74,13 @@ var priorityChoices = []*discordgo.ApplicationCommandOptionChoice{
 func alertsFeature() Feature {
 	return Feature{Name: "alerts", Commands: []*discordgo.ApplicationCommand{
 		{Name: "ack", Description: "Acknowledge an alert: you own it, paging stops",
-			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to acknowledge")}},
+			Options: []*discordgo.ApplicationCommandOption{threadAlertOption("The alert to acknowledge")}},
 		{Name: "unack", Description: "Hand an acknowledged alert back: paging starts again",
-			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to hand back")}},
+			Options: []*discordgo.ApplicationCommandOption{threadAlertOption("The alert to hand back")}},
 		{Name: "resolve", Description: "Resolve an alert by hand",
-			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to resolve")}},
+			Options: []*discordgo.ApplicationCommandOption{threadAlertOption("The alert to resolve")}},
 		{Name: "escalate", Description: "Run an alert's next escalation step now",
-			Options: []*discordgo.ApplicationCommandOption{alertOption("The alert to escalate")}},
+			Options: []*discordgo.ApplicationCommandOption{threadAlertOption("The alert to escalate")}},
 		{Name: "silence", Description: "Silence an alert in Alertmanager",
 			Options: []*discordgo.ApplicationCommandOption{
 				alertOption("The alert to silence"),
@@ -153,6 +170,8 @@ func (a *Alerts) priority(ctx context.Context, r *Request) (bot.Priority, bool) 
 	ref := r.String("alert")
 	if r.CustomID != "" {
 		ref, _, _ = strings.Cut(r.ID, ":")
+	} else if ref == "" {
+		ref, _ = a.threadAlert(ctx, r)
 	}
 	g, err := a.group(ctx, ref)
 	if err != nil {
@@ -171,7 +190,48 @@ func (a *Alerts) button(ctx context.Context, r *Request) (*Reply, error) {
 
 func (a *Alerts) command(ctx context.Context, r *Request) (*Reply, error) {
 	verb := map[string]string{"ack": customid.AlertAck, "unack": customid.AlertUnack, "resolve": customid.AlertResolve, "escalate": customid.AlertEscalate}[r.Path]
-	return a.act(ctx, r, verb, r.String("alert"))
+	ref := r.String("alert")
+	if ref == "" {
+		var err error
+		if ref, err = a.threadAlert(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return a.act(ctx, r, verb, ref)
+}
+
+// threadAlert is the alert a command without one acts on: in an incident's
+// thread (an alert card's thread is one), the incident's one alert, or its
+// one still firing.
+func (a *Alerts) threadAlert(ctx context.Context, r *Request) (string, error) {
+	choose := bot.Errorf(bot.EInvalid, "which alert? Pick one from the list as you type, or run this in an alert card's thread")
+	if a.Threads == nil {
+		return "", choose
+	}
+	inc, err := a.Threads.ByThread(ctx, r.ChannelID)
+	if bot.ErrorCode(err) == bot.ENotFound {
+		return "", choose
+	}
+	if err != nil {
+		return "", err
+	}
+	ids := inc.GroupIDs
+	if len(ids) > 1 {
+		var firing []int64
+		for _, id := range ids {
+			if g, err := a.Paging.Group(ctx, id); err == nil && g.Status == bot.Firing {
+				firing = append(firing, id)
+			}
+		}
+		ids = firing
+	}
+	switch len(ids) {
+	case 1:
+		return strconv.FormatInt(ids[0], 10), nil
+	case 0:
+		return "", bot.Errorf(bot.EInvalid, "%s has no alert to act on: pick one from the list as you type", inc.Ref())
+	}
+	return "", bot.Errorf(bot.EInvalid, "%s has %d firing alerts: pick one from the list as you type", inc.Ref(), len(ids))
 }
 
 func (a *Alerts) act(ctx context.Context, r *Request, verb, ref string) (*Reply, error) {

@@ -55,13 +55,13 @@ func TestCommandsGuildOnlyAndStaffHidden(t *testing.T) {
 		}
 		perms, hidden := c["default_member_permissions"]
 		switch {
-		case name == "report" && hidden:
-			t.Errorf("/report: default_member_permissions %s: players must see it", perms)
-		case name != "report" && (!hidden || string(perms) == "null"):
+		case (name == "problem" || name == "report") && hidden:
+			t.Errorf("/%s: default_member_permissions %s: players must see it", name, perms)
+		case name != "problem" && name != "report" && (!hidden || string(perms) == "null"):
 			t.Errorf("/%s: no default_member_permissions: Discord shows it to players", name)
 		}
 	}
-	for _, want := range []string{"ack", "oncall", "page", "incident", "report", handlers.AddToTimeline, "reminder", "slo", "report-sla", "runbook", "postmortem"} {
+	for _, want := range []string{"ack", "oncall", "page", "incident", "problem", "report", handlers.AddToTimeline, "reminder", "slo", "report-sla", "runbook", "postmortem"} {
 		if !names[want] {
 			t.Errorf("command %s missing", want)
 		}

@@ -118,11 +118,15 @@ func incidentsFeature() Feature {
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "all", Description: "Include resolved and closed ones"},
 			}},
-		{Name: "report", Description: "Report a problem (lag, outage, bug): the on-call team triages it",
+		{Name: "problem", Description: "Tell the staff about a problem (lag, outage, bug): the on-call team triages it",
+			Options: []*discordgo.ApplicationCommandOption{text("what", "What is wrong, where, since when", 1000)}},
+		// /report is /problem's old name, kept for one release (players
+		// confused it with /report-sla); the README's upgrade notes say so.
+		{Name: "report", Description: "Old name of /problem (goes away in the next release): tell the staff about a problem",
 			Options: []*discordgo.ApplicationCommandOption{text("problem", "What is wrong, where, since when", 1000)}},
 		{Name: AddToTimeline, Type: discordgo.MessageApplicationCommand},
 	},
-		Public: []string{"report"}, // players report problems
+		Public: []string{"problem", "report"}, // players report problems (/report: the old name)
 		Components: []string{customid.IncidentDeclare, customid.IncidentSnooze, customid.IncidentCommander, customid.IncidentResolve,
 			customid.IncidentInvestigate, customid.IncidentUpdate, customid.ReportDeclare, customid.ReportLinkMenu, customid.ReportLink,
 			customid.ReportDismiss},
@@ -144,7 +148,8 @@ func (h *Incidents) Register(x *Interactions) {
 	x.Command("incident resolve", ActIncidentStatus, true, h.resolve)
 	x.Command("incident timeline", ActIncidentView, true, h.timeline)
 	x.Command("incidents", ActIncidentView, true, h.list)
-	x.Command("report", ActReport, true, h.report)
+	x.Command("problem", ActReport, true, h.report)
+	x.Command("report", ActReport, true, h.report) // the old name of /problem, for one release
 	x.Command(AddToTimeline, ActIncidentNote, true, h.addToTimeline)
 	for _, sub := range []string{"declare", "status", "priority", "assign", "update", "note", "link", "mitigate", "resolve", "timeline"} {
 		// Choices name incidents and alerts: internal, whatever the subcommand.

@@ -43,7 +43,7 @@ func onCallFeature() Feature {
 			}},
 			{Type: sub, Name: "overrides", Description: "List current and upcoming overrides", Options: []*discordgo.ApplicationCommandOption{scheduleOption(false)}},
 			{Type: sub, Name: "remove", Description: "Remove an override", Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionInteger, Name: "id", Description: "Override number from /oncall overrides", Required: true},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "id", Description: "Override number from /oncall overrides", Required: true, Autocomplete: true},
 			}},
 		}},
 		{Name: "page", Description: "Page a person or the on-call of a schedule (manual P0/P1)", Options: []*discordgo.ApplicationCommandOption{
@@ -64,7 +64,7 @@ func (o *OnCall) Register(x *Interactions) {
 	x.Command("oncall overrides", ActOnCallView, true, o.overrides)
 	x.Command("oncall remove", ActOnCallRemove, false, o.remove)
 	x.Command("page", ActAlertPage, false, o.page, TargetPriority(pagePriority))
-	for _, c := range []string{"oncall now", "oncall override", "oncall overrides", "page"} {
+	for _, c := range []string{"oncall now", "oncall override", "oncall overrides", "oncall remove", "page"} {
 		x.Autocomplete(c, ActOnCallView, o.autocomplete)
 	}
 }
@@ -88,12 +88,40 @@ func (o *OnCall) schedule(name string) (*paging.Schedule, error) {
 	return nil, bot.Errorf(bot.EInvalid, "there is no schedule %q: choose one of %s", name, strings.Join(names, ", "))
 }
 
-func (o *OnCall) autocomplete(_ context.Context, r *Request) (*Reply, error) {
+func (o *OnCall) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
 	q := ""
 	if r.Focused != nil {
 		q = strings.ToLower(fmt.Sprint(r.Focused.Value))
 	}
 	var cs []*discordgo.ApplicationCommandOptionChoice
+	if r.Focused != nil && r.Focused.Name == "id" { // /oncall remove: current and upcoming overrides
+		now := o.Clock.Now()
+		for _, s := range o.Schedules {
+			ovs, err := o.Overrides.Overrides(ctx, s.Name, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, ov := range ovs {
+				loc := s.TimeZone
+				if loc == nil {
+					loc = time.UTC
+				}
+				who := "user …" + ov.UserID[max(0, len(ov.UserID)-4):] // choice names cannot mention
+				if ov.UserID == r.Actor().UserID {
+					who = "you"
+				}
+				name := fmt.Sprintf("#%d %s · %s · %s → %s", ov.ID, ov.Schedule, who,
+					ov.Start.In(loc).Format("Jan 2 15:04"), ov.End.In(loc).Format("Jan 2 15:04 MST"))
+				if ov.Reason != "" {
+					name += " · " + ov.Reason
+				}
+				if len(cs) < 25 && strings.Contains(strings.ToLower(name), q) {
+					cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(name, 100), Value: ov.ID})
+				}
+			}
+		}
+		return &Reply{Choices: cs}, nil
+	}
 	for _, s := range o.Schedules {
 		if strings.Contains(strings.ToLower(s.Name), q) {
 			cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: s.Name, Value: s.Name})

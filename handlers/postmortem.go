@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ type Postmortems struct {
 
 func incidentOption() *discordgo.ApplicationCommandOption {
 	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "incident",
-		Description: "Incident, e.g. INC-42 (default: this incident thread's)", MaxLength: 20}
+		Description: "Incident, e.g. INC-42 (default: this incident thread's)", MaxLength: 20, Autocomplete: true}
 }
 
 // postmortemsFeature is /postmortem with its buttons and edit form;
@@ -66,7 +67,7 @@ func postmortemsFeature() Feature {
 					{Type: discordgo.ApplicationCommandOptionBoolean, Name: "all", Description: "Include done items"},
 				}},
 				{Type: sub, Name: "done", Description: "Mark an action item done", Options: []*discordgo.ApplicationCommandOption{
-					{Type: discordgo.ApplicationCommandOptionInteger, Name: "id", Description: "Action item number, e.g. 3", Required: true, MinValue: &one},
+					{Type: discordgo.ApplicationCommandOptionInteger, Name: "id", Description: "Action item number, e.g. 3", Required: true, MinValue: &one, Autocomplete: true},
 				}},
 			}},
 		}},
@@ -92,7 +93,64 @@ func (h *Postmortems) Register(x *Interactions) {
 	x.Component(customid.PostmortemExport, ActPostmortemView, h.exportButton)
 	x.Component(customid.PostmortemPublish, ActPostmortemPublish, h.publishButton)
 	x.Modal(customid.PostmortemEditForm, ActPostmortemEdit, true, h.editSubmit)
+	for _, c := range []string{"create", "show", "edit", "export", "publish", "history", "action add", "action list", "action done"} {
+		x.Autocomplete("postmortem "+c, ActPostmortemView, h.autocomplete) // incidents and action items: internal
+	}
 }
+
+// autocomplete offers incidents (the incident option: the newest first, with
+// their status and whether they have a post-mortem) and open action items
+// (action done's id: in an incident's thread that incident's first).
+func (h *Postmortems) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
+	if r.Focused == nil {
+		return &Reply{}, nil
+	}
+	q := strings.ToLower(strings.TrimSpace(fmt.Sprint(r.Focused.Value)))
+	var cs []*discordgo.ApplicationCommandOptionChoice
+	add := func(name string, value any) {
+		if len(cs) < 25 && (q == "" || strings.Contains(strings.ToLower(name), q)) {
+			cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(name, 100), Value: value})
+		}
+	}
+	switch r.Focused.Name {
+	case "incident":
+		incs, err := h.Core.Incidents(ctx, 100)
+		if err != nil {
+			return nil, err
+		}
+		for _, inc := range incs {
+			add(fmt.Sprintf("%s · %s · %s (%s)", inc.Ref(), inc.Priority, inc.Title, inc.Status), inc.Ref())
+		}
+	case "id":
+		items, err := h.Core.OpenActionItems(ctx, 100)
+		if err != nil {
+			return nil, err
+		}
+		if here, err := h.Core.IncidentByThread(ctx, r.ChannelID); err == nil {
+			slices.SortStableFunc(items, func(a, b *postmortem.ActionItem) int {
+				return cmpBool(b.IncidentID == here.ID, a.IncidentID == here.ID)
+			})
+		}
+		for _, a := range items {
+			add(fmt.Sprintf("#%d INC-%d · %s (due %s)", a.ID, a.IncidentID, oneLineText(a.Text), a.DueAt.UTC().Format("2006-01-02")), a.ID)
+		}
+	}
+	return &Reply{Choices: cs}, nil
+}
+
+// cmpBool orders true before false.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
+}
+
+// oneLineText is s on one line (autocomplete names are one line).
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // incident finds the incident a command is about: the incident option, or
 // the thread it was run in.

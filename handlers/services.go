@@ -87,6 +87,9 @@ type PostmortemService interface {
 	Publish(ctx context.Context, postmortemID int64, by bot.Actor, now time.Time) (*postmortem.Postmortem, error)
 	AddActionItem(ctx context.Context, incidentID int64, ownerID string, due time.Time, text string, by bot.Actor, now time.Time) (*postmortem.ActionItem, error)
 	CompleteActionItem(ctx context.Context, id int64, by bot.Actor, now time.Time) (*postmortem.ActionItem, error)
+	// Incidents and OpenActionItems are what autocomplete offers.
+	Incidents(ctx context.Context, limit int) ([]*bot.Incident, error)
+	OpenActionItems(ctx context.Context, incidents int) ([]*postmortem.ActionItem, error)
 }
 
 // ActionItemReader reads an incident's post-mortem action items, which the

@@ -13,12 +13,16 @@ import (
 	"github.com/marola-rp/klaxon/bot/incident"
 )
 
-// /report: detection by people. Any member reports; the triage message in
+// /problem (its old name /report still works for one release): detection by people. Any member reports; the triage message in
 // the triage channel has buttons to declare an incident, link the report to
 // an open one, or dismiss it.
 
 func (h *Incidents) report(ctx context.Context, r *Request) (*Reply, error) {
-	rep, err := h.Triage.Report(ctx, r.String("problem"), r.ChannelID, r.Actor(), h.now())
+	what := r.String("what")
+	if what == "" {
+		what = r.String("problem") // /report, the old name, calls it problem
+	}
+	rep, err := h.Triage.Report(ctx, what, r.ChannelID, r.Actor(), h.now())
 	if err != nil {
 		return nil, err
 	}

@@ -144,6 +144,32 @@ func RenderCard(g *bot.Group, p bot.Post, now time.Time, opt RenderOptions) *Mes
 	return renderCard(bot.View{Post: p, Groups: []*bot.Group{g}, Now: now}, opt)
 }
 
+// cardFooter is a card's short human footer: "Klaxon #42 · P0 · 2 of 3
+// firing". The start time is not written here: the embed's timestamp, which
+// Discord shows right after the footer in each reader's own time zone, says
+// when it started. #42 is the id /ack, /alerts and autocomplete use; the raw
+// Alertmanager group key is logged with it (group_key on every webhook line).
+func cardFooter(g *bot.Group) string {
+	firing, _ := g.Counts()
+	total := len(g.Alerts)
+	plural := func(n int) string {
+		if n == 1 {
+			return "1 alert"
+		}
+		return fmt.Sprintf("%d alerts", n)
+	}
+	state := ""
+	switch {
+	case g.Status == bot.Resolved:
+		state = "resolved · " + plural(total)
+	case firing == total:
+		state = plural(total) + " firing"
+	default:
+		state = fmt.Sprintf("%d of %s firing", firing, plural(total))
+	}
+	return fmt.Sprintf("Klaxon #%d · %s · %s", g.ID, g.Priority, state)
+}
+
 func renderCard(v bot.View, opt RenderOptions) *Message {
 	g, p, now := v.Groups[0], v.Post, v.Now
 	resolved := g.Status == bot.Resolved
@@ -158,7 +184,7 @@ func renderCard(v bot.View, opt RenderOptions) *Message {
 		Type:   discordgo.EmbedTypeRich,
 		Title:  truncate(title, MaxTitle),
 		Color:  color(g.Priority, resolved),
-		Footer: &discordgo.MessageEmbedFooter{Text: "Klaxon · group " + oneLine(g.Key, 180)},
+		Footer: &discordgo.MessageEmbedFooter{Text: cardFooter(g)},
 	}
 	if t := g.StartedAt(); !t.IsZero() {
 		e.Timestamp = t.UTC().Format(time.RFC3339)

@@ -176,6 +176,7 @@ var (
 	reMessages = regexp.MustCompile(`^/channels/(\d+)/messages$`)
 	reMessage  = regexp.MustCompile(`^/channels/(\d+)/messages/(\d+)$`)
 	reThread   = regexp.MustCompile(`^/channels/(\d+)/(?:messages/(\d+)/)?threads$`)
+	rePin      = regexp.MustCompile(`^/channels/(\d+)/(?:messages/)?pins/(\d+)$`)
 	reReaction = regexp.MustCompile(`^/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me$`)
 )
 
@@ -227,6 +228,14 @@ func (t *Transcript) request(r Request) {
 			on = " on " + t.labels[sm[2]]
 		}
 		t.Line(fmt.Sprintf("%s %s %s “%s”%s", at, t.Paint(Cyan+Bold, where), t.Paint(Bold, "opens a thread"), p.Name, on))
+	case r.Method == http.MethodPut && rePin.MatchString(r.Path):
+		sm := rePin.FindStringSubmatch(r.Path)
+		where, _ := t.channelName(sm[1])
+		label := t.labels[sm[2]]
+		if label == "" {
+			label = "message " + sm[2]
+		}
+		t.Line(fmt.Sprintf("%s %s %s %s", at, t.Paint(Cyan+Bold, where), t.Paint(Bold, "📌 pins"), label))
 	case r.Method == http.MethodPut && reReaction.MatchString(r.Path):
 		sm := reReaction.FindStringSubmatch(r.Path)
 		where, _ := t.channelName(sm[1])

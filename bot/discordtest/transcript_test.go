@@ -13,7 +13,7 @@ import (
 
 // A few requests through the fake, and the transcript lines they make:
 // a post with a role mention, an embed, buttons and allowed mentions; an
-// edit that removes the buttons; a thread on the message; a DM; a refusal.
+// edit that removes the buttons; a thread on the message; a pin; a DM; a refusal.
 func TestTranscript(t *testing.T) {
 	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 	s := New(Options{Now: func() time.Time { return at }, OnViolation: func(err error) { t.Errorf("violation: %v", err) }})
@@ -43,6 +43,7 @@ func TestTranscript(t *testing.T) {
 	}
 	raw(t, s, "PATCH", "/channels/"+ch+"/messages/"+msg.ID, `{"embeds": [{"title": "✅ resolved", "color": 3061373}], "components": []}`)
 	raw(t, s, "POST", "/channels/"+ch+"/messages/"+msg.ID+"/threads", `{"name": "INC-1"}`)
+	raw(t, s, "PUT", "/channels/"+ch+"/pins/"+msg.ID, "")
 	_, body = raw(t, s, "POST", "/users/@me/channels", fmt.Sprintf(`{"recipient_id": %q}`, anna))
 	var dm struct{ ID string }
 	_ = json.Unmarshal(body, &dm)
@@ -64,6 +65,7 @@ func TestTranscript(t *testing.T) {
 		"      ┃ [#2EB67D] ✅ resolved",
 		"      buttons removed",
 		"  +1.50s #alerts-p0 opens a thread “INC-1” on msg #1",
+		"  +1.50s #alerts-p0 📌 pins msg #1",
 		"  +1.50s opens a DM with @anna",
 		"  +1.50s DM @anna sends a DM msg #2",
 		"      please acknowledge",
@@ -75,7 +77,7 @@ func TestTranscript(t *testing.T) {
 		t.Errorf("transcript:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))
 	}
 	st := tr.Stats()
-	if st.Posts != 1 || st.Edits != 1 || st.Threads != 1 || st.DMs != 1 || st.Violations != 0 || tr.Seen() != 6 {
+	if st.Posts != 1 || st.Edits != 1 || st.Threads != 1 || st.DMs != 1 || st.Violations != 0 || tr.Seen() != 7 {
 		t.Errorf("stats %+v, seen %d", st, tr.Seen())
 	}
 

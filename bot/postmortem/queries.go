@@ -52,3 +52,32 @@ func (s *Service) ActionItems(ctx context.Context, incidentID int64, open bool) 
 	err := s.Store.View(ctx, func(tx Tx) (err error) { items, err = tx.ActionItems(incidentID, open); return err })
 	return items, err
 }
+
+// Incidents returns the most recent incidents (open and resolved), newest
+// first, for choosing one (autocomplete).
+func (s *Service) Incidents(ctx context.Context, limit int) ([]*bot.Incident, error) {
+	var incs []*bot.Incident
+	err := s.Store.View(ctx, func(tx Tx) (err error) { incs, err = tx.Incidents(false, limit); return err })
+	return incs, err
+}
+
+// OpenActionItems returns the open action items of the most recent
+// incidents (at most incidents of them), for choosing one (autocomplete).
+func (s *Service) OpenActionItems(ctx context.Context, incidents int) ([]*ActionItem, error) {
+	var items []*ActionItem
+	err := s.Store.View(ctx, func(tx Tx) error {
+		incs, err := tx.Incidents(false, incidents)
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			open, err := tx.ActionItems(inc.ID, true)
+			if err != nil {
+				return err
+			}
+			items = append(items, open...)
+		}
+		return nil
+	})
+	return items, err
+}

@@ -101,7 +101,7 @@ func (c *Config) validateAccess() Problems {
 		ps = append(ps, Problem{File: c.file, Line: c.line(path...), Message: msg, Warning: true})
 	}
 	if acc == nil || len(acc.Staff) == 0 {
-		warn("access.staff_roles is not set: Klaxon refuses every command, button and menu except /report until it is. "+
+		warn("access.staff_roles is not set: Klaxon refuses every command, button and menu except /problem (and its old name /report) until it is. "+
 			"Add access: {staff_roles: [\"<role id of your staff/responders>\"]} (see README, Security model)", "access")
 	}
 	if c.Discord.GuildID == "" {

@@ -39,7 +39,7 @@ func TestCheckConfigAccess(t *testing.T) {
     incident.update: ["300000000000000002"]
 `, 0, []string{"OK"}},
 		{"missing: warns loudly", accessBase, 0, []string{
-			"klaxon.yaml: warning: access.staff_roles is not set: Klaxon refuses every command, button and menu except /report"}},
+			"klaxon.yaml: warning: access.staff_roles is not set: Klaxon refuses every command, button and menu except /problem (and its old name /report)"}},
 		{"unknown kind", accessBase + `access:
   staff_roles: ["300000000000000000"]
   leads: ["300000000000000001"]

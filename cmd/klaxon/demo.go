@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "preview this configuration: its channels, roles and users are recreated on the fake Discord")
 	dbPath := fs.String("db", "", "database file (default: a temporary one, removed afterwards)")
-	storm := fs.Int("storm", 0, "also fire N low-priority alerts at once, to show the storm digest")
+	storm := fs.Int("storm", 30, "fire N low-priority alerts at once, to show the storm digest (0: no storm)")
 	noColor := fs.Bool("no-color", false, "plain output, even on a terminal")
 	verbose := fs.Bool("verbose", false, "also print Klaxon's own logs (JSON) on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +56,7 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 		stderr:  stderr,
 		color:   !*noColor && getenv("NO_COLOR") == "" && isTerminal(stdout),
 		names:   map[string]string{},
+		groups:  map[string]int64{},
 		verbose: *verbose,
 		logs:    &demoLog{},
 		start:   time.Now(),
@@ -95,8 +97,14 @@ type demo struct {
 	hook     string // webhook URL
 	token    string // webhook token
 	guild    string
-	channels [4]string         // fake channel per priority ("" when the priority posts nowhere)
-	names    map[string]string // fake role/user id → display name, for the transcript
+	channels [4]string          // fake channel per priority ("" when the priority posts nowhere)
+	names    map[string]string  // fake role/user id → display name, for the transcript
+	groups   map[string]int64   // alertname → Klaxon's alert group id (the webhook's answer)
+	priv     ed25519.PrivateKey // signs the demo's interactions (a click on a card)
+	// responder is the user who acknowledges the P0 card ("" when the
+	// configuration names nobody who may: an operator's configuration).
+	responder string
+	sections  int // the last section's number
 
 	mu        sync.Mutex // guards the calls counters (flush runs inside WaitFor conditions)
 	callsSeen int
@@ -170,7 +178,7 @@ func (d *demo) run(ctx context.Context, configPath, dbPath string, storm int) er
 	d.blank()
 
 	samples := demoSamples()
-	d.title("1. Alertmanager sends three alerts")
+	d.section("Alertmanager sends three alerts: each becomes a card, the P0 card pages the on-call (mention, DM, phone)")
 	for _, s := range samples {
 		if err := d.send(ctx, s, "firing"); err != nil {
 			return err
@@ -185,9 +193,26 @@ func (d *demo) run(ctx context.Context, configPath, dbPath string, storm int) er
 		return err
 	}
 
+	p0 := samples[0]
+	if d.channels[bot.P0] != "" && d.autoOpensP0(cfg) {
+		d.section("The P0 alert opens an incident: a thread on its card, with a pinned summary Klaxon keeps up to date")
+		if err := d.awaitIncidentThread(ctx, d.groups[p0.name]); err != nil {
+			return err
+		}
+	}
+
+	if d.channels[bot.P0] != "" && d.responder != "" {
+		d.section(fmt.Sprintf("@%s acknowledges the P0 card: the escalation stops", d.names[d.responder]))
+		if err := d.acknowledge(ctx, p0); err != nil {
+			return err
+		}
+		if err := d.settle(ctx); err != nil {
+			return err
+		}
+	}
+
 	if storm > 0 {
-		d.blank()
-		d.title(fmt.Sprintf("2. An alert storm: %d low-priority alerts at once", storm))
+		d.section(fmt.Sprintf("An alert storm: %d low-priority alerts at once become one digest", storm))
 		for i := range storm {
 			s := sample{name: fmt.Sprintf("ShardLagging%04d", i+1), priority: "P3", severity: "info",
 				labels:      map[string]string{"service": "shards", "instance": fmt.Sprintf("shard-%d", i+1)},
@@ -214,8 +239,7 @@ func (d *demo) run(ctx context.Context, configPath, dbPath string, storm int) er
 		}
 	}
 
-	d.blank()
-	d.title("3. The alerts resolve")
+	d.section("The alerts resolve: the cards turn green")
 	for _, s := range samples {
 		if err := d.send(ctx, s, "resolved"); err != nil {
 			return err
@@ -261,17 +285,9 @@ func (d *demo) builtinConfig(dir string) (string, error) {
 	d.fake.AddMember(d.guild, anna, oncall)
 	d.fake.AddMember(d.guild, bob, leads)
 	d.names[oncall], d.names[leads], d.names[anna], d.names[bob] = "on-call", "leads", "anna", "bob"
+	d.responder = anna
 	d.line(d.dim("Fake Discord: guild “Marola RP”, channels #alerts-p0…#alerts-p3, role @on-call (anna is on call), role @leads (bob)."))
-	cfg := fmt.Sprintf(`discord:
-  guild_id: %q
-priorities:
-  P0: {channel: %q, mention_roles: [%q], ack_within: 15m, reach: [discord, phone]}
-  P1: {channel: %q, mention_roles: [%q], ack_within: 30m}
-  P2: {channel: %q, ack_within: 2h}
-  P3: {channel: %q, ack_within: 24h}
-engine:
-  interval: 200ms
-schedules:
+	cfg := sampleConfig(d.guild, ch, oncall, "discord", "phone") + fmt.Sprintf(`schedules:
   - name: primary
     time_zone: UTC
     rotation: weekly
@@ -300,7 +316,7 @@ access:
   staff_roles: [%q, %q]
   incident: [%q]
   admin: [%q]
-`, d.guild, ch[0], oncall, ch[1], oncall, ch[2], ch[3], anna, anna, bob, leads, d.phone.URL, oncall, leads, leads, leads)
+`, anna, anna, bob, leads, d.phone.URL, oncall, leads, leads, leads)
 	path := filepath.Join(dir, "klaxon.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }

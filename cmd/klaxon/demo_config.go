@@ -3,6 +3,8 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -183,7 +185,11 @@ func (d *demo) sandbox(cfg *Config) {
 		d.note("reminders, reports and backups do not run in the demo")
 		cfg.calendar = nil
 	}
-	cfg.Interactions.PublicKey = ""
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		panic(err) // crypto/rand does not fail
+	}
+	d.priv, cfg.Interactions.PublicKey = priv, hex.EncodeToString(pub) // the demo signs its own clicks
 	cfg.Log = LogConfig{Level: "debug"}
 	if time.Duration(cfg.Engine.Interval) > time.Second || cfg.Engine.Interval == 0 {
 		cfg.Engine.Interval = Duration(200 * time.Millisecond)

@@ -12,13 +12,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/customid"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/incident"
+	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/bot/phone"
 	"github.com/marola-rp/klaxon/bot/phone/phonetest"
 )
@@ -92,6 +96,7 @@ func (d *demo) send(ctx context.Context, s sample, status string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("webhook for %s answered %s: %s", s.name, resp.Status, ans.Error)
 	}
+	d.groups[s.name] = ans.GroupID
 	word := d.paint(priorityColor(s.priority), s.priority)
 	if status == "resolved" {
 		word = d.paint(green, "resolved")
@@ -253,8 +258,17 @@ func (d *demo) dim(s string) string         { return d.paint(dimmed, s) }
 func (d *demo) line(s string)               { fmt.Fprintln(d.out, s) }
 func (d *demo) blank()                      { fmt.Fprintln(d.out) }
 func (d *demo) title(s string)              { d.line(d.paint(bold, "== "+s)) }
-func (d *demo) note(s string)               { d.line(d.dim("note: " + s)) }
-func (d *demo) stamp() string               { return d.tr.Stamp(time.Now()) }
+
+// section starts the next numbered section of the transcript.
+func (d *demo) section(s string) {
+	d.sections++
+	if d.sections > 1 {
+		d.blank()
+	}
+	d.title(fmt.Sprintf("%d. %s", d.sections, s))
+}
+func (d *demo) note(s string) { d.line(d.dim("note: " + s)) }
+func (d *demo) stamp() string { return d.tr.Stamp(time.Now()) }
 
 func priorityColor(p string) string {
 	switch p {
@@ -301,4 +315,121 @@ func (l *demoLog) tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "")
+}
+
+// autoOpensP0 reports whether a P0 alert opens an incident by itself.
+func (d *demo) autoOpensP0(cfg *Config) bool {
+	pol, _ := cfg.buildIncidents()
+	return pol.AutoOpen[bot.P0]
+}
+
+// awaitIncidentThread waits until the incident of group has its thread and
+// its summary is pinned there.
+func (d *demo) awaitIncidentThread(ctx context.Context, group int64) error {
+	var inc *bot.Incident
+	err := d.wait(ctx, "the incident thread and its pinned summary", func() bool {
+		inc = nil
+		_ = d.main.DB.Incident().View(ctx, func(tx incident.Tx) error {
+			incs, err := tx.Incidents(true, 50)
+			for _, i := range incs {
+				if slices.Contains(i.GroupIDs, group) {
+					inc = i
+				}
+			}
+			return err
+		})
+		if inc == nil || inc.ThreadID == "" || inc.SummaryID == "" {
+			return false
+		}
+		for _, m := range d.fake.Messages(inc.ThreadID) {
+			if m.ID == inc.SummaryID && m.Pinned {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	d.line(d.dim(fmt.Sprintf("INC-%d is open; its summary is pinned in the thread. /incident update, roles and 📌 messages build its timeline.", inc.ID)))
+	return nil
+}
+
+// acknowledge clicks the P0 card's Acknowledge button as the responder,
+// through Klaxon's signed interactions endpoint as Discord would, and shows
+// the escalation before and after: the next step (who would be paged next)
+// is cancelled.
+func (d *demo) acknowledge(ctx context.Context, s sample) error {
+	group := d.groups[s.name]
+	ch := d.channels[bot.P0]
+	var card string
+	for _, m := range d.fake.Messages(ch) {
+		if len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, s.name) {
+			card = m.ID
+			break
+		}
+	}
+	if card == "" {
+		return fmt.Errorf("no card for %s in the P0 channel", s.name)
+	}
+	if e, err := d.escalation(ctx, group); err != nil {
+		return err
+	} else if e != nil {
+		d.line(d.dim(fmt.Sprintf("escalation of #%d: next step %d due in %s unless someone acknowledges", group, e.Step+1, time.Until(e.NextAt).Round(time.Second))))
+	}
+	name := d.names[d.responder]
+	d.line(fmt.Sprintf("%s %s", d.stamp(), d.paint(bold, fmt.Sprintf("@%s clicks [Acknowledge] on the %s card", name, s.name))))
+	click := d.fake.ButtonClick(ch, card, d.responder, customid.Make(customid.AlertAck, group))
+	_, resp, body, err := d.fake.PostInteraction(ctx, "http://"+d.main.Addr()+"/interactions", d.priv, click)
+	if err != nil {
+		return fmt.Errorf("acknowledge: %w", err)
+	}
+	var ans struct {
+		Data struct {
+			Content string `json:"content"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(body, &ans)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("acknowledge: Klaxon answered %s: %s", resp.Status, body)
+	}
+	if ans.Data.Content != "" {
+		d.line("      ↳ Klaxon answers (only @" + name + " sees it): " + ans.Data.Content)
+	}
+	if err := d.awaitCard(ctx, s.name, func(m discordtest.Message) bool {
+		if len(m.Embeds) == 0 {
+			return false
+		}
+		for _, f := range m.Embeds[0].Fields {
+			if f.Name == "Response" && strings.Contains(f.Value, "Acknowledged") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		return err
+	}
+	e, err := d.escalation(ctx, group)
+	if err != nil {
+		return err
+	}
+	if e != nil && !e.Done {
+		return fmt.Errorf("the escalation of #%d still runs after the acknowledgement (next step %d)", group, e.Step+1)
+	}
+	d.line(d.paint(green, fmt.Sprintf("escalation of #%d stopped: nobody else is paged for it", group)))
+	return nil
+}
+
+// escalation is group's escalation state, nil when there is none (stopped).
+func (d *demo) escalation(ctx context.Context, group int64) (*paging.Escalation, error) {
+	var e *paging.Escalation
+	err := d.main.DB.Paging().View(ctx, func(tx paging.Tx) error {
+		got, err := tx.Escalation(group)
+		if bot.ErrorCode(err) == bot.ENotFound {
+			return nil
+		}
+		e = got
+		return err
+	})
+	return e, err
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,20 +15,38 @@ import (
 )
 
 // TestDemoTranscript runs `klaxon demo` as a user would and reads its
-// transcript: the P0 card is posted with the on-call mention, the same
-// message is edited to resolved, and the command exits 0.
+// transcript: the P0 card is posted with the on-call mention, the phone
+// rings, the incident thread opens with its summary pinned, the
+// acknowledgement stops the escalation, a storm folds into a digest, the
+// same card is edited to resolved, the sections are numbered 1, 2, 3… in
+// order, and the command exits 0.
 func TestDemoTranscript(t *testing.T) {
+	builtin := []string{
+		"📞 phone call to", "DM @anna sends a DM", "Every request passed the fake Discord's checks",
+		"opens a thread “INC-1 · P0 · GameServerDown", "📌 pins msg #",
+		"@anna clicks [Acknowledge] on the GameServerDown card",
+		"Klaxon answers (only @anna sees it): 👀 You acknowledged **GameServerDown**: paging has stopped.",
+		"escalation of #1: next step 2 due in", "escalation of #1 stopped: nobody else is paged for it",
+	}
 	cases := []struct {
-		name string
-		args []string
-		want []string // further lines the transcript must contain
+		name     string
+		args     []string
+		want     []string // further lines the transcript must contain
+		sections []string // the numbered section titles, in order (prefixes)
+		not      []string // lines it must not contain
 	}{
 		{name: "built-in", args: []string{"demo", "--no-color"},
-			want: []string{"📞 phone call to", "DM @anna sends a DM", "Every request passed the fake Discord's checks"}},
-		{name: "storm", args: []string{"demo", "--no-color", "--storm", "30"},
-			want: []string{"🌩️ Alert storm — ", "opens a thread “Alert storm"}},
-		{name: "operator config", args: []string{"demo", "--no-color", "--config", "../../deploy/klaxon.example.yaml"},
-			want: []string{"channel  100000000000000010 (priorities.P0.channel) → #alerts-p0", "Alertmanager silences are off in the demo"}},
+			want: append(builtin, "🌩️ Alert storm — ", "opens a thread “Alert storm"),
+			sections: []string{"Alertmanager sends three alerts", "The P0 alert opens an incident", "@anna acknowledges the P0 card",
+				"An alert storm: 30 low-priority alerts", "The alerts resolve"}},
+		{name: "no storm", args: []string{"demo", "--no-color", "--storm", "0"},
+			want: builtin,
+			sections: []string{"Alertmanager sends three alerts", "The P0 alert opens an incident", "@anna acknowledges the P0 card",
+				"The alerts resolve"},
+			not: []string{"Alert storm"}},
+		{name: "operator config", args: []string{"demo", "--no-color", "--storm", "0", "--config", "../../deploy/klaxon.example.yaml"},
+			want:     []string{"channel  100000000000000010 (priorities.P0.channel) → #alerts-p0", "Alertmanager silences are off in the demo"},
+			sections: []string{"Alertmanager sends three alerts", "The P0 alert opens an incident", "The alerts resolve"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,6 +81,23 @@ func TestDemoTranscript(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(transcript, w) {
 					t.Errorf("transcript lacks %q:\n%s", w, transcript)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(transcript, w) {
+					t.Errorf("transcript has %q:\n%s", w, transcript)
+				}
+			}
+			var got []string
+			for _, m := range regexp.MustCompile(`(?m)^== (\d+)\. (.*)$`).FindAllStringSubmatch(transcript, -1) {
+				got = append(got, m[1]+". "+m[2])
+			}
+			if len(got) != len(tc.sections) {
+				t.Fatalf("sections %q, want %d: %q", got, len(tc.sections), tc.sections)
+			}
+			for i, want := range tc.sections {
+				if !strings.HasPrefix(got[i], fmt.Sprintf("%d. %s", i+1, want)) {
+					t.Errorf("section %d is %q, want %d. %s…", i+1, got[i], i+1, want)
 				}
 			}
 			if strings.Contains(transcript, "would reject") {

@@ -90,19 +90,7 @@ func newWorldWith(t *testing.T, o worldOptions) *world {
 	if !strings.Contains("\n"+extraConfig, "\naccess:") {
 		extraConfig += fmt.Sprintf("\naccess:\n  staff_roles: [%q]\n", w.staff)
 	}
-	cfg := fmt.Sprintf(`
-discord:
-  guild_id: %q
-priorities:
-  P0: {channel: %q, mention_roles: [%q], ack_within: 15m, reach: [discord]}
-  P1: {channel: %q, mention_roles: [%q], ack_within: 30m}
-  P2: {channel: %q, ack_within: 2h}
-  P3: {channel: %q, ack_within: 24h}
-engine:
-  interval: 200ms
-log:
-  level: debug
-%s`, w.guild, w.channels[0], w.oncall, w.channels[1], w.oncall, w.channels[2], w.channels[3], extraConfig)
+	cfg := sampleConfig(w.guild, w.channels, w.oncall, "discord") + "log:\n  level: debug\n" + extraConfig
 	path := filepath.Join(t.TempDir(), "klaxon.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -366,8 +366,8 @@ func TestIncidentsEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 9. /report: a triage item with buttons; declaring turns it into INC-4.
-	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "report", discordtest.Option("problem", "Can't buy anything in the shop")))
+	// 9. /problem: a triage item with buttons; declaring turns it into INC-4.
+	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "problem", discordtest.Option("what", "Can't buy anything in the shop")))
 	if got := iw.answer(id); !strings.Contains(got, "report #1") {
 		t.Errorf("report answer: %s", got)
 	}
@@ -460,6 +460,27 @@ func TestIncidentsEndToEnd(t *testing.T) {
 	// Archived a day after resolution.
 	iw.clock.Jump(25 * time.Hour)
 	iw.await("INC-2's thread archived", func() bool { th, _ := d.Channel(inc2.ThreadID); return th.Archived })
+
+	// /report, /problem's old name, still files a triage item for a release.
+	id, _ = d.Interact(d.SlashCommand(iw.channels[3], iw.player, "report", discordtest.Option("problem", "The bank shows 0 coins")))
+	if got := iw.answer(id); !strings.Contains(got, "report #2") {
+		t.Errorf("/report (old name) answer: %s", got)
+	}
+	iw.await("the triage message of /report", func() bool {
+		for _, m := range d.Messages(iw.triage) {
+			all := m.Content
+			for _, e := range m.Embeds {
+				all += e.Title + e.Description
+				for _, f := range e.Fields {
+					all += f.Value
+				}
+			}
+			if strings.Contains(all, "The bank shows 0 coins") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestIncidentCommandsEndToEnd covers the commands TestIncidentsEndToEnd
@@ -552,4 +573,37 @@ func (iw *incidentWorld) countIncidents() int {
 		return err
 	})
 	return n
+}
+
+// TestAckInCardThread: /ack without an alert, inside an alert card's thread
+// (its incident's), acknowledges that card's alert; elsewhere it asks which.
+func TestAckInCardThread(t *testing.T) {
+	iw := newIncidentWorld(t)
+	d := iw.discord
+	resp := postJSON(t, iw.url("/webhook/alertmanager"), webhookToken, webhookBody("GameServerDown", "critical", time.Now().Add(-3*time.Minute)))
+	resp.Body.Close()
+	inc1 := iw.ready(1)
+	if len(inc1.GroupIDs) != 1 || inc1.ThreadID == "" {
+		t.Fatalf("INC-1 = %+v, want one alert and a thread", inc1)
+	}
+	// Outside a card's thread, /ack needs the alert.
+	id, _ := d.Interact(d.SlashCommand(iw.channels[0], iw.anna, "ack"))
+	if got := iw.answer(id); !strings.Contains(got, "which alert?") {
+		t.Errorf("/ack without an alert outside a thread: %s", got)
+	}
+	id, _ = d.Interact(d.SlashCommand(inc1.ThreadID, iw.anna, "ack"))
+	if got := iw.answer(id); !strings.Contains(got, "You acknowledged **GameServerDown**") {
+		t.Fatalf("/ack without an alert in the card's thread: %s", got)
+	}
+	iw.await("the card acknowledged by anna", func() bool {
+		m, _ := d.Message(inc1.ThreadID) // the thread starts on the card: same id
+		for _, e := range m.Embeds {
+			for _, f := range e.Fields {
+				if f.Name == "Response" && strings.Contains(f.Value, iw.anna) {
+					return true
+				}
+			}
+		}
+		return false
+	})
 }

@@ -130,7 +130,7 @@ escalation:
 
 # Who may do what (role ids; see README → Security model). Every command,
 # button, menu and modal is refused to members without one of staff_roles —
-# except /report, which is for players.
+# except /problem (old name /report), which is for players.
 access:
   staff_roles: [%q]   # @%s
 

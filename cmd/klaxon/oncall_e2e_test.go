@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,6 +75,19 @@ func TestOnCallOverrideChangesWhoIsPaged(t *testing.T) {
 		t.Errorf("anna was paged %d times during bob's override", n)
 	}
 
+	// /oncall remove's id: autocomplete offers the override, "you" for its holder.
+	ac, _ := pw.discord.Interact(pw.discord.Autocomplete(pw.channels[0], pw.bob, "oncall", sub("remove", discordtest.Focused(opt("id", "")))))
+	var choices []discordgo.ApplicationCommandOptionChoice
+	pw.await("the override choices", func() bool {
+		rs := pw.discord.InteractionResponses(ac)
+		if len(rs) > 0 {
+			choices = rs[0].Choices()
+		}
+		return len(rs) > 0
+	})
+	if len(choices) != 1 || fmt.Sprint(choices[0].Value) != "1" || !strings.HasPrefix(choices[0].Name, "#1 primary · you · ") || !strings.Contains(choices[0].Name, "anna at the dentist") {
+		t.Errorf("/oncall remove autocomplete = %+v, want override #1", choices)
+	}
 	gone, r := pw.slash(pw.bob, "oncall", sub("remove", opt("id", 1)))
 	if r.Ephemeral() || !strings.Contains(gone, "Override #1 removed by <@"+pw.bob+">") {
 		t.Fatalf("/oncall remove = %s", gone)

@@ -469,8 +469,21 @@ func TestEndToEndRunbooksAndPostmortems(t *testing.T) {
 		ms := w.dms(w.bo)
 		return len(ms) == 2 && strings.Contains(ms[1].Content, "is due now")
 	})
+	// Autocomplete offers the open action item for action done, and incidents for the incident option.
+	doneChoices := func() []discordgo.ApplicationCommandOptionChoice {
+		return w.interact(w.discord.Autocomplete(w.thread, w.bo, "postmortem", sub("action", sub("done", focused(opt("id", "")))))).Choices()
+	}
+	if cs := doneChoices(); len(cs) != 1 || !strings.HasPrefix(cs[0].Name, "#1 INC-1 · Alert on DB connections at 80%") || fmt.Sprint(cs[0].Value) != "1" {
+		t.Errorf("action done autocomplete = %+v, want #1", cs)
+	}
+	if cs := w.interact(w.discord.Autocomplete(w.thread, w.bo, "postmortem", sub("show", focused(opt("incident", "inc-1"))))).Choices(); len(cs) != 1 || cs[0].Value != "INC-1" || !strings.HasPrefix(cs[0].Name, "INC-1 · P") {
+		t.Errorf("incident autocomplete = %+v, want INC-1", cs)
+	}
 	if a = w.command(w.thread, w.bo, "postmortem", sub("action", sub("done", opt("id", 1)))); !strings.Contains(a.Content, "Action item **#1** done") {
 		t.Errorf("action done = %q", a.Content)
+	}
+	if cs := doneChoices(); len(cs) != 0 {
+		t.Errorf("action done autocomplete after done = %+v, want none", cs)
 	}
 	w.clock.Advance(5 * 24 * time.Hour)
 	w.cycleAt()

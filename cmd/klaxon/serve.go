@@ -25,6 +25,7 @@ import (
 	"github.com/marola-rp/klaxon/bot/alertmanager"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/heartbeat"
+	"github.com/marola-rp/klaxon/bot/incident"
 	"github.com/marola-rp/klaxon/bot/metrics"
 	"github.com/marola-rp/klaxon/bot/paging"
 	"github.com/marola-rp/klaxon/handlers"
@@ -151,7 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.gate = gate
 	m.Interactions = &handlers.Interactions{Session: s, Now: m.Clock.Now, Seen: db, Log: m.Log.With("component", "interactions"), Gate: gate}
 	if !cfg.accessConfigured() {
-		m.Log.Warn("access is not configured: every interaction but /report is refused; set access.staff_roles in the configuration (see README, Security model)")
+		m.Log.Warn("access is not configured: every interaction but /problem (and its old name /report) is refused; set access.staff_roles in the configuration (see README, Security model)")
 	}
 	silences := &paging.Silences{Paging: m.Paging, Classifier: policy.Classifier, Log: m.Log.With("component", "alerts")}
 	if cfg.Alertmanager.URL != "" {
@@ -162,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 		silences.Silencer = am
 	}
 	alerts := &handlers.Alerts{Paging: m.Paging, Silences: silences, Clock: m.Clock, Gate: gate,
-		Log: m.Log.With("component", "alerts")}
+		Log: m.Log.With("component", "alerts"), Threads: &incident.Service{Store: db.Incident()}}
 	alerts.Register(m.Interactions)
 	if cfg.calendar != nil {
 		cal := cfg.calendar.Wire(db, m.Clock, m.Log)
