@@ -30,7 +30,7 @@ const ViaTerminal = "terminal"
 type Terminal struct {
 	Alerts    AlertService
 	Overrides OverrideService
-	Schedules []*paging.Schedule
+	Schedules *paging.LiveSchedules // the schedules in force; a reload replaces them
 	Directory bot.Directory // names for on-call rows; may be nil
 	Gate      *Gate
 	Users     map[string][]string // admin.users: user id → role ids
@@ -185,17 +185,18 @@ func (t *Terminal) OnCall(ctx context.Context, user, schedule string) ([]OnCallR
 	if _, err := t.roles(ctx, user, ActOnCallView); err != nil {
 		return nil, err
 	}
-	list := t.Schedules
+	schedules := t.Schedules.List()
+	list := schedules
 	if schedule != "" {
 		list = nil
-		for _, s := range t.Schedules {
+		for _, s := range schedules {
 			if strings.EqualFold(s.Name, schedule) {
 				list = []*paging.Schedule{s}
 			}
 		}
 		if list == nil {
-			names := make([]string, len(t.Schedules))
-			for i, s := range t.Schedules {
+			names := make([]string, len(schedules))
+			for i, s := range schedules {
 				names[i] = s.Name
 			}
 			return nil, bot.Errorf(bot.ENotFound, "there is no schedule %q; the schedules are: %s", schedule, strings.Join(names, ", "))

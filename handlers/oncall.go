@@ -17,7 +17,7 @@ import (
 // OnCall answers /oncall (who holds the pager, overrides) and /page.
 type OnCall struct {
 	Overrides OverrideService
-	Schedules []*paging.Schedule
+	Schedules *paging.LiveSchedules // the schedules in force; a reload replaces them
 	Paging    PageService
 	Clock     bot.Clock
 	Log       *slog.Logger
@@ -70,19 +70,20 @@ func (o *OnCall) Register(x *Interactions) {
 }
 
 func (o *OnCall) schedule(name string) (*paging.Schedule, error) {
-	if name == "" && len(o.Schedules) > 0 {
-		return o.Schedules[0], nil
+	schedules := o.Schedules.List()
+	if name == "" && len(schedules) > 0 {
+		return schedules[0], nil
 	}
-	for _, s := range o.Schedules {
+	for _, s := range schedules {
 		if strings.EqualFold(s.Name, name) {
 			return s, nil
 		}
 	}
-	if len(o.Schedules) == 0 {
+	if len(schedules) == 0 {
 		return nil, bot.Errorf(bot.ENotFound, "no on-call schedules are configured: add them under schedules in klaxon.yaml")
 	}
-	names := make([]string, len(o.Schedules))
-	for i, s := range o.Schedules {
+	names := make([]string, len(schedules))
+	for i, s := range schedules {
 		names[i] = s.Name
 	}
 	return nil, bot.Errorf(bot.EInvalid, "there is no schedule %q: choose one of %s", name, strings.Join(names, ", "))
@@ -96,7 +97,7 @@ func (o *OnCall) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
 	var cs []*discordgo.ApplicationCommandOptionChoice
 	if r.Focused != nil && r.Focused.Name == "id" { // /oncall remove: current and upcoming overrides
 		now := o.Clock.Now()
-		for _, s := range o.Schedules {
+		for _, s := range o.Schedules.List() {
 			ovs, err := o.Overrides.Overrides(ctx, s.Name, now)
 			if err != nil {
 				return nil, err
@@ -122,7 +123,7 @@ func (o *OnCall) autocomplete(ctx context.Context, r *Request) (*Reply, error) {
 		}
 		return &Reply{Choices: cs}, nil
 	}
-	for _, s := range o.Schedules {
+	for _, s := range o.Schedules.List() {
 		if strings.Contains(strings.ToLower(s.Name), q) {
 			cs = append(cs, &discordgo.ApplicationCommandOptionChoice{Name: s.Name, Value: s.Name})
 		}
@@ -140,7 +141,7 @@ func (o *OnCall) now(ctx context.Context, r *Request) (*Reply, error) {
 		}
 		list = []*paging.Schedule{s}
 	} else {
-		list = o.Schedules
+		list = o.Schedules.List()
 	}
 	if len(list) == 0 {
 		return nil, bot.Errorf(bot.ENotFound, "no on-call schedules are configured: add them under schedules in klaxon.yaml")

@@ -15,10 +15,11 @@ import (
 // announced, it queues an announcement and records the new holder in one
 // transaction, so that every handoff is announced exactly once, also across
 // restarts. After downtime it announces only the current holder. Schedules
-// without an AnnounceChannel are skipped.
+// without an AnnounceChannel are skipped; each run reads the schedules in
+// force (a reload replaces them).
 type HandoffJob struct {
 	Store     bot.TxStore[Tx]
-	Schedules []*Schedule
+	Schedules *LiveSchedules
 	Log       *slog.Logger
 }
 
@@ -49,8 +50,9 @@ func (j *HandoffJob) Run(ctx context.Context, now time.Time) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var due []*Schedule
+	schedules := j.Schedules.List()
 	if err := j.Store.View(ctx, func(tx Tx) error {
-		for _, s := range j.Schedules {
+		for _, s := range schedules {
 			if s.AnnounceChannel == "" {
 				continue
 			}

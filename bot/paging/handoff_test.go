@@ -53,7 +53,7 @@ func (e *hoEnv) restart(schedules ...*paging.Schedule) {
 		e.t.Fatal(err)
 	}
 	e.db = db
-	e.job = &paging.HandoffJob{Store: db.Paging(), Schedules: schedules}
+	e.job = &paging.HandoffJob{Store: db.Paging(), Schedules: paging.NewLiveSchedules(schedules)}
 }
 
 // run runs the job at the clock's time and returns the messages it queued.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -541,4 +542,55 @@ func (set ScheduleSet) OnCallAt(_ context.Context, tx Tx, schedule string, t tim
 		return "", err
 	}
 	return OnCall(s, ovs, t).UserID, nil
+}
+
+// LiveSchedules is the configured schedules, replaced as a whole by a
+// configuration reload while pages, the handoff job, /oncall and the
+// terminal read them. Readers take one snapshot (List) per use. It
+// implements OnCallResolver. A nil *LiveSchedules has no schedules.
+type LiveSchedules struct {
+	cur atomic.Pointer[liveSchedules]
+}
+
+type liveSchedules struct {
+	list []*Schedule
+	set  ScheduleSet
+}
+
+var _ OnCallResolver = (*LiveSchedules)(nil)
+
+// NewLiveSchedules holds schedules until Replace.
+func NewLiveSchedules(schedules []*Schedule) *LiveSchedules {
+	l := &LiveSchedules{}
+	l.Replace(schedules)
+	return l
+}
+
+// Replace swaps in schedules, atomically: a reader sees the old set or the
+// new one, never a mix.
+func (l *LiveSchedules) Replace(schedules []*Schedule) {
+	l.cur.Store(&liveSchedules{list: schedules, set: NewScheduleSet(schedules)})
+}
+
+// List is the schedules in force, in configuration order. The caller must
+// not modify it.
+func (l *LiveSchedules) List() []*Schedule {
+	if l == nil {
+		return nil
+	}
+	if c := l.cur.Load(); c != nil {
+		return c.list
+	}
+	return nil
+}
+
+// OnCallAt implements OnCallResolver with the schedules in force.
+func (l *LiveSchedules) OnCallAt(ctx context.Context, tx Tx, schedule string, t time.Time) (string, error) {
+	var set ScheduleSet
+	if l != nil {
+		if c := l.cur.Load(); c != nil {
+			set = c.set
+		}
+	}
+	return set.OnCallAt(ctx, tx, schedule, t)
 }

@@ -198,3 +198,37 @@ func TestAdminReloadCommand(t *testing.T) {
 		t.Errorf("/admin reload by an on-call member after on-call became staff = %q, want applied", got)
 	}
 }
+
+// TestReloadSwapsSchedules: a reload that swaps anna out of the rotation
+// for bob and gives the schedule an announce channel changes, without a
+// restart, who /oncall names, who a P0 pages, and whom the handoff job
+// announces; schedules are not named as needing a restart.
+func TestReloadSwapsSchedules(t *testing.T) {
+	pw := newPagingWorld(t, "")
+	sub := discordtest.Subcommand
+	if now, _ := pw.slash(pw.bob, "oncall", sub("now")); !strings.Contains(now, "**Now:** <@"+pw.anna+">") {
+		t.Fatalf("/oncall now before the reload = %s, want anna", now)
+	}
+	editConfig(t, pw.world, fmt.Sprintf("participants: [%q]", pw.anna),
+		fmt.Sprintf("participants: [%q]\n    announce_channel: %q", pw.bob, pw.channels[3]))
+	if got, _ := pw.slash(pw.anna, "admin", sub("reload")); !strings.Contains(got, "configuration reloaded") || strings.Contains(got, "schedules") && strings.Contains(got, "needs a restart") {
+		t.Fatalf("/admin reload = %s, want applied with nothing needing a restart", got)
+	}
+	if now, _ := pw.slash(pw.bob, "oncall", sub("now")); !strings.Contains(now, "**Now:** <@"+pw.bob+">") {
+		t.Errorf("/oncall now after the reload = %s, want bob", now)
+	}
+	pw.fire("DatabaseDown", "critical", 0)
+	pw.await("the page to bob", func() bool { return pw.messagesMentioning(pw.channels[0], pw.bob) == 1 })
+	if n := pw.messagesMentioning(pw.channels[0], pw.anna); n != 0 {
+		t.Errorf("anna was paged %d times after being swapped out", n)
+	}
+	pw.clock.Advance(2 * time.Second) // the handoff job runs at most once a second
+	pw.await("the handoff to bob announced", func() bool {
+		for _, m := range pw.discord.Messages(pw.channels[3]) {
+			if strings.Contains(m.Content, "On-call handoff") && strings.Contains(m.Content, pw.bob) {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -30,7 +30,7 @@ func (r reloadResult) Summary() string {
 		}
 		return b.String()
 	}
-	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests and runbooks applied")
+	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, on-call schedules and runbooks applied")
 	if len(r.NeedsRestart) > 0 {
 		b.WriteString("\nchanged, needs a restart to take effect: " + strings.Join(r.NeedsRestart, ", "))
 	}
@@ -69,6 +69,7 @@ func (m *Main) reload(why string) reloadResult {
 	m.Engine.Policy.Replace(cfg.Policy())
 	m.Paging.Reconfigure(paging.People{Policies: cfg.policies, Directory: cfg.directory})
 	m.gate.SetAccess(cfg.accessWithPermissions())
+	m.schedules.Replace(cfg.schedules)
 	if m.Runbooks != nil {
 		_ = m.Runbooks.Reload() // logs what it kept and why
 	}
@@ -110,7 +111,6 @@ func needsRestart(old, cur *Config) []string {
 		{"webhook", old.Webhook, cur.Webhook},
 		{"engine", old.Engine, cur.Engine},
 		{"log", old.Log, cur.Log},
-		{"schedules", old.Schedules, cur.Schedules},
 		{"alertmanager", old.Alertmanager, cur.Alertmanager},
 		{"interactions", old.Interactions, cur.Interactions},
 		{"phone", old.Phone, cur.Phone},

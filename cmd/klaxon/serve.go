@@ -73,6 +73,8 @@ type Main struct {
 	reloadMu sync.Mutex // one reload at a time
 	applied  *Config    // the configuration last applied by a reload; nil: Config
 	gate     *handlers.Gate
+	// schedules are the on-call schedules in force, replaced by a reload.
+	schedules *paging.LiveSchedules
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -137,12 +139,15 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: db, Discord: m.Discord, Messenger: &discord.Messenger{C: m.Discord}, Policy: policy, Clock: m.Clock,
 		Log: m.Log.With("component", "engine"), Interval: time.Duration(cfg.Engine.Interval), Senders: map[bot.ItemKind]bot.Sender{}, Metrics: m.Metrics,
 	}
-	m.Paging = &paging.Service{Store: db.Paging(), Policy: policy, Policies: cfg.policies, OnCall: paging.NewScheduleSet(cfg.schedules),
+	// Pages, the handoff job, /oncall and the terminal read one set of
+	// schedules, which a reload replaces.
+	m.schedules = paging.NewLiveSchedules(cfg.schedules)
+	m.Paging = &paging.Service{Store: db.Paging(), Policy: policy, Policies: cfg.policies, OnCall: m.schedules,
 		Directory: cfg.directory, Log: m.Log.With("component", "paging"), Trigger: m.Engine.Trigger, Metrics: m.Metrics}
 	policy.OnGroupChange = append(policy.OnGroupChange, m.Paging.OnGroupChange)
 	m.Engine.Hooks = map[string]bot.SentHook{"page": m.Paging.PageSent}
 	m.Engine.Prepare = map[string]bot.PrepareHook{"page": m.Paging.PreparePage}
-	m.Engine.Jobs = []bot.Job{m.Paging, &paging.HandoffJob{Store: db.Paging(), Schedules: cfg.schedules, Log: m.Log.With("component", "handoff")}}
+	m.Engine.Jobs = []bot.Job{m.Paging, &paging.HandoffJob{Store: db.Paging(), Schedules: m.schedules, Log: m.Log.With("component", "handoff")}}
 
 	mux := http.NewServeMux()
 	if err := m.wireOutbound(mux); err != nil {
@@ -173,7 +178,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireIncidents(policy); err != nil {
 		return err
 	}
-	(&handlers.OnCall{Overrides: &paging.Overrides{Store: db.Paging()}, Schedules: cfg.schedules, Paging: m.Paging, Clock: m.Clock,
+	(&handlers.OnCall{Overrides: &paging.Overrides{Store: db.Paging()}, Schedules: m.schedules, Paging: m.Paging, Clock: m.Clock,
 		Log: m.Log.With("component", "oncall")}).Register(m.Interactions)
 	m.Runbooks = m.wirePostmortems(cfg.postmortems)
 	m.routeAdmin(mux, gate) // the terminal commands' admin API

@@ -52,7 +52,7 @@ func (c *Config) validateAdmin() Problems {
 // terminal is the terminal commands' service on a database: the server's,
 // or the one `klaxon ack` opens when the server is stopped.
 func (c *Config) terminal(p *paging.Service, overrides handlers.OverrideService, gate *handlers.Gate, clock bot.Clock, log *slog.Logger) *handlers.Terminal {
-	return &handlers.Terminal{Alerts: p, Overrides: overrides, Schedules: c.schedules, Directory: c.directory, Gate: gate,
+	return &handlers.Terminal{Alerts: p, Overrides: overrides, Schedules: paging.NewLiveSchedules(c.schedules), Directory: c.directory, Gate: gate,
 		Users: c.Admin.Users, Clock: clock, Log: log}
 }
 
@@ -61,6 +61,7 @@ func (c *Config) terminal(p *paging.Service, overrides handlers.OverrideService,
 func (m *Main) routeAdmin(mux *http.ServeMux, gate *handlers.Gate) {
 	log := m.Log.With("component", "admin")
 	t := m.Config.terminal(m.Paging, &paging.Overrides{Store: m.DB.Paging()}, gate, m.Clock, log)
+	t.Schedules = m.schedules // the ones a reload replaces
 	mux.Handle("/admin/", &handlers.AdminAPI{Terminal: t, Token: m.Config.Env.AdminToken, Log: log, Now: m.Clock.Now})
 	if m.Config.Env.AdminToken == "" {
 		log.Info("admin API off: set KLAXON_ADMIN_TOKEN for the terminal commands (klaxon alerts, ack, resolve, oncall)")
