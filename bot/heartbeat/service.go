@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -66,6 +67,96 @@ type Service struct {
 	Log     *slog.Logger
 	Metrics *metrics.Heartbeats // nil records nothing
 	Trigger func()              // wakes the engine after an alert was raised or resolved; may be nil
+
+	live atomic.Pointer[Watched] // set by Reconfigure; nil: Monitors and Watchdog
+}
+
+// Watched is what the service watches: the part a configuration reload
+// replaces.
+type Watched struct {
+	Monitors []Monitor
+	Watchdog *Watchdog // nil: no dead-man's switch
+}
+
+// watched is the monitors and Watchdog in force: one snapshot per ping,
+// command or engine run.
+func (s *Service) watched() Watched {
+	if w := s.live.Load(); w != nil {
+		return *w
+	}
+	return Watched{Monitors: s.Monitors, Watchdog: s.Watchdog}
+}
+
+// Reconfigure replaces the monitors and the Watchdog while the service
+// runs (a configuration reload). A changed monitor keeps its state (its
+// last ping, its open alerts) and is judged by its new schedule from the
+// next engine run. The open alerts of a monitor that is gone, or of the
+// Watchdog when it is gone, are resolved: nothing is left to clear them.
+// It returns the names whose alerts it resolved.
+func (s *Service) Reconfigure(ctx context.Context, w Watched, now time.Time) ([]string, error) {
+	old := s.watched()
+	s.live.Store(&w)
+	keep := map[string]bool{}
+	for _, m := range w.Monitors {
+		keep[m.Name] = true
+	}
+	var resolved []string
+	changed := false
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		for _, m := range old.Monitors {
+			if keep[m.Name] {
+				continue
+			}
+			st, err := tx.HeartbeatState(m.Name)
+			if bot.ErrorCode(err) == bot.ENotFound {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if st.ProblemSince.IsZero() && st.LongSince.IsZero() {
+				continue
+			}
+			if !st.ProblemSince.IsZero() {
+				if err := s.ingest(ctx, tx, problemNotification(m, st, st.Status, s.Started, now, true), now); err != nil {
+					return err
+				}
+				st.ProblemSince = time.Time{}
+			}
+			if !st.LongSince.IsZero() {
+				if err := s.ingest(ctx, tx, longRunNotification(m, st, st.LongLimit(m), now, true), now); err != nil {
+					return err
+				}
+				st.LongSince = time.Time{}
+			}
+			st.Updated, changed = now, true
+			resolved = append(resolved, m.Name)
+			if err := tx.SaveHeartbeatState(st); err != nil {
+				return err
+			}
+		}
+		if old.Watchdog == nil || w.Watchdog != nil {
+			return nil
+		}
+		st, err := tx.HeartbeatState(watchdogName)
+		if bot.ErrorCode(err) == bot.ENotFound || (err == nil && st.ProblemSince.IsZero()) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := s.ingest(ctx, tx, silentNotification(old.Watchdog, st, s.Started, now, true), now); err != nil {
+			return err
+		}
+		st.ProblemSince, st.Updated, changed = time.Time{}, now, true
+		resolved = append(resolved, "watchdog")
+		return tx.SaveHeartbeatState(st)
+	})
+	if changed {
+		s.trigger()
+	}
+	if err != nil {
+		return resolved, fmt.Errorf("resolve the alerts of removed heartbeat monitors: %w", err)
+	}
+	return resolved, nil
 }
 
 func (s *Service) log() *slog.Logger { return bot.OrDiscard(s.Log) }
@@ -74,12 +165,13 @@ func (s *Service) trigger() { bot.Wake(s.Trigger) }
 
 // Monitor returns the configured monitor of this name, or an ENotFound error naming it.
 func (s *Service) Monitor(name string) (Monitor, error) {
-	for _, m := range s.Monitors {
+	ms := s.watched().Monitors
+	for _, m := range ms {
 		if m.Name == name {
 			return m, nil
 		}
 	}
-	if len(s.Monitors) == 0 {
+	if len(ms) == 0 {
 		return Monitor{}, bot.Errorf(bot.ENotFound, "no heartbeat monitor named %q: none are configured (heartbeats: in the configuration)", name)
 	}
 	return Monitor{}, bot.Errorf(bot.ENotFound, "no heartbeat monitor named %q; configured: %s", name, sortedNames(s.Names()))
@@ -230,8 +322,9 @@ func (s *Service) List(ctx context.Context, now time.Time) ([]Entry, error) {
 	for _, st := range states {
 		byName[st.Name] = st
 	}
-	out := make([]Entry, 0, len(s.Monitors))
-	for _, m := range s.Monitors {
+	ms := s.watched().Monitors
+	out := make([]Entry, 0, len(ms))
+	for _, m := range ms {
 		st := byName[m.Name]
 		if st == nil {
 			st = &State{Name: m.Name, Status: New, Created: now}
@@ -247,8 +340,9 @@ func (s *Service) List(ctx context.Context, now time.Time) ([]Entry, error) {
 
 // Names returns the configured monitor names.
 func (s *Service) Names() []string {
-	out := make([]string, 0, len(s.Monitors))
-	for _, m := range s.Monitors {
+	ms := s.watched().Monitors
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
 		out = append(out, m.Name)
 	}
 	return out
@@ -319,7 +413,7 @@ func (s *Service) SetPaused(ctx context.Context, name string, pause bool, by bot
 }
 
 // IsWatchdog reports whether an alert is the configured Watchdog.
-func (s *Service) IsWatchdog(a bot.Alert) bool { return s != nil && s.Watchdog.Matches(a) }
+func (s *Service) IsWatchdog(a bot.Alert) bool { return s != nil && s.watched().Watchdog.Matches(a) }
 
 // SplitWatchdog takes the Watchdog's alerts out of a notification: rest is
 // the notification without them, firing says whether a firing Watchdog was
@@ -346,7 +440,8 @@ func (s *Service) SplitWatchdog(n bot.Notification) (rest bot.Notification, foun
 // SeenWatchdog records that the Watchdog arrived, and resolves "monitoring
 // pipeline silent" when it was raised.
 func (s *Service) SeenWatchdog(ctx context.Context, now time.Time) error {
-	if s.Watchdog == nil {
+	wd := s.watched().Watchdog
+	if wd == nil {
 		return nil
 	}
 	changed := false
@@ -361,7 +456,7 @@ func (s *Service) SeenWatchdog(ctx context.Context, now time.Time) error {
 		prev := st.Status
 		st.Status, st.Updated = Up, now
 		if !st.ProblemSince.IsZero() {
-			if err := s.ingest(ctx, tx, silentNotification(s.Watchdog, st, s.Started, now, true), now); err != nil {
+			if err := s.ingest(ctx, tx, silentNotification(wd, st, s.Started, now, true), now); err != nil {
 				return err
 			}
 			st.ProblemSince, changed = time.Time{}, true
@@ -385,6 +480,7 @@ func (s *Service) Name() string { return "heartbeats" }
 // Run implements bot.Job: it raises late monitors, long runs and a silent
 // Watchdog. It reads first and writes only when something is due.
 func (s *Service) Run(ctx context.Context, now time.Time) error {
+	w := s.watched() // one snapshot for the whole run
 	var due int
 	var states []*State
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
@@ -392,7 +488,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		due, err = s.check(ctx, tx, states, now, true)
+		due, err = s.check(ctx, tx, w, states, now, true)
 		return err
 	})
 	if err != nil {
@@ -404,7 +500,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
-			_, err = s.check(ctx, tx, states, now, false)
+			_, err = s.check(ctx, tx, w, states, now, false)
 			return err
 		})
 		if err != nil {
@@ -412,19 +508,19 @@ func (s *Service) Run(ctx context.Context, now time.Time) error {
 		}
 		s.trigger()
 	}
-	s.observe(states)
+	s.observe(w, states)
 	return nil
 }
 
 // check finds what is due at now: with dry set it only counts (in a read
 // transaction); otherwise it records the changes and raises the alerts.
-func (s *Service) check(ctx context.Context, tx Tx, states []*State, now time.Time, dry bool) (int, error) {
+func (s *Service) check(ctx context.Context, tx Tx, w Watched, states []*State, now time.Time, dry bool) (int, error) {
 	byName := map[string]*State{}
 	for _, st := range states {
 		byName[st.Name] = st
 	}
 	due := 0
-	for _, m := range s.Monitors {
+	for _, m := range w.Monitors {
 		st := byName[m.Name]
 		if st == nil {
 			// Watching begins: record when, so a restart does not move it.
@@ -472,7 +568,7 @@ func (s *Service) check(ctx context.Context, tx Tx, states []*State, now time.Ti
 			}
 		}
 	}
-	if w := s.Watchdog; w != nil {
+	if w := w.Watchdog; w != nil {
 		st := byName[watchdogName]
 		if st == nil {
 			st = &State{Name: watchdogName, Status: New} // never seen: judged from Klaxon's start
@@ -502,7 +598,7 @@ func (s *Service) check(ctx context.Context, tx Tx, states []*State, now time.Ti
 }
 
 // observe sets the gauges from the states read this cycle.
-func (s *Service) observe(states []*State) {
+func (s *Service) observe(w Watched, states []*State) {
 	if s.Metrics == nil {
 		return
 	}
@@ -510,7 +606,7 @@ func (s *Service) observe(states []*State) {
 	for _, st := range states {
 		byName[st.Name] = st
 	}
-	for _, m := range s.Monitors {
+	for _, m := range w.Monitors {
 		st := byName[m.Name]
 		if st == nil {
 			st = &State{Status: New}

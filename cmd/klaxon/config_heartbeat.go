@@ -148,46 +148,41 @@ func (c *Config) runbookKnown(ref string) bool {
 	return ok
 }
 
-// wireHeartbeats builds the heartbeat service (nil when neither section is
-// configured); serve routes its HTTP endpoints and adds it to the engine.
+// wireHeartbeats builds the heartbeat service, also when neither section is
+// configured: a reload may add monitors or the Watchdog (Service.Reconfigure).
+// serve routes its HTTP endpoints and adds it to the engine.
 func (m *Main) wireHeartbeats(policy *bot.Policy) *heartbeat.Service {
 	hs := m.Config.heartbeats
-	if hs == nil || (hs.Watchdog == nil && len(hs.Monitors) == 0) {
-		return nil
+	if hs == nil {
+		hs = &heartbeatSetup{}
 	}
-	names := make([]string, 0, len(hs.Monitors))
-	for _, mon := range hs.Monitors {
-		names = append(names, mon.Name)
-	}
-	sort.Strings(names)
 	log := m.Log.With("component", "heartbeat")
-	log.Info("watching heartbeats", "monitors", strings.Join(names, ","), "watchdog", hs.Watchdog != nil)
+	if hs.Watchdog != nil || len(hs.Monitors) > 0 {
+		names := make([]string, 0, len(hs.Monitors))
+		for _, mon := range hs.Monitors {
+			names = append(names, mon.Name)
+		}
+		sort.Strings(names)
+		log.Info("watching heartbeats", "monitors", strings.Join(names, ","), "watchdog", hs.Watchdog != nil)
+	}
 	return &heartbeat.Service{Store: m.DB.Heartbeat(), Policy: policy, Monitors: hs.Monitors, Watchdog: hs.Watchdog,
 		Started: m.Clock.Now(), Log: log, Metrics: metrics.NewHeartbeats(m.registry), Trigger: m.Engine.Trigger}
 }
 
 // routeHeartbeats wires the heartbeat service: its engine job, its HTTP
-// endpoints and the webhook's Watchdog. It returns nil when not configured.
+// endpoints and the webhook's Watchdog, whatever is configured at the
+// start: a reload replaces the monitors and the Watchdog.
 func (m *Main) routeHeartbeats(mux *http.ServeMux, policy *bot.Policy, webhook *handlers.Webhook) *heartbeat.Service {
 	hb := m.wireHeartbeats(policy)
-	cmds := &handlers.HeartbeatCommands{Clock: m.Clock} // registered always: the schema is
-	defer cmds.Register(m.Interactions)
-	if hb == nil {
-		return nil
-	}
-	cmds.Service = hb
+	(&handlers.HeartbeatCommands{Clock: m.Clock, Service: hb}).Register(m.Interactions)
 	m.Engine.Jobs = append(m.Engine.Jobs, hb)
-	if hb.Watchdog != nil {
-		webhook.Watchdog = hb
-	}
-	if len(hb.Monitors) > 0 {
-		h := &handlers.Heartbeat{Service: hb, Token: m.Config.Env.HeartbeatToken, Clock: m.Clock,
-			Log: m.Log.With("component", "heartbeat"), Metrics: hb.Metrics}
-		mux.Handle("POST /heartbeat/{name}", h)
-		mux.Handle("POST /heartbeat/{name}/{signal}", h)
-		if m.Config.Env.HeartbeatToken == "" {
-			m.Log.Warn("KLAXON_HEARTBEAT_TOKEN is not set: every heartbeat is refused (401) and every monitor will go late")
-		}
+	webhook.Watchdog = hb // recognises nothing while no Watchdog is configured
+	h := &handlers.Heartbeat{Service: hb, Token: m.Config.Env.HeartbeatToken, Clock: m.Clock,
+		Log: m.Log.With("component", "heartbeat"), Metrics: hb.Metrics}
+	mux.Handle("POST /heartbeat/{name}", h)
+	mux.Handle("POST /heartbeat/{name}/{signal}", h)
+	if len(hb.Monitors) > 0 && m.Config.Env.HeartbeatToken == "" {
+		m.Log.Warn("KLAXON_HEARTBEAT_TOKEN is not set: every heartbeat is refused (401) and every monitor will go late")
 	}
 	return hb
 }

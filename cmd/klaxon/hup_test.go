@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/discordtest"
+	"github.com/marola-rp/klaxon/bot/heartbeat"
 )
 
 // SIGHUP reloads the runbooks directory (that a broken file keeps the old set
@@ -231,4 +234,85 @@ func TestReloadSwapsSchedules(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestReloadHeartbeats: a monitor added by a reload accepts pings (404
+// before); a changed grace takes effect at the next engine run; a monitor
+// removed while late has its open alert resolved, and the reply says so.
+func TestReloadHeartbeats(t *testing.T) {
+	pw := newPagingWorldEnv(t, "heartbeats:\n  - name: backup\n    period: 1h\n    grace: 30m\n    priority: P2\n",
+		map[string]string{"KLAXON_HEARTBEAT_TOKEN": "hb-token"})
+	ping := func(name string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, pw.url("/heartbeat/"+name), nil)
+		req.Header.Set("Authorization", "Bearer hb-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	reload := func() string {
+		t.Helper()
+		got, _ := pw.slash(pw.anna, "admin", discordtest.Subcommand("reload"))
+		if !strings.Contains(got, "configuration reloaded") || strings.Contains(got, "needs a restart") {
+			t.Fatalf("/admin reload = %s, want applied with nothing needing a restart", got)
+		}
+		return got
+	}
+	status := func(name string) heartbeat.Status {
+		t.Helper()
+		es, err := pw.main.Heartbeats.List(context.Background(), pw.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Monitor.Name == name {
+				return e.State.Status
+			}
+		}
+		return "absent"
+	}
+	if code := ping("nightly"); code != http.StatusNotFound {
+		t.Fatalf("ping of an unconfigured monitor = %d, want 404", code)
+	}
+	if code := ping("backup"); code/100 != 2 {
+		t.Fatalf("ping of backup = %d", code)
+	}
+	editConfig(t, pw.world, "grace: 30m\n    priority: P2\n", "grace: 1m\n    priority: P2\n  - name: nightly\n    period: 24h\n")
+	reload()
+	if code := ping("nightly"); code/100 != 2 {
+		t.Errorf("ping of the monitor added by the reload = %d, want accepted", code)
+	}
+	pw.tick(time.Hour + 5*time.Minute) // late with the new 1m grace, not with the old 30m
+	if got := status("backup"); got != heartbeat.Late {
+		t.Errorf("backup after 1h05m with grace 1m = %s, want late", got)
+	}
+	var g *bot.Group
+	groupOf := func() *bot.Group {
+		t.Helper()
+		if err := pw.main.DB.View(context.Background(), func(tx bot.Tx) (err error) {
+			g, err = tx.(interface{ LatestGroup(string) (*bot.Group, error) }).LatestGroup(heartbeat.GroupKey("backup"))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if g := groupOf(); g == nil || g.Status != bot.Firing {
+		t.Fatalf("backup's alert group = %+v, want firing", g)
+	}
+
+	// backup is removed while late: its alert is resolved and the reply says so.
+	editConfig(t, pw.world, "  - name: backup\n    period: 1h\n    grace: 1m\n    priority: P2\n", "")
+	if got := reload(); !strings.Contains(got, "their open alerts resolved: backup") {
+		t.Errorf("/admin reload removing a late monitor = %s, want its alert named as resolved", got)
+	}
+	if g := groupOf(); g == nil || g.Status != bot.Resolved {
+		t.Errorf("removed monitor's alert group = %+v, want resolved", g)
+	}
+	if code := ping("backup"); code != http.StatusNotFound {
+		t.Errorf("ping of the removed monitor = %d, want 404", code)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/marola-rp/klaxon/bot/heartbeat"
 	"github.com/marola-rp/klaxon/bot/paging"
 )
 
@@ -18,6 +19,9 @@ type reloadResult struct {
 	Applied      bool
 	Problems     Problems // errors when refused; warnings when applied
 	NeedsRestart []string
+	// ResolvedHeartbeats names the removed heartbeat monitors (and
+	// "watchdog") whose open alerts the reload resolved.
+	ResolvedHeartbeats []string
 }
 
 // Summary is the result in a few lines, for the log and /admin reload.
@@ -30,7 +34,10 @@ func (r reloadResult) Summary() string {
 		}
 		return b.String()
 	}
-	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, on-call schedules and runbooks applied")
+	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, on-call schedules, heartbeat monitors, the watchdog and runbooks applied")
+	if len(r.ResolvedHeartbeats) > 0 {
+		b.WriteString("\nremoved from the configuration, their open alerts resolved: " + strings.Join(r.ResolvedHeartbeats, ", "))
+	}
 	if len(r.NeedsRestart) > 0 {
 		b.WriteString("\nchanged, needs a restart to take effect: " + strings.Join(r.NeedsRestart, ", "))
 	}
@@ -70,6 +77,17 @@ func (m *Main) reload(why string) reloadResult {
 	m.Paging.Reconfigure(paging.People{Policies: cfg.policies, Directory: cfg.directory})
 	m.gate.SetAccess(cfg.accessWithPermissions())
 	m.schedules.Replace(cfg.schedules)
+	if m.Heartbeats != nil {
+		hs := cfg.heartbeats
+		if hs == nil {
+			hs = &heartbeatSetup{}
+		}
+		resolved, err := m.Heartbeats.Reconfigure(context.Background(), heartbeat.Watched{Monitors: hs.Monitors, Watchdog: hs.Watchdog}, m.Clock.Now())
+		if err != nil {
+			m.Log.Error("configuration reload", "err", err)
+		}
+		res.ResolvedHeartbeats = resolved
+	}
 	if m.Runbooks != nil {
 		_ = m.Runbooks.Reload() // logs what it kept and why
 	}
@@ -78,7 +96,7 @@ func (m *Main) reload(why string) reloadResult {
 	for _, p := range problems {
 		m.Log.Warn("configuration", "problem", p.String())
 	}
-	m.Log.Info("configuration reloaded", "why", why, "file", cfg.file, "needs_restart", res.NeedsRestart)
+	m.Log.Info("configuration reloaded", "why", why, "file", cfg.file, "needs_restart", res.NeedsRestart, "resolved_heartbeats", res.ResolvedHeartbeats)
 	return res
 }
 
@@ -122,8 +140,6 @@ func needsRestart(old, cur *Config) []string {
 		{"postmortems", old.Postmortems, cur.Postmortems},
 		{"llm", old.LLM, cur.LLM},
 		{"incidents", old.Incidents, cur.Incidents},
-		{"watchdog", old.Watchdog, cur.Watchdog},
-		{"heartbeats", old.Heartbeats, cur.Heartbeats},
 		{"admin", old.Admin, cur.Admin},
 	} {
 		if yamlOf(s.old) != yamlOf(s.cur) {
