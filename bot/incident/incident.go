@@ -117,7 +117,7 @@ func (s *Service) declare(tx Tx, d Declaration, a bot.Actor, now time.Time) (*bo
 	}
 	inc.Title = title
 	if inc.ChannelID == "" {
-		inc.ChannelID = s.Policy.ChannelID
+		inc.ChannelID = s.policy().ChannelID
 	}
 	if inc.ChannelID == "" {
 		inc.ChannelID = s.route(inc.Priority).ChannelID
@@ -209,9 +209,9 @@ func (s *Service) Assign(ctx context.Context, id int64, role, userID string, a b
 }
 
 func (s *Service) assign(tx Tx, inc *bot.Incident, role, userID string, a bot.Actor, now time.Time) error {
-	r, ok := s.Policy.Role(role)
+	r, ok := s.policy().Role(role)
 	if !ok {
-		return bot.Errorf(bot.EInvalid, "there is no role %q: choose one of %s", role, strings.Join(s.Policy.RoleNames(), ", "))
+		return bot.Errorf(bot.EInvalid, "there is no role %q: choose one of %s", role, strings.Join(s.policy().RoleNames(), ", "))
 	}
 	if userID == "" {
 		return bot.Errorf(bot.EInvalid, "choose the person to make %s", r.Name)
@@ -430,8 +430,8 @@ func (s *Service) PostUpdate(ctx context.Context, id int64, text string, a bot.A
 		if err := s.post(tx, inc, "update", m, nil, now); err != nil {
 			return err
 		}
-		if s.Policy.StatusChannelID != "" {
-			return tx.Enqueue(&bot.Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
+		if s.policy().StatusChannelID != "" {
+			return tx.Enqueue(&bot.Outgoing{ChannelID: s.policy().StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
 				Ref: fmt.Sprintf("incident:%d", inc.ID), Message: m, DueAt: now, CreatedAt: now})
 		}
 		return nil
@@ -641,7 +641,7 @@ func (s *Service) OnGroupChange(ctx context.Context, btx bot.Tx, g *bot.Group, i
 			return err
 		}
 	}
-	if !g.Priority.Valid() || !s.Policy.AutoOpen[g.Priority] {
+	if !g.Priority.Valid() || !s.policy().AutoOpen[g.Priority] {
 		return nil
 	}
 	_, err = s.declare(tx, Declaration{GroupID: g.ID, Priority: -1, Source: "alert"}, bot.Actor{Name: "Klaxon", Via: "alert"}, now)
@@ -663,14 +663,14 @@ func (s *Service) post(tx Tx, inc *bot.Incident, kind string, m bot.Message, but
 
 // announce queues a line in the status channel, when there is one.
 func (s *Service) announce(tx Tx, inc *bot.Incident, now time.Time, line, detail string) error {
-	if s.Policy.StatusChannelID == "" {
+	if s.policy().StatusChannelID == "" {
 		return nil
 	}
 	m := bot.Message{Content: line}
 	if detail != "" {
 		m.Content += "\n> " + strings.ReplaceAll(text.Truncate(detail, 1500), "\n", "\n> ")
 	}
-	return tx.Enqueue(&bot.Outgoing{ChannelID: s.Policy.StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
+	return tx.Enqueue(&bot.Outgoing{ChannelID: s.policy().StatusChannelID, Priority: inc.Priority, Kind: "incident-status",
 		Ref: fmt.Sprintf("incident:%d", inc.ID), Message: m, DueAt: now, CreatedAt: now})
 }
 

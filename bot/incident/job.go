@@ -85,8 +85,8 @@ func (s *Service) needsSync(tx Tx, inc *bot.Incident, now time.Time) (bool, erro
 	if end.IsZero() {
 		end = inc.ClosedAt
 	}
-	if s.Policy.ArchiveAfter > 0 && !end.IsZero() {
-		return !now.Before(end.Add(s.Policy.ArchiveAfter)), nil
+	if s.policy().ArchiveAfter > 0 && !end.IsZero() {
+		return !now.Before(end.Add(s.policy().ArchiveAfter)), nil
 	}
 	return inc.Status == bot.Closed, nil
 }
@@ -232,9 +232,9 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 			id := inc.ID
 			commander := inc.Roles[CommanderRole]
 			// No commander on an urgent incident.
-			if commander == "" && s.Policy.CommanderAfter > 0 && s.Policy.CommanderFor[inc.Priority] &&
-				!now.Before(inc.DetectedAt.Add(s.Policy.CommanderAfter)) &&
-				(st.CommanderRemindedAt.IsZero() || !now.Before(st.CommanderRemindedAt.Add(s.Policy.CommanderAfter))) {
+			if commander == "" && s.policy().CommanderAfter > 0 && s.policy().CommanderFor[inc.Priority] &&
+				!now.Before(inc.DetectedAt.Add(s.policy().CommanderAfter)) &&
+				(st.CommanderRemindedAt.IsZero() || !now.Before(st.CommanderRemindedAt.Add(s.policy().CommanderAfter))) {
 				who := s.route(inc.Priority).Mentions
 				m := bot.Message{Content: fmt.Sprintf("%s⚠️ **%s** (%s %s) has had no commander for %s. Who takes it?",
 					mentionText(who), ref, inc.Priority, inc.Priority.Meaning(), FormatSpan(now.Sub(inc.DetectedAt))), Mentions: who}
@@ -244,7 +244,7 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 				st.CommanderRemindedAt, changed = now, true
 			}
 			// Status updates.
-			if every := s.Policy.UpdateEvery[inc.Priority]; every > 0 && (inc.Status == bot.Detected || inc.Status == bot.Investigating) {
+			if every := s.policy().UpdateEvery[inc.Priority]; every > 0 && (inc.Status == bot.Detected || inc.Status == bot.Investigating) {
 				base := inc.DetectedAt
 				for _, t := range []time.Time{inc.LastUpdateAt, st.UpdateRemindedAt} {
 					if t.After(base) {
@@ -280,12 +280,12 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 				}
 			}
 			// Left in mitigated.
-			if inc.Status == bot.Mitigated && s.Policy.MitigatedNudge > 0 {
+			if inc.Status == bot.Mitigated && s.policy().MitigatedNudge > 0 {
 				base := inc.MitigatedAt
 				if st.NudgedAt.After(base) {
 					base = st.NudgedAt
 				}
-				if !now.Before(base.Add(s.Policy.MitigatedNudge)) {
+				if !now.Before(base.Add(s.policy().MitigatedNudge)) {
 					who := bot.Mentions{}
 					if commander != "" {
 						who.Users = []string{commander}
@@ -361,7 +361,7 @@ func (s *Service) syncThread(ctx context.Context, inc *bot.Incident, now time.Ti
 			channelID = card.ChannelID
 			threadID, err = s.Threads.StartThread(ctx, card.ChannelID, card.MessageID, ThreadName(inc))
 		default:
-			channelID = s.Policy.ChannelID
+			channelID = s.policy().ChannelID
 			if channelID == "" {
 				channelID = s.route(inc.Priority).ChannelID
 			}
@@ -453,7 +453,7 @@ func (s *Service) syncThread(ctx context.Context, inc *bot.Incident, now time.Ti
 	if end.IsZero() {
 		end = inc.ClosedAt
 	}
-	if !IsOpen(inc.Status) && !st.Archived && s.Policy.ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.Policy.ArchiveAfter)) {
+	if !IsOpen(inc.Status) && !st.Archived && s.policy().ArchiveAfter > 0 && !end.IsZero() && !now.Before(end.Add(s.policy().ArchiveAfter)) {
 		if pending, err := s.pendingPosts(ctx, inc.ID); err != nil || pending {
 			return err // the closing summary goes out first
 		}
@@ -472,7 +472,7 @@ func (s *Service) syncThread(ctx context.Context, inc *bot.Incident, now time.Ti
 			return err
 		}
 		log.Info("incident thread archived", "thread", inc.ThreadID)
-	} else if inc.Status == bot.Closed && !st.Archived && (s.Policy.ArchiveAfter == 0 || end.IsZero()) {
+	} else if inc.Status == bot.Closed && !st.Archived && (s.policy().ArchiveAfter == 0 || end.IsZero()) {
 		// Nothing will archive it: stop syncing it.
 		return s.Store.Update(ctx, func(tx Tx) error {
 			cst, err := tx.IncidentState(inc.ID)

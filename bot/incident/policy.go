@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
@@ -222,6 +223,20 @@ type Service struct {
 	Log     *slog.Logger
 	Trigger func() // asks the engine for a cycle
 
+	live atomic.Pointer[Policy] // set by Reconfigure; nil: Policy
+}
+
+// Reconfigure replaces the incident policy while the service runs (a
+// configuration reload), atomically. Open incidents keep their threads and
+// roles; the new channels, reminders and archiving apply from then on.
+func (s *Service) Reconfigure(p Policy) { s.live.Store(&p) }
+
+// policy is the incident policy in force.
+func (s *Service) policy() Policy {
+	if p := s.live.Load(); p != nil {
+		return *p
+	}
+	return s.Policy
 }
 
 func (s *Service) log() *slog.Logger { return bot.OrDiscard(s.Log) }

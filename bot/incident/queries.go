@@ -103,7 +103,7 @@ func threadIncident(ctx context.Context, store bot.TxStore[Tx], channelID string
 }
 
 // StatusChannel is the channel status updates are also posted to; "" for none.
-func (s *Service) StatusChannel() string { return s.Policy.StatusChannelID }
+func (s *Service) StatusChannel() string { return s.policy().StatusChannelID }
 
 // RoleNames are the roles people can be assigned, commander first.
-func (s *Service) RoleNames() []string { return s.Policy.RoleNames() }
+func (s *Service) RoleNames() []string { return s.policy().RoleNames() }

@@ -53,7 +53,7 @@ func (s *Service) IncidentSummary(inc *bot.Incident, groups []*bot.Group, now ti
 	}
 	m.Fields = append(m.Fields, bot.Field{Name: "Affected services", Value: services, Inline: true})
 	var roles []string
-	for _, r := range s.Policy.RoleNames() {
+	for _, r := range s.policy().RoleNames() {
 		who := "_unassigned_"
 		if u := inc.Roles[r]; u != "" {
 			who = bot.UserRef(u)
@@ -64,7 +64,7 @@ func (s *Service) IncidentSummary(inc *bot.Incident, groups []*bot.Group, now ti
 	}
 	var extra []string
 	for r, u := range inc.Roles {
-		if _, ok := s.Policy.Role(r); !ok && u != "" {
+		if _, ok := s.policy().Role(r); !ok && u != "" {
 			extra = append(extra, fmt.Sprintf("**%s:** %s", r, bot.UserRef(u)))
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Service) closingSummary(tx Tx, inc *bot.Incident, now time.Time, note s
 		{Name: "Priority", Value: inc.Priority.String(), Inline: true},
 	}
 	var roles []string
-	for _, r := range s.Policy.RoleNames() {
+	for _, r := range s.policy().RoleNames() {
 		if u := inc.Roles[r]; u != "" {
 			roles = append(roles, r+" "+bot.UserRef(u))
 		}
@@ -135,8 +135,8 @@ func (s *Service) closingSummary(tx Tx, inc *bot.Incident, now time.Time, note s
 		m.Fields = append(m.Fields, bot.Field{Name: "Timeline", Value: fmt.Sprintf("%d events · %d updates · %d notes · %d pinned messages — `/incident timeline`",
 			len(tl), counts["status update"], counts["note"], counts["pinned message"])})
 	}
-	if s.Policy.ArchiveAfter > 0 {
-		m.Footer = fmt.Sprintf("This thread is archived %s after resolution; posting in it reopens it. Next: the post-mortem.", FormatSpan(s.Policy.ArchiveAfter))
+	if s.policy().ArchiveAfter > 0 {
+		m.Footer = fmt.Sprintf("This thread is archived %s after resolution; posting in it reopens it. Next: the post-mortem.", FormatSpan(s.policy().ArchiveAfter))
 	}
 	return m
 }

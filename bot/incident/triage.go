@@ -14,7 +14,7 @@ import (
 // TriageChannel is where /report items go: the triage channel, else the
 // incidents channel, else the P2 alert channel.
 func (s *Service) TriageChannel() string {
-	for _, c := range []string{s.Policy.TriageChannelID, s.Policy.ChannelID, s.route(bot.P2).ChannelID} {
+	for _, c := range []string{s.policy().TriageChannelID, s.policy().ChannelID, s.route(bot.P2).ChannelID} {
 		if c != "" {
 			return c
 		}

@@ -162,6 +162,7 @@ func (m *Main) wireIncidents(policy *bot.Policy) error {
 	threads := &discord.IncidentThreads{C: m.Discord}
 	inc := &incident.Service{Store: m.DB.Incident(), Policy: pol, Alerts: policy, Threads: threads,
 		Log: m.Log.With("component", "incidents"), Trigger: m.Engine.Trigger}
+	m.incidents = inc // a reload replaces its policy
 	policy.OnGroupChange = append(policy.OnGroupChange, inc.OnGroupChange)
 	m.Engine.Jobs = append(m.Engine.Jobs, inc)
 	if m.Engine.Hooks == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,5 +315,46 @@ func TestReloadHeartbeats(t *testing.T) {
 	}
 	if code := ping("backup"); code != http.StatusNotFound {
 		t.Errorf("ping of the removed monitor = %d, want 404", code)
+	}
+}
+
+// TestSIGHUPReloadsIncidents: the incidents policy is replaced by a reload:
+// P0 stops opening incidents by itself once auto_open no longer names it,
+// and a new role can be assigned; incidents are not named as needing a
+// restart.
+func TestSIGHUPReloadsIncidents(t *testing.T) {
+	w := newWorld(t, "", map[string]string{"KLAXON_DISCORD_GATEWAY": "off"})
+	reloaded := make(chan struct{}, 1)
+	w.main.reloaded = func() { reloaded <- struct{}{} }
+	stop := w.main.reloadOnHUP()
+	defer stop()
+	opened := func() int { return strings.Count(w.logs.String(), `"msg":"incident opened by alert"`) }
+	fire := func(name string) {
+		t.Helper()
+		resp := postJSON(t, w.url("/webhook/alertmanager"), webhookToken, webhookBody(name, "critical", time.Now()))
+		resp.Body.Close()
+	}
+	fire("BeforeReload")
+	if n := opened(); n != 1 {
+		t.Fatalf("%d incidents opened by a P0 with the default auto_open, want 1", n)
+	}
+	b, err := os.ReadFile(w.config.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, "\nincidents:\n  auto_open: [P3]\n  roles:\n    - name: commander\n    - name: liaison\n"...)
+	if err := os.WriteFile(w.config.file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hupAndWait(t, reloaded)
+	if logs := w.logs.String(); !strings.Contains(logs, `"msg":"configuration reloaded"`) || strings.Contains(logs, `"needs_restart":["incidents"]`) {
+		t.Fatalf("reload not applied, or incidents named as needing a restart:\n%s", logs)
+	}
+	fire("AfterReload")
+	if n := opened(); n != 1 {
+		t.Errorf("%d incidents opened after auto_open became [P3], want still 1", n)
+	}
+	if got := w.main.incidents.RoleNames(); !slices.Contains(got, "liaison") {
+		t.Errorf("incident roles after the reload = %v, want liaison among them", got)
 	}
 }

@@ -34,7 +34,7 @@ func (r reloadResult) Summary() string {
 		}
 		return b.String()
 	}
-	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, on-call schedules, heartbeat monitors, the watchdog and runbooks applied")
+	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, incidents, on-call schedules, heartbeat monitors, the watchdog and runbooks applied")
 	if len(r.ResolvedHeartbeats) > 0 {
 		b.WriteString("\nremoved from the configuration, their open alerts resolved: " + strings.Join(r.ResolvedHeartbeats, ", "))
 	}
@@ -77,6 +77,10 @@ func (m *Main) reload(why string) reloadResult {
 	m.Paging.Reconfigure(paging.People{Policies: cfg.policies, Directory: cfg.directory})
 	m.gate.SetAccess(cfg.accessWithPermissions())
 	m.schedules.Replace(cfg.schedules)
+	if m.incidents != nil {
+		pol, _ := cfg.buildIncidents() // validated by LoadConfig
+		m.incidents.Reconfigure(pol)
+	}
 	if m.Heartbeats != nil {
 		hs := cfg.heartbeats
 		if hs == nil {
@@ -139,7 +143,6 @@ func needsRestart(old, cur *Config) []string {
 		{"backups", old.Backups, cur.Backups},
 		{"postmortems", old.Postmortems, cur.Postmortems},
 		{"llm", old.LLM, cur.LLM},
-		{"incidents", old.Incidents, cur.Incidents},
 		{"admin", old.Admin, cur.Admin},
 	} {
 		if yamlOf(s.old) != yamlOf(s.cur) {

@@ -75,6 +75,7 @@ type Main struct {
 	gate     *handlers.Gate
 	// schedules are the on-call schedules in force, replaced by a reload.
 	schedules *paging.LiveSchedules
+	incidents *incident.Service // its policy is replaced by a reload
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
