@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // reminders name IANA zones; work where the system has no zoneinfo
 
@@ -209,7 +210,33 @@ type Reminders struct {
 	Grace time.Duration
 	Log   *slog.Logger
 
-	synced bool
+	synced    bool                     // the job synced generation syncedGen
+	syncedGen uint64                   // touched by the job only
+	gen       atomic.Uint64            // bumped by Reconfigure
+	live      atomic.Pointer[Settings] // set by Reconfigure; nil: the fields above
+}
+
+// Settings is the part of Reminders a configuration reload replaces.
+type Settings struct {
+	Configured []Reminder
+	TimeZone   string
+	Grace      time.Duration
+}
+
+// Reconfigure replaces the configured reminders, the default zone and the
+// grace while the job runs (a configuration reload); the job's next run
+// syncs the stored configured reminders with them.
+func (rs *Reminders) Reconfigure(s Settings) {
+	rs.live.Store(&s)
+	rs.gen.Add(1)
+}
+
+// settings is what is in force.
+func (rs *Reminders) settings() Settings {
+	if s := rs.live.Load(); s != nil {
+		return *s
+	}
+	return Settings{Configured: rs.Configured, TimeZone: rs.TimeZone, Grace: rs.Grace}
 }
 
 var _ bot.Job = (*Reminders)(nil)
@@ -218,8 +245,8 @@ var _ bot.Job = (*Reminders)(nil)
 const DefaultReminderGrace = time.Hour
 
 func (rs *Reminders) grace() time.Duration {
-	if rs.Grace > 0 {
-		return rs.Grace
+	if g := rs.settings().Grace; g > 0 {
+		return g
 	}
 	return DefaultReminderGrace
 }
@@ -237,11 +264,11 @@ func (rs *Reminders) Name() string { return "reminders" }
 // Run implements Job: sync the configured reminders once, then fire every
 // due reminder.
 func (rs *Reminders) Run(ctx context.Context, now time.Time) error {
-	if !rs.synced {
+	if gen := rs.gen.Load(); !rs.synced || gen != rs.syncedGen {
 		if err := rs.Sync(ctx, now); err != nil {
 			return fmt.Errorf("sync configured reminders: %w", err)
 		}
-		rs.synced = true
+		rs.synced, rs.syncedGen = true, gen
 	}
 	var due []Reminder
 	if err := rs.Store.View(ctx, func(tx Tx) (err error) {
@@ -333,10 +360,11 @@ func mustZone(tz string) *time.Location {
 // reminder whose schedule is unchanged keeps its next run (and its paused
 // state), so that a restart neither repeats nor loses a run.
 func (rs *Reminders) Sync(ctx context.Context, now time.Time) error {
+	set := rs.settings()
 	want := map[string]Reminder{}
-	for _, r := range rs.Configured {
+	for _, r := range set.Configured {
 		if r.TimeZone == "" {
-			r.TimeZone = rs.TimeZone
+			r.TimeZone = set.TimeZone
 		}
 		if err := r.Validate(); err != nil {
 			return err
@@ -395,7 +423,7 @@ func (rs *Reminders) Sync(ctx context.Context, now time.Time) error {
 // three runs.
 func (rs *Reminders) Add(ctx context.Context, r Reminder, now time.Time) (*Reminder, []time.Time, error) {
 	if strings.TrimSpace(r.TimeZone) == "" {
-		r.TimeZone = rs.TimeZone
+		r.TimeZone = rs.settings().TimeZone
 	}
 	r.Name = strings.ToLower(strings.TrimSpace(r.Name))
 	if err := r.Validate(); err != nil {

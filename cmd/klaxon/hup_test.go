@@ -16,6 +16,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/discordtest"
 	"github.com/marola-rp/klaxon/bot/heartbeat"
 )
@@ -357,4 +358,41 @@ func TestSIGHUPReloadsIncidents(t *testing.T) {
 	if got := w.main.incidents.RoleNames(); !slices.Contains(got, "liaison") {
 		t.Errorf("incident roles after the reload = %v, want liaison among them", got)
 	}
+}
+
+// TestSIGHUPReloadsReminders: a reminder added to the configuration by a
+// reload is stored (and so fires) without a restart, and one removed is
+// removed; reminders are not named as needing a restart.
+func TestSIGHUPReloadsReminders(t *testing.T) {
+	var w *world
+	rem := func(name string) string {
+		return fmt.Sprintf("    - {name: %s, cron: \"0 10 * * 1\", channel: %q, message: %s}\n", name, w.channels[1], name)
+	}
+	w = newWorldWith(t, worldOptions{Env: map[string]string{"KLAXON_DISCORD_GATEWAY": "off"},
+		Setup: func(w0 *world) { w = w0; w.opts.Config = "reminders:\n  list:\n" + rem("restore-test") }})
+	reloaded := make(chan struct{}, 1)
+	w.main.reloaded = func() { reloaded <- struct{}{} }
+	stop := w.main.reloadOnHUP()
+	defer stop()
+	stored := func() []string {
+		var names []string
+		if err := w.main.DB.Calendar().View(context.Background(), func(tx calendar.Tx) error {
+			rs, err := tx.Reminders()
+			for _, r := range rs {
+				names = append(names, r.Name)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(names)
+		return names
+	}
+	awaitExternal(t, "the configured reminder stored", func() bool { return slices.Equal(stored(), []string{"restore-test"}) })
+	editConfig(t, w, rem("restore-test"), rem("rotate-keys"))
+	hupAndWait(t, reloaded)
+	if logs := w.logs.String(); !strings.Contains(logs, `"msg":"configuration reloaded"`) || strings.Contains(logs, `"needs_restart":["reminders"]`) {
+		t.Fatalf("reload not applied, or reminders named as needing a restart:\n%s", logs)
+	}
+	awaitExternal(t, "the reloaded reminders stored", func() bool { return slices.Equal(stored(), []string{"rotate-keys"}) })
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/heartbeat"
 	"github.com/marola-rp/klaxon/bot/paging"
 )
@@ -34,7 +35,7 @@ func (r reloadResult) Summary() string {
 		}
 		return b.String()
 	}
-	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, incidents, on-call schedules, heartbeat monitors, the watchdog and runbooks applied")
+	b.WriteString("configuration reloaded: priorities (channels, mentions, ack deadlines, reach), severities, storm digests, escalation policies, users, access, incidents, reminders, on-call schedules, heartbeat monitors, the watchdog and runbooks applied")
 	if len(r.ResolvedHeartbeats) > 0 {
 		b.WriteString("\nremoved from the configuration, their open alerts resolved: " + strings.Join(r.ResolvedHeartbeats, ", "))
 	}
@@ -77,6 +78,16 @@ func (m *Main) reload(why string) reloadResult {
 	m.Paging.Reconfigure(paging.People{Policies: cfg.policies, Directory: cfg.directory})
 	m.gate.SetAccess(cfg.accessWithPermissions())
 	m.schedules.Replace(cfg.schedules)
+	if m.reminders != nil {
+		var set calendar.Settings
+		if cs := cfg.calendar; cs != nil {
+			set = calendar.Settings{Configured: cs.Reminders, TimeZone: cs.ReminderZone, Grace: cs.ReminderGrace}
+		}
+		m.reminders.Reconfigure(set)
+	} else if yamlOf(running.Reminders) != yamlOf(cfg.Reminders) {
+		// No calendar job runs: reminders take a restart to start.
+		res.NeedsRestart = append(res.NeedsRestart, "reminders")
+	}
 	if m.incidents != nil {
 		pol, _ := cfg.buildIncidents() // validated by LoadConfig
 		m.incidents.Reconfigure(pol)
@@ -137,7 +148,6 @@ func needsRestart(old, cur *Config) []string {
 		{"interactions", old.Interactions, cur.Interactions},
 		{"phone", old.Phone, cur.Phone},
 		{"email", old.Email, cur.Email},
-		{"reminders", old.Reminders, cur.Reminders},
 		{"slo", old.SLO, cur.SLO},
 		{"reports", old.Reports, cur.Reports},
 		{"backups", old.Backups, cur.Backups},

@@ -23,6 +23,7 @@ import (
 
 	"github.com/marola-rp/klaxon/bot"
 	"github.com/marola-rp/klaxon/bot/alertmanager"
+	"github.com/marola-rp/klaxon/bot/calendar"
 	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/heartbeat"
 	"github.com/marola-rp/klaxon/bot/incident"
@@ -76,6 +77,7 @@ type Main struct {
 	// schedules are the on-call schedules in force, replaced by a reload.
 	schedules *paging.LiveSchedules
 	incidents *incident.Service // its policy is replaced by a reload
+	reminders *calendar.Reminders // nil without a calendar feature (then reminders: needs a restart)
 }
 
 // Run opens the database, connects to Discord, and starts the HTTP server and
@@ -173,6 +175,7 @@ func (m *Main) Run(ctx context.Context) error {
 	alerts.Register(m.Interactions)
 	if cfg.calendar != nil {
 		cal := cfg.calendar.Wire(db, m.Clock, m.Log)
+		m.reminders = cal.Reminders // a reload replaces the configured reminders
 		m.Engine.Jobs = append(m.Engine.Jobs, cal.Jobs()...)
 		cal.Handlers.Register(m.Interactions)
 	}
