@@ -31,7 +31,7 @@ type Terminal struct {
 	Alerts    AlertService
 	Overrides OverrideService
 	Schedules *paging.LiveSchedules // the schedules in force; a reload replaces them
-	Directory bot.Directory // names for on-call rows; may be nil
+	Directory bot.Directory         // names for on-call rows; may be nil
 	Gate      *Gate
 	Users     map[string][]string // admin.users: user id → role ids
 	Clock     bot.Clock

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -295,7 +295,9 @@ func TestReloadHeartbeats(t *testing.T) {
 	groupOf := func() *bot.Group {
 		t.Helper()
 		if err := pw.main.DB.View(context.Background(), func(tx bot.Tx) (err error) {
-			g, err = tx.(interface{ LatestGroup(string) (*bot.Group, error) }).LatestGroup(heartbeat.GroupKey("backup"))
+			g, err = tx.(interface {
+				LatestGroup(string) (*bot.Group, error)
+			}).LatestGroup(heartbeat.GroupKey("backup"))
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -76,7 +76,7 @@ type Main struct {
 	gate     *handlers.Gate
 	// schedules are the on-call schedules in force, replaced by a reload.
 	schedules *paging.LiveSchedules
-	incidents *incident.Service // its policy is replaced by a reload
+	incidents *incident.Service   // its policy is replaced by a reload
 	reminders *calendar.Reminders // nil without a calendar feature (then reminders: needs a restart)
 }
 
