@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/marola-rp/klaxon/bot"
+	"github.com/marola-rp/klaxon/bot/discord"
 	"github.com/marola-rp/klaxon/bot/paging"
 )
 
@@ -229,31 +230,16 @@ func (t *Terminal) OnCall(ctx context.Context, user, schedule string) ([]OnCallR
 	return rows, nil
 }
 
-func (t *Terminal) log() *slog.Logger {
-	if t.Log != nil {
-		return t.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (t *Terminal) log() *slog.Logger { return bot.OrDiscard(t.Log) }
 
-var (
-	roleRefRE = regexp.MustCompile(`<@&([0-9]+)>`)
-	userRefRE = regexp.MustCompile(`<@!?([0-9]+)>`)
-	codeRE    = regexp.MustCompile("`([^`]*)`")
-	timeRefRE = regexp.MustCompile(`<t:([0-9]+)(:[a-zA-Z])?>`)
-)
+var codeRE = regexp.MustCompile("`([^`]*)`")
 
-// plainRefs turns Discord's mentions and markup in a message into text a
-// terminal shows: "<@&123>" → "role 123", "<@456>" → "user 456".
+// plainRefs turns references in a message into text a terminal shows:
+// the core's tokens and Discord markup written by handlers or older
+// versions ("<@&123>" → "role 123", "<@456>" → "user 456"), without
+// code or bold marks.
 func plainRefs(s string) string {
-	s = bot.PlainRefs(s) // the core's reference tokens
-	s = roleRefRE.ReplaceAllString(s, "role $1")
-	s = userRefRE.ReplaceAllString(s, "user $1")
-	s = timeRefRE.ReplaceAllStringFunc(s, func(m string) string {
-		var sec int64
-		_, _ = fmt.Sscanf(timeRefRE.FindStringSubmatch(m)[1], "%d", &sec)
-		return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04 UTC")
-	})
+	s = bot.PlainRefs(discord.LegacyRefs(s))
 	s = codeRE.ReplaceAllString(s, "$1")
 	return strings.ReplaceAll(s, "**", "")
 }

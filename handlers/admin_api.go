@@ -118,9 +118,4 @@ func (a *AdminAPI) oncall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rows)
 }
 
-func (a *AdminAPI) log() *slog.Logger {
-	if a.Log != nil {
-		return a.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (a *AdminAPI) log() *slog.Logger { return bot.OrDiscard(a.Log) }

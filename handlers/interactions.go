@@ -337,12 +337,7 @@ func (x *Interactions) now() time.Time {
 	return time.Now()
 }
 
-func (x *Interactions) log() *slog.Logger {
-	if x.Log != nil {
-		return x.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (x *Interactions) log() *slog.Logger { return bot.OrDiscard(x.Log) }
 
 // Dispatch runs the handler for i and returns the first answer to send.
 // When the handler takes longer than Deadline, the answer is a deferral and

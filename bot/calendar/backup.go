@@ -78,12 +78,7 @@ var _ bot.Job = (*Backups)(nil)
 // Name implements Job.
 func (b *Backups) Name() string { return "backups" }
 
-func (b *Backups) log() *slog.Logger {
-	if b.Log != nil {
-		return b.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (b *Backups) log() *slog.Logger { return bot.OrDiscard(b.Log) }
 
 func (b *Backups) schedule(job, expr, def string) (calendarSchedule, error) {
 	if expr == "" {

@@ -251,12 +251,7 @@ func (rs *Reminders) grace() time.Duration {
 	return DefaultReminderGrace
 }
 
-func (rs *Reminders) log() *slog.Logger {
-	if rs.Log != nil {
-		return rs.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (rs *Reminders) log() *slog.Logger { return bot.OrDiscard(rs.Log) }
 
 // Name implements Job.
 func (rs *Reminders) Name() string { return "reminders" }

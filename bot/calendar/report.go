@@ -63,12 +63,7 @@ var _ bot.Job = (*Reports)(nil)
 // Name implements Job.
 func (r *Reports) Name() string { return "reports" }
 
-func (r *Reports) log() *slog.Logger {
-	if r.Log != nil {
-		return r.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (r *Reports) log() *slog.Logger { return bot.OrDiscard(r.Log) }
 
 func (r *Reports) loc() *time.Location {
 	if r.SLOs != nil {

@@ -354,12 +354,7 @@ func (s *SLOs) loc() *time.Location {
 	return time.UTC
 }
 
-func (s *SLOs) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *SLOs) log() *slog.Logger { return bot.OrDiscard(s.Log) }
 
 // Services returns the configured SLOs, in configuration order.
 func (s *SLOs) Services() []bot.SLO { return s.Policy.Services }
